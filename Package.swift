@@ -1,0 +1,68 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Every Swift target is compiled in Swift 6 language mode with `any` required on existentials.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "swift-sfu",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "sfu", targets: ["SFUCommand"]),
+        .library(name: "RTP", targets: ["RTP"]),
+        .library(name: "SDP", targets: ["SDP"]),
+        .library(name: "Transport", targets: ["Transport"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // C libraries: each wrapped once, found through pkg-config. Their module headers carry the
+        // few static inline shims Swift cannot import directly (macros, GObject variadics).
+        .systemLibrary(name: "CNice", pkgConfig: "nice", providers: [.apt(["libnice-dev"])]),
+        .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
+
+        // Protocol values: pure Swift, no I/O, no threads.
+        .target(name: "RTP", swiftSettings: swiftSettings),
+        .target(name: "SDP", swiftSettings: swiftSettings),
+
+        // Opus encode/decode for tools and tests (the SFU itself never decodes media).
+        .target(name: "OpusCodec", dependencies: ["COpus"], swiftSettings: swiftSettings),
+
+        // ICE (libnice) + DTLS (OpenSSL) + SRTP (libsrtp2) composed into one peer transport,
+        // running on media worker threads.
+        .target(
+            name: "Transport",
+            dependencies: [
+                "CNice", "CSRTP", "COpenSSL", "RTP", "SDP",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
+            name: "SFUCommand",
+            dependencies: [
+                "Transport", "RTP", "SDP", "OpusCodec",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(name: "RTPTests", dependencies: ["RTP"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .testTarget(name: "SDPTests", dependencies: ["SDP"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .testTarget(name: "OpusCodecTests", dependencies: ["OpusCodec"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TransportTests",
+            dependencies: ["Transport", "CSRTP", "COpenSSL", "RTP", "SDP"],
+            swiftSettings: swiftSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
