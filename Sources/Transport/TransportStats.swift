@@ -1,0 +1,22 @@
+/// Counters of one peer transport, updated on its worker thread (plain integers: no atomics on
+/// the packet path; read them on the worker, e.g. through `MediaWorker.sync`).
+public struct TransportStats: Sendable, Equatable {
+    public var rtpPacketsReceived = 0
+    public var rtcpPacketsReceived = 0
+    public var rtpBytesReceived = 0
+    public var rtpPacketsSent = 0
+    public var rtcpPacketsSent = 0
+    public var rtpBytesSent = 0
+    /// SRTP/SRTCP packets that failed authentication, replay checks or decryption.
+    public var unprotectFailures = 0
+    /// SRTP arriving before DTLS produced keys (normal for a few packets after connect).
+    public var droppedBeforeKeys = 0
+    /// Datagrams that are none of DTLS, RTP or RTCP (RFC 7983), or too large for the buffer.
+    public var unknownDatagrams = 0
+    /// DTLS records received (handshake, alerts, retransmissions).
+    public var dtlsDatagramsReceived = 0
+    /// Sends that libnice refused (no selected pair yet, socket error).
+    public var sendFailures = 0
+
+    public init() {}
+}

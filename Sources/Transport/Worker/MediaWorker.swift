@@ -1,0 +1,131 @@
+import CNice
+import Foundation
+
+/// A media worker: one thread running one GLib main context.
+///
+/// Everything a worker owns (ICE agents, DTLS and SRTP sessions, rooms later) is created, used
+/// and destroyed on its thread, so the packet path (receive, unprotect, route, protect, send) needs
+/// no lock and no hop: libnice delivers each datagram on this thread and the same call stack sends
+/// the result. Other threads reach a worker only through `post`, which queues a closure on the
+/// context (GMainContext is thread-safe for attaching sources). See docs/architecture.md.
+public final class MediaWorker: @unchecked Sendable {
+    public let index: Int
+    /// The worker's GMainContext; libnice agents are created on it.
+    let context: OpaquePointer
+    private let loop: OpaquePointer
+    private let started = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    /// Written once on the worker thread before `started` is signalled, then only read.
+    private nonisolated(unsafe) var threadID: pthread_t?
+    private let stopLock = NSLock()
+    private var stopped = false
+
+    /// Scratch space for one packet at a time: received datagrams are copied here, unprotected,
+    /// rewritten and protected in place. Touched only on the worker thread. 2048 bytes hold any
+    /// UDP payload the transport accepts (1500-byte MTU) plus the SRTP trailer.
+    let packetBuffer: UnsafeMutableRawBufferPointer
+
+    public init(index: Int) {
+        self.index = index
+        context = g_main_context_new()
+        loop = g_main_loop_new(context, sfu_g_false())
+        packetBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 16)
+        packetBuffer.initializeMemory(as: UInt8.self, repeating: 0)
+        let thread = Thread { [self] in run() }
+        thread.name = "media-worker-\(index)"
+        thread.stackSize = 1 << 20
+        thread.start()
+        started.wait()
+    }
+
+    deinit {
+        stop()
+        g_main_loop_unref(loop)
+        g_main_context_unref(context)
+        packetBuffer.deallocate()
+    }
+
+    private func run() {
+        threadID = pthread_self()
+        g_main_context_push_thread_default(context)
+        started.signal()
+        g_main_loop_run(loop)
+        // Run what was posted before the quit (close-downs) so nothing is left half-released.
+        while g_main_context_iteration(context, sfu_g_false()) != 0 {}
+        g_main_context_pop_thread_default(context)
+        finished.signal()
+    }
+
+    /// True when called on this worker's thread.
+    public var isCurrent: Bool {
+        guard let threadID else { return false }
+        return pthread_equal(threadID, pthread_self()) != 0
+    }
+
+    /// Runs `work` on the worker thread, after what is already queued.
+    public func post(_ work: @escaping @Sendable () -> Void) {
+        let box = Unmanaged.passRetained(WorkBox(work)).toOpaque()
+        sfu_context_post(context, runWorkBox, box)
+    }
+
+    /// Runs `work` on the worker and waits for its result (control plane and tests only).
+    public func sync<T: Sendable>(_ work: @escaping @Sendable () throws -> T) throws -> T {
+        if isCurrent { return try work() }
+        let done = DispatchSemaphore(value: 0)
+        let result = ResultBox<T>()
+        post {
+            result.value = Result { try work() }
+            done.signal()
+        }
+        done.wait()
+        return try result.value!.get()
+    }
+
+    /// Stops the loop after the work already posted, and joins the thread. Idempotent.
+    public func stop() {
+        stopLock.lock()
+        let already = stopped
+        stopped = true
+        stopLock.unlock()
+        guard !already else { return }
+        let loop = UncheckedSendable(self.loop)
+        post { g_main_loop_quit(loop.value) }
+        if !isCurrent { finished.wait() }
+    }
+}
+
+/// A fixed set of workers, one per core by default; rooms and sessions are spread over them.
+public final class MediaWorkerPool: Sendable {
+    public let workers: [MediaWorker]
+
+    public init(count: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        workers = (0..<max(1, count)).map { MediaWorker(index: $0) }
+    }
+
+    /// The worker for the `n`th placement (round robin).
+    public func worker(for n: Int) -> MediaWorker { workers[abs(n) % workers.count] }
+
+    public func stop() { workers.forEach { $0.stop() } }
+}
+
+private final class WorkBox {
+    let work: @Sendable () -> Void
+    init(_ work: @escaping @Sendable () -> Void) { self.work = work }
+}
+
+private final class ResultBox<T>: @unchecked Sendable {
+    var value: Result<T, any Error>?
+}
+
+/// Carries a C pointer whose thread-safety the surrounding code guarantees.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+private let runWorkBox: @convention(c) (UnsafeMutableRawPointer?) -> gboolean = { pointer in
+    guard let pointer else { return sfu_g_false() }
+    let box = Unmanaged<WorkBox>.fromOpaque(pointer).takeRetainedValue()
+    box.work()
+    return sfu_g_false()  // G_SOURCE_REMOVE: run once
+}
