@@ -39,7 +39,7 @@ let package = Package(
         .target(
             name: "Transport",
             dependencies: [
-                "CNice", "CSRTP", "COpenSSL",
+                "CNice", "CSRTP", "COpenSSL", "RTP",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -1,19 +1,12 @@
 import Foundation
+import RTP
 
 /// ICE, DTLS and SRTP composed into one secure media transport for one peer (mediasoup's
 /// WebRtcTransport, Pion's DTLSTransport over ICETransport).
 ///
-/// Every datagram libnice delivers is demultiplexed by its first byte (RFC 7983 7):
-///
-///         +----------------+
-///         |        [0..3] -+--> STUN (answered inside libnice)
-///         |                |
-///         |      [20..63] -+--> DTLS   -> DTLSSession
-///         |                |
-///         |    [128..191] -+--> RTP/RTCP -> SRTP unprotect -> onRTP / onRTCP
-///         |                |
-///         |        other  -+--> counted and dropped
-///         +----------------+
+/// Every datagram libnice delivers is demultiplexed by its first byte (RFC 7983 7, drawn in
+/// RTP's `PacketDemultiplexer`): STUN is answered inside libnice, DTLS goes to the DTLSSession,
+/// SRTP and SRTCP are unprotected and handed to `onRTP` / `onRTCP`; the rest is counted and dropped.
 ///
 /// The received bytes are copied once into the worker's packet buffer and unprotected in place;
 /// the handler may rewrite them there and send them with `sendRTP`, which protects in place and
@@ -167,20 +160,22 @@ public final class PeerTransport {
 
     @inline(__always)
     private func receive(_ datagram: UnsafeRawBufferPointer) {
-        guard !isClosed, let first = datagram.first else { return }
-        switch first {
-        case 20...63:
+        guard !isClosed else { return }
+        switch PacketDemultiplexer.classify(datagram) {
+        case .dtls:
             stats.dtlsDatagramsReceived += 1
             handleDTLS(datagram)
-        case 128...191:
-            receiveSRTP(datagram)
-        default:
+        case .rtp:
+            receiveSRTP(datagram, isRTCP: false)
+        case .rtcp:
+            receiveSRTP(datagram, isRTCP: true)
+        case .stun, .zrtp, .turnChannel, .unknown:
             stats.unknownDatagrams += 1
         }
     }
 
     @inline(__always)
-    private func receiveSRTP(_ datagram: UnsafeRawBufferPointer) {
+    private func receiveSRTP(_ datagram: UnsafeRawBufferPointer, isRTCP: Bool) {
         guard let inbound else {
             stats.droppedBeforeKeys += 1
             return
@@ -191,10 +186,7 @@ public final class PeerTransport {
             return
         }
         buffer.baseAddress!.copyMemory(from: datagram.baseAddress!, byteCount: datagram.count)
-        // RFC 5761 4: with rtcp-mux, payload-type octets 192-223 are RTCP packet types (SR 200,
-        // RR 201, SDES 202, BYE 203, APP 204, RTPFB 205, PSFB 206, XR 207).
-        let second = datagram[1]
-        if second >= 192 && second <= 223 {
+        if isRTCP {
             do {
                 let length = try inbound.unprotectRTCP(buffer, length: datagram.count)
                 stats.rtcpPacketsReceived += 1
