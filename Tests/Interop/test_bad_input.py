@@ -43,7 +43,7 @@ def test_fingerprint_mismatch(testhost):
 
 def test_wrong_ice_password(testhost):
     r = testhost.run_peer("aiortc_peer.py", ["--mutate", "ice-pwd", "--connect-timeout", "25",
-                                             "--probe-args=--consent-timeout-ms 5000"], timeout=75)
+                                             "--probe-args=--consent-timeout-ms 5000 --handshake-timeout-ms 8000"], timeout=75)
     why = r.describe()
     p = r.probe
     assert not {"connected", "ready"} & set(p["iceStates"]), "ICE connected with a wrong ice-pwd" + why
