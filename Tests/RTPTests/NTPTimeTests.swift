@@ -1,0 +1,24 @@
+import Testing
+@testable import RTP
+
+@Suite struct NTPTimeTests {
+    @Test func conversions() {
+        let epoch = NTPTime(unixMicroseconds: 0)
+        #expect(epoch.seconds == 2_208_988_800)
+        #expect(epoch.fraction == 0)
+        let half = NTPTime(unixMicroseconds: 1_500_000)
+        #expect(half.fraction == 0x8000_0000)
+        #expect(half.unixMicroseconds == 1_500_000)
+        #expect(NTPTime(secondsSince1900: 2.25).rawValue == 0x0000_0002_4000_0000)
+        #expect(NTPTime(rawValue: 0x0000_0002_4000_0000).secondsSince1900 == 2.25)
+        #expect(NTPTime(rawValue: 0xE8F1_2345_8000_0000).middle32 == 0x2345_8000)
+        #expect(NTPTime.shortTime(seconds: 5.25) == 0x0005_4000)
+    }
+
+    @Test func roundTripTimeFromRFC3550Example() {
+        // RFC 3550 section 6.4.1: A = 0xb710:8000, LSR = 0xb705:2000, DLSR = 0x0005:4000 -> 6.125 s.
+        #expect(NTPTime.roundTripTime(arrival: 0xB710_8000, lastSenderReport: 0xB705_2000, delaySinceLastSenderReport: 0x0005_4000) == 6.125)
+        #expect(NTPTime.roundTripTime(arrival: 1, lastSenderReport: 0, delaySinceLastSenderReport: 0) == nil)
+        #expect(NTPTime.roundTripTime(arrival: 0x10, lastSenderReport: 0x20, delaySinceLastSenderReport: 0) == 0)
+    }
+}
