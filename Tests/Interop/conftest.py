@@ -29,7 +29,7 @@ _counter = itertools.count()
 
 
 def sfu_bin():
-    return os.environ.get("SFU_BIN") or str(REPO / ".build" / "debug" / "sfu")
+    return os.path.abspath(os.environ.get("SFU_BIN") or str(REPO / ".build" / "debug" / "sfu"))
 
 
 def _run(cmd, timeout=20, check=True):

@@ -123,14 +123,17 @@ def main():
         last = None
         deadline = time.monotonic() + args.media_timeout
         next_stats = 0.0
+        early = []  # candidates the probe sent before its answer, applied after it
         while time.monotonic() < deadline and not probe.finished:
-            while (msg := probe.poll()) is not None:
+            while (msg := (early.pop(0) if answered and early else probe.poll())) is not None:
                 t = msg["type"]
                 if t == "answer" and not answered:
                     call(driver, "setAnswer", msg["sdp"])
                     answered = True
                     result["phase"] = "answered"
-                elif t == "candidate" and answered:
+                elif t in ("candidate", "end-of-candidates") and not answered:
+                    early.append(msg)
+                elif t == "candidate":
                     c = {"candidate": msg["candidate"], "sdpMid": msg.get("sdpMid"),
                          "sdpMLineIndex": msg.get("sdpMLineIndex")}
                     try:
@@ -138,7 +141,7 @@ def main():
                         received_candidates.append(msg["candidate"])
                     except RuntimeError as e:
                         result["notes"].append(str(e))
-                elif t == "end-of-candidates" and answered:
+                elif t == "end-of-candidates":
                     try:
                         call(driver, "addCandidate", None)
                     except RuntimeError as e:
