@@ -1,0 +1,15 @@
+import Foundation
+
+/// Writes one JSON object per line to stdout, flushed at once (a driver waits on each line).
+enum JSONLines {
+    static func emit(_ object: [String: Any]) {
+        guard JSONSerialization.isValidJSONObject(object),
+            var data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        else {
+            FileHandle.standardError.write(Data("probe: could not encode \(object)\n".utf8))
+            return
+        }
+        data.append(0x0A)
+        FileHandle.standardOutput.write(data)
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `sfu`: the media server's command line.
+@main
+struct SFUCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sfu",
+        abstract: "A WebRTC selective forwarding unit.",
+        subcommands: [ProbeCommand.self]
+    )
+}
