@@ -12,6 +12,11 @@ enum Fixtures {
         return all.filter { $0.hasSuffix(".sdp") && $0.hasPrefix(prefix) }.sorted()
     }
 
+    static func names(in folder: String) -> [String] {
+        let path = directory.appendingPathComponent(folder).path
+        return ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasSuffix(".sdp") }.sorted()
+    }
+
     static func text(_ name: String) -> String {
         try! String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
     }

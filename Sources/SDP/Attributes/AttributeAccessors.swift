@@ -66,10 +66,38 @@ extension MediaDescription {
         return ssrcAttributes.compactMap { seen.insert($0.ssrc).inserted ? $0.ssrc : nil }
     }
 
-    public func rtpmap(for payloadType: UInt8) -> RTPMap? { rtpmaps.first { $0.payloadType == payloadType } }
+    public func rtpmap(for payloadType: UInt8) -> RTPMap? {
+        first { if case .rtpmap(let v) = $0, v.payloadType == payloadType { return v }; return nil }
+    }
 
     public func fmtp(for payloadType: UInt8) -> FormatParameters {
-        fmtps.first { $0.payloadType == payloadType }?.parameters ?? FormatParameters()
+        first { if case .fmtp(let v) = $0, v.payloadType == payloadType { return v.parameters }; return nil }
+            ?? FormatParameters()
+    }
+
+    /// Every payload type's rtpmap, fmtp and feedback, gathered in one pass over the attributes.
+    func payloadIndex() -> [UInt8: (rtpmap: RTPMap?, fmtp: FormatParameters, feedback: [RTCPFeedback])] {
+        var index: [UInt8: (rtpmap: RTPMap?, fmtp: FormatParameters, feedback: [RTCPFeedback])] = [:]
+        var wildcard: [RTCPFeedback] = []
+        for attribute in attributes {
+            switch attribute {
+            case .rtpmap(let r) where index[r.payloadType]?.rtpmap == nil:
+                index[r.payloadType, default: (nil, FormatParameters(), [])].rtpmap = r
+            case .fmtp(let f) where index[f.payloadType]?.fmtp.isEmpty ?? true:
+                index[f.payloadType, default: (nil, FormatParameters(), [])].fmtp = f.parameters
+            case .rtcpFeedback(let fb):
+                if let pt = fb.payloadType {
+                    index[pt, default: (nil, FormatParameters(), [])].feedback.append(fb)
+                } else {
+                    wildcard.append(fb)
+                }
+            default: break
+            }
+        }
+        if !wildcard.isEmpty {
+            for pt in index.keys { index[pt]!.feedback += wildcard }
+        }
+        return index
     }
 
     /// Feedback for one payload type, including `*` entries (RFC 4585 4.2).

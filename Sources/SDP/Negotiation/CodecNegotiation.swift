@@ -6,8 +6,13 @@ enum CodecNegotiation {
     static func intersect(offer m: MediaDescription, capabilities caps: CodecCapabilities) -> [NegotiatedCodec] {
         var offered: [(pt: UInt8, codec: Codec)] = []
         var seen = Set<UInt8>()
+        let index = m.payloadIndex()
         for pt in m.payloadTypes where seen.insert(pt).inserted {
-            if let codec = Codec(payloadType: pt, in: m) { offered.append((pt, codec)) }
+            guard let entry = index[pt], let map = entry.rtpmap else { continue }
+            let codec = Codec(
+                kind: m.kind, name: map.encodingName, clockRate: map.clockRate, channels: map.channels,
+                parameters: entry.fmtp)
+            offered.append((pt, codec))
         }
         let supportedFeedback = caps.feedback(for: m.kind)
 
@@ -21,7 +26,7 @@ enum CodecNegotiation {
                     parameters["profile-level-id"] = H264Parameters.profileLevelID(id, withLevel: level)
                 }
             }
-            let feedback = m.feedback(for: pt).filter { fb in supportedFeedback.contains { $0.sameKind(as: fb) } }
+            let feedback = (index[pt]?.feedback ?? []).filter { fb in supportedFeedback.contains { $0.sameKind(as: fb) } }
             var unique: [RTCPFeedback] = []
             for fb in feedback.map({ $0.with(payloadType: pt) }) where !unique.contains(fb) { unique.append(fb) }
             return NegotiatedCodec(
