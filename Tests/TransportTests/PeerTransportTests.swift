@@ -114,6 +114,42 @@ import Testing
         try b.run { $0.close() }
     }
 
+    @Test func iceRestartKeepsDTLSAndMedia() throws {
+        let a = try Self.makeSide(worker: Self.workers.workers[0], controlling: false)
+        let b = try Self.makeSide(worker: Self.workers.workers[1], controlling: true)
+        try Self.connect(a, b)
+        #expect(Self.waitUntil { a.recorder.connected != nil && b.recorder.connected != nil })
+        let oldUfrag = try a.run { $0.localICECredentials.ufrag }
+
+        // RFC 8445 9: both sides take new credentials; the DTLS association stays.
+        try b.run { try $0.ice.restart() }
+        let credsB = try b.run { $0.localICECredentials }
+        try a.run { try $0.restartICE(remoteUfrag: credsB.ufrag, remotePassword: credsB.password) }
+        let credsA = try a.run { $0.localICECredentials }
+        #expect(credsA.ufrag != oldUfrag)
+        try b.run { try $0.ice.setRemoteCredentials(ufrag: credsA.ufrag, password: credsA.password) }
+        for candidate in a.recorder.candidates { _ = try b.run { try $0.addRemoteCandidate(candidate) } }
+        for candidate in b.recorder.candidates { _ = try a.run { try $0.addRemoteCandidate(candidate) } }
+        let statesBefore = a.recorder.events.count
+        #expect(Self.waitUntil {
+            a.recorder.events.dropFirst(statesBefore).contains { $0 == .iceState(.ready) || $0 == .iceState(.connected) }
+        }, "\(a.recorder.events)")
+
+        try b.run { transport in
+            let buffer = transport.worker.packetBuffer
+            for sequence in 0..<5 {
+                let header: [UInt8] = [0x80, 96, 0, UInt8(sequence), 0, 0, 0, 1, 0xCA, 0xFE, 0xBA, 0xBE]
+                for (i, byte) in header.enumerated() { buffer[i] = byte }
+                transport.sendRTP(buffer, length: 40)
+            }
+        }
+        #expect(Self.waitUntil { a.recorder.payloads.count == 5 }, "media after the restart")
+        let connects = a.recorder.events.filter { if case .dtlsConnected = $0 { true } else { false } }
+        #expect(connects.count == 1, "DTLS is not renegotiated by an ICE restart")
+        try a.run { $0.close() }
+        try b.run { $0.close() }
+    }
+
     @Test func aFingerprintMismatchClosesTheSession() throws {
         let a = try Self.makeSide(worker: Self.workers.workers[0], controlling: false)
         let b = try Self.makeSide(worker: Self.workers.workers[1], controlling: true)
