@@ -143,6 +143,11 @@ class TestHost:
             pytest.fail(f"{script}: {res.get('error')}" + res.describe(), pytrace=False)
         if res.data is None:
             pytest.fail(f"{script} printed no RESULT line" + res.describe(), pytrace=False)
+        probe = res.probe
+        if probe and not probe.get("messageTypes"):
+            pytest.fail(f"sfu probe printed no JSON message (exit code {probe.get('exitCode')}, "
+                        f"non-JSON stdout {probe.get('unparsableLines')}): is `{binary} probe` implemented?"
+                        + res.describe(), pytrace=False)
         return res
 
     def pids(self):
