@@ -33,3 +33,34 @@ public struct RTCPCompound: Sequence {
 
     public func makeIterator() -> Iterator { Iterator(bytes: bytes) }
 }
+
+/// Lays RTCP packets one after another into the caller's buffer to form a compound packet
+/// (RFC 3550 section 6.1): each message's `write(..., into: writer.remaining)` is followed by
+/// `advance(by:)` with the length it returned.
+///
+/// ```swift
+/// var compound = RTCPCompoundWriter(into: buffer)
+/// compound.advance(by: try ReceiverReport.write(ssrc: ssrc, reports: reports, into: compound.remaining))
+/// compound.advance(by: try SourceDescription.write(ssrc: ssrc, cname: cname.utf8, into: compound.remaining))
+/// send(buffer[0..<compound.count])
+/// ```
+public struct RTCPCompoundWriter {
+    public let buffer: UnsafeMutableRawBufferPointer
+    /// Bytes written so far.
+    public private(set) var count = 0
+
+    public init(into buffer: UnsafeMutableRawBufferPointer) {
+        self.buffer = buffer
+    }
+
+    /// The space after the packets written so far.
+    public var remaining: UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(rebasing: buffer[count..<buffer.count])
+    }
+
+    /// Records a packet of `length` bytes written at `remaining`.
+    public mutating func advance(by length: Int) {
+        precondition(length >= 0 && count + length <= buffer.count, "advanced past the buffer")
+        count += length
+    }
+}

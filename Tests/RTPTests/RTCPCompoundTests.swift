@@ -41,3 +41,28 @@ import Testing
         #expect(parseError(hex("A0C9 0001 11111100")) { try RTCPCompound($0) } == .invalidPadding(paddingLength: 0, available: 4))
     }
 }
+
+@Suite struct RTCPCompoundWriterTests {
+    @Test func writesAndParsesACompound() throws {
+        let bytes = try written { out throws(RTPWriteError) in
+            var compound = RTCPCompoundWriter(into: out)
+            compound.advance(by: try ReceiverReport.write(ssrc: 7, reports: [ReceptionReport(ssrc: 9, fractionLost: 3)], into: compound.remaining))
+            compound.advance(by: try SourceDescription.write(ssrc: 7, cname: "peer".utf8, into: compound.remaining))
+            compound.advance(by: try ReceiverEstimatedMaxBitrate.write(senderSSRC: 7, bitrate: 1_000_000, ssrcs: [9] as [UInt32], into: compound.remaining))
+            return compound.count
+        }
+        try withBytes(bytes) { buffer in
+            let packets = Array(try RTCPCompound(buffer))
+            #expect(packets.map(\.packetType) == [.receiverReport, .sourceDescription, .payloadFeedback])
+            #expect(try ReceiverReport(packets[0]).reports[0].fractionLost == 3)
+            #expect(string(Array(try SourceDescription(packets[1]))[0].cname) == "peer")
+            #expect(try ReceiverEstimatedMaxBitrate(packets[2]).bitrate == 1_000_000)
+        }
+        #expect(writeError(capacity: 40) { out throws(RTPWriteError) in
+            var compound = RTCPCompoundWriter(into: out)
+            compound.advance(by: try ReceiverReport.write(ssrc: 7, reports: [ReceptionReport(ssrc: 9)], into: compound.remaining))
+            compound.advance(by: try PictureLossIndication.write(senderSSRC: 7, mediaSSRC: 9, into: compound.remaining))
+            return compound.count
+        } == .bufferTooSmall(needed: 12, have: 8))
+    }
+}
