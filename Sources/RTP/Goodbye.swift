@@ -60,7 +60,7 @@ public struct Goodbye {
         let reasonOffset = length
         if reasonLength > 0 { length = (length + 1 + reasonLength + 3) & ~3 }
         try buffer.require(length)
-        RTCPPacket.writeHeader(into: buffer, count: UInt8(sourceCount), type: .goodbye, length: length)
+        try RTCPPacket.writeHeader(into: buffer, count: UInt8(sourceCount), type: .goodbye, length: length)
         var offset = 4
         for source in sources {
             buffer.setUInt32(source, at: offset)

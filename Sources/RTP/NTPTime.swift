@@ -12,18 +12,28 @@ public struct NTPTime: Sendable, Hashable, Comparable, RawRepresentable {
         rawValue = UInt64(seconds) << 32 | UInt64(fraction)
     }
 
-    /// From seconds since 1900 (fractions rounded down to 2^-32 s).
+    /// From seconds since 1900 (fractions rounded down to 2^-32 s). Values outside the NTP
+    /// era 0 (1900-2036) are clamped to it; NaN gives 0.
     public init(secondsSince1900 seconds: Double) {
+        guard seconds.isFinite, seconds > 0 else { rawValue = 0; return }
+        guard seconds < 4_294_967_296 else { rawValue = .max; return }
         let whole = seconds.rounded(.down)
         let fraction = ((seconds - whole) * 4_294_967_296).rounded(.down)
         rawValue = UInt64(whole) << 32 | UInt64(min(fraction, 4_294_967_295))
     }
 
-    /// From microseconds since the Unix epoch.
+    /// From microseconds since the Unix epoch, clamped to NTP era 0 (1900-2036).
     public init(unixMicroseconds: Int64) {
-        let seconds = UInt64(unixMicroseconds / 1_000_000) + Self.unixEpochOffset
-        let micros = UInt64(unixMicroseconds % 1_000_000)
-        rawValue = seconds << 32 | ((micros << 32) / 1_000_000)
+        var seconds = unixMicroseconds / 1_000_000
+        var micros = unixMicroseconds % 1_000_000
+        if micros < 0 {
+            seconds -= 1
+            micros += 1_000_000
+        }
+        let ntpSeconds = seconds + Int64(Self.unixEpochOffset)
+        guard ntpSeconds >= 0 else { rawValue = 0; return }
+        guard ntpSeconds <= Int64(UInt32.max) else { rawValue = .max; return }
+        rawValue = UInt64(ntpSeconds) << 32 | ((UInt64(micros) << 32) / 1_000_000)
     }
 
     public var seconds: UInt32 { UInt32(rawValue >> 32) }
@@ -44,7 +54,8 @@ public struct NTPTime: Sendable, Hashable, Comparable, RawRepresentable {
 
     /// A DLSR value (delay since last SR, in 1/65536 s units, RFC 3550 section 6.4.1).
     public static func shortTime(seconds: Double) -> UInt32 {
-        UInt32(max(0, min(seconds * 65536, 4_294_967_295)).rounded())
+        guard seconds.isFinite, seconds > 0 else { return 0 }
+        return UInt32(min(seconds * 65536, 4_294_967_295).rounded(.down))
     }
 
     /// Round-trip time in seconds from a reception report (RFC 3550 section 6.4.1, figure 2):

@@ -55,7 +55,7 @@ public struct RTCPFeedback {
         padding: Bool = false
     ) throws(RTPWriteError) {
         try buffer.require(length)
-        RTCPPacket.writeHeader(into: buffer, count: format, type: type, length: length, padding: padding)
+        try RTCPPacket.writeHeader(into: buffer, count: format, type: type, length: length, padding: padding)
         buffer.setUInt32(senderSSRC, at: 4)
         buffer.setUInt32(mediaSSRC, at: 8)
     }

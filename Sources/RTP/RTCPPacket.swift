@@ -70,14 +70,19 @@ public struct RTCPPacket {
         if let format, count != format { throw .unexpectedFormat(expected: format, found: count) }
     }
 
-    /// Writes a common header for a packet of `length` bytes (a multiple of 4).
+    /// The largest packet the 16-bit length field can describe.
+    public static let maximumLength = 65536 * 4
+
+    /// Writes a common header for a packet of `length` bytes (a multiple of 4); the caller has
+    /// checked the buffer holds `length` bytes.
     static func writeHeader(
         into buffer: UnsafeMutableRawBufferPointer,
         count: UInt8,
         type: RTCPPacketType,
         length: Int,
         padding: Bool = false
-    ) {
+    ) throws(RTPWriteError) {
+        guard length <= maximumLength else { throw .valueOutOfRange(length) }
         buffer[0] = 2 << 6 | (padding ? 0x20 : 0) | (count & 0x1F)
         buffer[1] = type.rawValue
         buffer.setUInt16(UInt16(length / 4 - 1), at: 2)

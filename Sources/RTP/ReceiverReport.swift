@@ -41,7 +41,7 @@ public struct ReceiverReport {
         guard reportCount <= 31 else { throw .tooManyItems(count: reportCount, limit: 31) }
         let length = length(reportCount: reportCount)
         try buffer.require(length)
-        RTCPPacket.writeHeader(into: buffer, count: UInt8(reportCount), type: .receiverReport, length: length)
+        try RTCPPacket.writeHeader(into: buffer, count: UInt8(reportCount), type: .receiverReport, length: length)
         buffer.setUInt32(ssrc, at: 4)
         _ = ReceptionReportBlocks.write(reports, into: buffer, at: 8)
         return length

@@ -62,7 +62,7 @@ public struct SenderReport {
         guard reportCount <= 31 else { throw .tooManyItems(count: reportCount, limit: 31) }
         let length = length(reportCount: reportCount)
         try buffer.require(length)
-        RTCPPacket.writeHeader(into: buffer, count: UInt8(reportCount), type: .senderReport, length: length)
+        try RTCPPacket.writeHeader(into: buffer, count: UInt8(reportCount), type: .senderReport, length: length)
         buffer.setUInt32(ssrc, at: 4)
         buffer.setUInt64(ntpTime.rawValue, at: 8)
         buffer.setUInt32(rtpTimestamp, at: 16)

@@ -167,7 +167,7 @@ public struct SourceDescriptionWriter {
 
     public mutating func finish() throws(RTPWriteError) -> Int {
         try endChunk()
-        RTCPPacket.writeHeader(into: buffer, count: UInt8(chunkCount), type: .sourceDescription, length: count)
+        try RTCPPacket.writeHeader(into: buffer, count: UInt8(chunkCount), type: .sourceDescription, length: count)
         return count
     }
 }

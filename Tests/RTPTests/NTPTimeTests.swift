@@ -15,6 +15,18 @@ import Testing
         #expect(NTPTime.shortTime(seconds: 5.25) == 0x0005_4000)
     }
 
+    @Test func outOfRangeInputsClampInsteadOfTrapping() {
+        #expect(NTPTime(unixMicroseconds: -500_000).unixMicroseconds == -500_000)
+        #expect(NTPTime(unixMicroseconds: .min).rawValue == 0)
+        #expect(NTPTime(unixMicroseconds: .max).rawValue == .max)
+        #expect(NTPTime(secondsSince1900: -1).rawValue == 0)
+        #expect(NTPTime(secondsSince1900: .nan).rawValue == 0)
+        #expect(NTPTime(secondsSince1900: 1e12).rawValue == .max)
+        #expect(NTPTime.shortTime(seconds: -3) == 0)
+        #expect(NTPTime.shortTime(seconds: .infinity) == 0)
+        #expect(NTPTime.shortTime(seconds: 1e9) == .max)
+    }
+
     @Test func roundTripTimeFromRFC3550Example() {
         // RFC 3550 section 6.4.1: A = 0xb710:8000, LSR = 0xb705:2000, DLSR = 0x0005:4000 -> 6.125 s.
         #expect(NTPTime.roundTripTime(arrival: 0xB710_8000, lastSenderReport: 0xB705_2000, delaySinceLastSenderReport: 0x0005_4000) == 6.125)
