@@ -6,7 +6,7 @@ import Testing
 /// through every parser and every accessor. A run passes if nothing traps or hangs: each input
 /// either parses (and its views can be walked) or yields an `RTPParseError`.
 @Suite(.timeLimit(.minutes(1))) struct FuzzTests {
-    static let mutationsPerSeed = 2500
+    static let mutationsPerSeed = 1000
 
     static func seeds() throws -> [[UInt8]] {
         var seeds = try Fixtures.allPackets().map(\.bytes)
