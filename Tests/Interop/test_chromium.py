@@ -36,3 +36,21 @@ def test_chromium_echo(testhost):
     pts = stats.get("payloadTypes") or {}
     assert pts.get(opus, 0) > 0 and pts.get(vp8, 0) > 0, f"probe payload types {pts}, wanted {opus} and {vp8}" + why
     assert_clean_exit(r)
+
+
+def test_chromium_ice_restart(testhost):
+    # RFC 8445 9 / RFC 8839 4.4.1.1.1: Chromium's restartIce() offers a new ufrag; the probe
+    # answers with new credentials of its own, ICE reconnects and the echoed video keeps being
+    # decoded on the same DTLS association.
+    r = testhost.run_peer("chromium_peer.py", ["--ice-restart"], timeout=120)
+    why = r.describe()
+    p = r.probe
+    assert r.get("phase") == "restarted", f"phase {r.get('phase')}, restart {r.get('restart')}" + why
+    ufrags = r["answerUfrags"]
+    assert len(ufrags) == 2 and ufrags[0] != ufrags[1], f"answer ufrags {ufrags}: wanted two different ones" + why
+    restart = r["restart"]
+    assert restart["framesAfter"] >= restart["framesBefore"] + 30, f"video stalled after the restart: {restart}" + why
+    assert len([m for m in p["messageTypes"] if m == "answer"]) == 2, "probe answered the restart offer once" + why
+    assert p["dtlsStates"].count("connected") == 1, f"DTLS renegotiated: {p['dtlsStates']}" + why
+    assert not p["errors"], f"probe reported errors {p['errors']}" + why
+    assert_clean_exit(r)

@@ -81,12 +81,17 @@ def good_enough(s):
             and any((x.get("framesDecoded") or 0) > 0 for x in video))
 
 
+def frames_decoded(s):
+    return sum((x.get("framesDecoded") or 0) for x in (s or {}).get("inbound", []) if x.get("kind") == "video")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--probe-args", default="")
     ap.add_argument("--media-timeout", type=float, default=25.0)
     ap.add_argument("--extra-seconds", type=float, default=2.0)
+    ap.add_argument("--ice-restart", action="store_true", help="after media flows, restart ICE and check it keeps flowing")
     args = ap.parse_args()
     result = {"peer": "chromium", "phase": "start", "notes": []}
     t0 = time.monotonic()
@@ -116,54 +121,75 @@ def main():
 
         offer = call(driver, "start")
         result["offerPayloadTypes"] = {"opus": payload_types(offer, "opus"), "vp8": payload_types(offer, "VP8")}
-        probe.send({"type": "offer", "sdp": offer})
-        result["phase"] = "offer-sent"
         sent_candidates = []
         received_candidates = []
-        last = None
-        deadline = time.monotonic() + args.media_timeout
-        next_stats = 0.0
+        answer_ufrags = []
         early = []  # candidates the probe sent before its answer, applied after it
-        while time.monotonic() < deadline and not probe.finished:
-            while (msg := (early.pop(0) if answered and early else probe.poll())) is not None:
-                t = msg["type"]
-                if t == "answer" and not answered:
-                    call(driver, "setAnswer", msg["sdp"])
-                    answered = True
-                    result["phase"] = "answered"
-                elif t in ("candidate", "end-of-candidates") and not answered:
-                    early.append(msg)
-                elif t == "candidate":
-                    c = {"candidate": msg["candidate"], "sdpMid": msg.get("sdpMid"),
-                         "sdpMLineIndex": msg.get("sdpMLineIndex")}
-                    try:
-                        call(driver, "addCandidate", c)
-                        received_candidates.append(msg["candidate"])
-                    except RuntimeError as e:
-                        result["notes"].append(str(e))
-                elif t == "end-of-candidates":
-                    try:
-                        call(driver, "addCandidate", None)
-                    except RuntimeError as e:
-                        result["notes"].append(str(e))
-            for c in driver.execute_script("return takeCandidates();"):
-                if c is None:
-                    probe.send({"type": "end-of-candidates"})
-                    sent_candidates.append(None)
-                else:
-                    probe.send({"type": "candidate", "candidate": c["candidate"], "sdpMid": c["sdpMid"]})
-                    sent_candidates.append(c["candidate"])
-            if answered and time.monotonic() >= next_stats:
-                next_stats = time.monotonic() + 0.5
-                last = call(driver, "summary")
-                if good_enough(last):
-                    result["phase"] = "media-flowing"
-                    result["mediaAfter"] = round(time.monotonic() - t0, 3)
-                    break
-            time.sleep(0.1)
+
+        def exchange(offer_sdp, done, timeout):
+            """Sends an offer, then relays answer and candidates both ways until done(summary)."""
+            nonlocal answered
+            answered = False
+            probe.send({"type": "offer", "sdp": offer_sdp})
+            deadline = time.monotonic() + timeout
+            next_stats = 0.0
+            summary = None
+            while time.monotonic() < deadline and not probe.finished:
+                while (msg := (early.pop(0) if answered and early else probe.poll())) is not None:
+                    t = msg["type"]
+                    if t == "answer" and not answered:
+                        call(driver, "setAnswer", msg["sdp"])
+                        answered = True
+                        ufrags = {l.split(":", 1)[1].strip() for l in msg["sdp"].splitlines()
+                                  if l.startswith("a=ice-ufrag:")}
+                        answer_ufrags.append(sorted(ufrags)[0] if len(ufrags) == 1 else sorted(ufrags))
+                    elif t in ("candidate", "end-of-candidates") and not answered:
+                        early.append(msg)
+                    elif t == "candidate":
+                        c = {"candidate": msg["candidate"], "sdpMid": msg.get("sdpMid"),
+                             "sdpMLineIndex": msg.get("sdpMLineIndex")}
+                        try:
+                            call(driver, "addCandidate", c)
+                            received_candidates.append(msg["candidate"])
+                        except RuntimeError as e:
+                            result["notes"].append(str(e))
+                    elif t == "end-of-candidates":
+                        try:
+                            call(driver, "addCandidate", None)
+                        except RuntimeError as e:
+                            result["notes"].append(str(e))
+                for c in driver.execute_script("return takeCandidates();"):
+                    if c is None:
+                        probe.send({"type": "end-of-candidates"})
+                        sent_candidates.append(None)
+                    else:
+                        probe.send({"type": "candidate", "candidate": c["candidate"], "sdpMid": c["sdpMid"]})
+                        sent_candidates.append(c["candidate"])
+                if answered and time.monotonic() >= next_stats:
+                    next_stats = time.monotonic() + 0.5
+                    summary = call(driver, "summary")
+                    if done(summary):
+                        return summary, True
+                time.sleep(0.1)
+            return summary, False
+
+        result["phase"] = "offer-sent"
+        last, ok = exchange(offer, good_enough, args.media_timeout)
+        if ok:
+            result["phase"] = "media-flowing"
+            result["mediaAfter"] = round(time.monotonic() - t0, 3)
+        if ok and args.ice_restart:
+            before = frames_decoded(last)
+            result["restart"] = {"framesBefore": before}
+            restart_offer = call(driver, "restart")
+            last, ok = exchange(restart_offer, lambda s: frames_decoded(s) >= before + 30, args.media_timeout)
+            result["restart"].update({"framesAfter": frames_decoded(last), "mediaContinued": ok,
+                                      "states": (last or {}).get("states")})
+            result["phase"] = "restarted" if ok else "restart-stalled"
+        result["answerUfrags"] = answer_ufrags
         result["candidatesSentToProbe"] = sent_candidates
         result["candidatesFromProbe"] = received_candidates
-        if result["phase"] == "media-flowing":
+        if result["phase"] in ("media-flowing", "restarted"):
             time.sleep(args.extra_seconds)
             last = call(driver, "summary")
             result["statsRequested"] = probe.request_stats(5.0)
