@@ -20,8 +20,19 @@ step "swift build"
 timeout 1200 swift build
 BIN_PATH="$(swift build --show-bin-path)"
 
-step "swift test"
-timeout 900 swift test
+step "swift test (inside a test-host network namespace)"
+# The transport tests open real ICE/DTLS/SRTP sessions: like every test with media sockets they
+# run in a namespace of their own (loopback plus an inside-only veth pair), so that nothing they
+# gather or send can reach the machine's external interfaces.
+NS="sfu-swifttest-$$"
+ip netns add "$NS"
+trap 'ip netns del "$NS" 2>/dev/null || true' EXIT
+ip netns exec "$NS" sh -c 'ip link set lo up && ip link add v0 type veth peer name v1 &&
+  ip addr add 10.213.0.1/24 dev v0 && ip link set v0 up && ip link set v1 up &&
+  ip route add default via 10.213.0.2 dev v0'
+timeout 900 ip netns exec "$NS" swift test
+ip netns del "$NS"
+trap - EXIT
 
 step "interop tests (pytest Tests/Interop)"
 export SFU_BIN="${SFU_BIN:-$BIN_PATH/sfu}"
