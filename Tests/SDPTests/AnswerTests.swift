@@ -166,6 +166,40 @@ import SDP
         #expect(throws: NegotiationError.missingMid(index: 1)) { try makeAnswer(to: offer, options: TestSupport.options()) }
     }
 
+    @Test func sessionLevelTransportAttributesAreUsed() throws {
+        // RFC 8839 5.4 / RFC 8122 5 allow these at session level; move them there.
+        var offer = try Fixtures.offer("chromium-audio-video-sendrecv.sdp")
+        func isTransport(_ a: SDPAttribute) -> Bool {
+            switch a {
+            case .iceUfrag, .icePwd, .fingerprint, .setup: true
+            default: false
+            }
+        }
+        offer.attributes += offer.media[0].attributes.filter(isTransport)
+        for i in offer.media.indices { offer.media[i].attributes.removeAll(where: isTransport) }
+        let result = try makeAnswer(to: offer, options: TestSupport.options())
+        #expect(result.session.remoteICE.ufrag == "qZh3")
+        #expect(result.session.remoteSetup == .actpass)
+    }
+
+    @Test func unknownBundleMidAndDuplicateMid() throws {
+        var offer = try Fixtures.offer("chromium-audio-video-sendrecv.sdp")
+        offer.attributes = offer.attributes.map { if case .group = $0 { .group(.bundle(["0", "1", "7"])) } else { $0 } }
+        #expect(throws: NegotiationError.unknownBundleMid("7")) { try makeAnswer(to: offer, options: TestSupport.options()) }
+        offer = try Fixtures.offer("chromium-audio-video-sendrecv.sdp")
+        offer.media[1].replaceAttributes(where: { if case .mid = $0 { true } else { false } }, with: [.mid("0")])
+        #expect(throws: NegotiationError.duplicateMid("0")) { try makeAnswer(to: offer, options: TestSupport.options()) }
+    }
+
+    @Test func withoutBundleOnlyTheFirstUsableSectionIsAccepted() throws {
+        var offer = try Fixtures.offer("chromium-audio-video-sendrecv.sdp")
+        offer.attributes.removeAll { if case .group = $0 { true } else { false } }
+        let result = try makeAnswer(to: offer, options: TestSupport.options())
+        #expect(result.answer.media.map(\.port) == [9, 0])
+        #expect(result.answer.bundleGroup == nil)
+        #expect(result.session.bundleMids == ["0"])
+    }
+
     @Test func noUsableCodec() throws {
         let caps = CodecCapabilities(codecs: [Codec(kind: .audio, name: "G7221", clockRate: 16000)])
         let offer = try Fixtures.offer("chromium-audio-video-sendrecv.sdp")

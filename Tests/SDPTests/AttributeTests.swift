@@ -15,6 +15,11 @@ import SDP
         #expect(f.bytes == Array(repeating: 0xAB, count: 32))
         #expect(f.hex == Array(repeating: "AB", count: 32).joined(separator: ":"))
         #expect(Fingerprint(bytes: [0x0A, 0xFF]).hex == "0A:FF")
+        #expect(throws: SDPParseError.invalidAttribute(line: 6, name: "fingerprint")) {
+            try Self.media("fingerprint:sha-1 " + (["+F"] + Array(repeating: "00", count: 19)).joined(separator: ":"))
+        }
+        // Hash functions outside the registry are kept with whatever length they have.
+        #expect(try Self.media("fingerprint:x-hash 01:02").fingerprints == [Fingerprint(algorithm: "x-hash", bytes: [1, 2])])
     }
 
     @Test func candidateWithRelatedAddressAndExtensions() throws {

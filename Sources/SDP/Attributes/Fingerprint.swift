@@ -21,7 +21,10 @@ public struct Fingerprint: Hashable, Sendable {
         let algorithm = words[0].lowercased()
         var bytes: [UInt8] = []
         for pair in words[1].split(separator: ":", omittingEmptySubsequences: false) {
-            guard pair.utf8.count == 2, let byte = UInt8(pair, radix: 16) else { return nil }
+            // Exactly two hex digits: `UInt8(_:radix:)` alone would also take "+F".
+            guard pair.utf8.count == 2, pair.utf8.allSatisfy({ $0 < 0x80 && Character(Unicode.Scalar($0)).isHexDigit }),
+                let byte = UInt8(pair, radix: 16)
+            else { return nil }
             bytes.append(byte)
             if bytes.count > 64 { return nil }
         }
