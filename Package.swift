@@ -39,7 +39,7 @@ let package = Package(
         .target(
             name: "Transport",
             dependencies: [
-                "CNice", "CSRTP", "COpenSSL", "RTP",
+                "CNice", "CSRTP", "COpenSSL", "RTP", "SDP",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "OpusCodecTests", dependencies: ["OpusCodec"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TransportTests",
-            dependencies: ["Transport", "CSRTP", "COpenSSL"],
+            dependencies: ["Transport", "CSRTP", "COpenSSL", "SDP"],
             swiftSettings: swiftSettings
         ),
     ],

@@ -1,3 +1,4 @@
+import SDP
 import Foundation
 import RTP
 
@@ -15,13 +16,13 @@ public final class PeerTransport {
     public struct RemoteParameters: Sendable {
         public var iceUfrag: String
         public var icePassword: String
-        public var fingerprint: CertificateFingerprint
+        public var fingerprint: Fingerprint
         /// Our DTLS role, derived from the peer's a=setup (RFC 8842 5).
         public var dtlsRole: DTLSSession.Role
         public var candidates: [String]
         public var candidatesComplete: Bool
 
-        public init(iceUfrag: String, icePassword: String, fingerprint: CertificateFingerprint, dtlsRole: DTLSSession.Role,
+        public init(iceUfrag: String, icePassword: String, fingerprint: Fingerprint, dtlsRole: DTLSSession.Role,
                     candidates: [String] = [], candidatesComplete: Bool = false) {
             self.iceUfrag = iceUfrag
             self.icePassword = icePassword
@@ -122,7 +123,7 @@ public final class PeerTransport {
     deinit { close(reason: .local, notifyPeer: false) }
 
     public var localICECredentials: (ufrag: String, password: String) { (ice.localUfrag, ice.localPassword) }
-    public var localFingerprint: CertificateFingerprint { dtlsContext.certificate.fingerprint }
+    public var localFingerprint: Fingerprint { dtlsContext.certificate.fingerprint }
 
     /// Applies the peer's parameters and starts gathering, checks and (when ICE connects) DTLS.
     public func start(remote: RemoteParameters) throws {

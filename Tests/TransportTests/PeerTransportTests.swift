@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SDP
 @testable import Transport
 
 /// Two of our transports joined over loopback UDP (ICE through libnice, DTLS, SRTP), each on its
@@ -62,7 +63,7 @@ import Testing
     }
 
     /// Starts both sides with each other's parameters; `mutate` may spoil what B learns of A.
-    static func connect(_ a: Side, _ b: Side, fingerprintForB: CertificateFingerprint? = nil,
+    static func connect(_ a: Side, _ b: Side, fingerprintForB: Fingerprint? = nil,
                         passwordForB: String? = nil) throws {
         let credsA = try a.run { $0.localICECredentials }
         let credsB = try b.run { $0.localICECredentials }
@@ -153,7 +154,7 @@ import Testing
     @Test func aFingerprintMismatchClosesTheSession() throws {
         let a = try Self.makeSide(worker: Self.workers.workers[0], controlling: false)
         let b = try Self.makeSide(worker: Self.workers.workers[1], controlling: true)
-        let wrong = CertificateFingerprint(algorithm: "sha-256", bytes: [UInt8](repeating: 0xAB, count: 32))
+        let wrong = Fingerprint(algorithm: "sha-256", bytes: [UInt8](repeating: 0xAB, count: 32))
         try Self.connect(a, b, fingerprintForB: wrong)
         #expect(Self.waitUntil { b.recorder.closeReason != nil })
         guard case .dtlsFailed(.fingerprintMismatch) = b.recorder.closeReason else {

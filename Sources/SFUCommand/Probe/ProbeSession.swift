@@ -130,7 +130,7 @@ final class ProbeSession {
             transport.onRTCP = { [unowned self] in receiveRTCP($0, length: $1) }
             try transport.start(remote: .init(
                 iceUfrag: session.remoteICE.ufrag, icePassword: session.remoteICE.pwd,
-                fingerprint: CertificateFingerprint(algorithm: fingerprint.algorithm, bytes: fingerprint.bytes),
+                fingerprint: fingerprint,
                 dtlsRole: session.isDTLSClient ? .client : .server,
                 candidates: session.remoteCandidates.filter { $0.component == 1 }.map(\.sdpFragment),
                 candidatesComplete: session.remoteEndOfCandidates))
@@ -182,10 +182,9 @@ final class ProbeSession {
 
     private func answerOptions(candidates: [String], complete: Bool) -> AnswerOptions {
         let credentials = transport?.localICECredentials
-        let fingerprint = context.certificate.fingerprint
         return AnswerOptions(
             iceCredentials: ICECredentials(ufrag: credentials?.ufrag ?? "pending", pwd: credentials?.password ?? "pendingpendingpendingpe"),
-            fingerprint: Fingerprint(algorithm: fingerprint.algorithm, bytes: fingerprint.bytes),
+            fingerprint: context.certificate.fingerprint,
             media: localMedia,
             candidates: candidates.map { $0.hasPrefix("candidate:") ? String($0.dropFirst("candidate:".count)) : $0 },
             gatheringComplete: complete,

@@ -1,4 +1,5 @@
 import COpenSSL
+import SDP
 import Foundation
 
 /// The server's DTLS identity: one ECDSA P-256 key and its self-signed certificate.
@@ -11,13 +12,13 @@ public final class DTLSCertificate: @unchecked Sendable {
     let key: OpaquePointer
     let certificate: OpaquePointer
     /// SHA-256 fingerprint for `a=fingerprint` (RFC 8122 5; sha-256 is what browsers send).
-    public let fingerprint: CertificateFingerprint
+    public let fingerprint: Fingerprint
 
     private init(key: OpaquePointer, certificate: OpaquePointer) throws(DTLSError) {
         self.key = key
         self.certificate = certificate
         do {
-            fingerprint = try CertificateFingerprint.of(certificate, algorithm: "sha-256")
+            fingerprint = try Fingerprint.of(certificate, algorithm: "sha-256")
         } catch {
             X509_free(certificate)
             EVP_PKEY_free(key)

@@ -1,4 +1,5 @@
 import COpenSSL
+import SDP
 
 /// One DTLS association over one ICE transport: owns one OpenSSL `SSL`.
 ///
@@ -35,15 +36,15 @@ public final class DTLSSession {
 
     private let context: DTLSContext
     private let ssl: OpaquePointer
-    private let remoteFingerprint: CertificateFingerprint
+    private let remoteFingerprint: Fingerprint
     private var fingerprintError: DTLSError?
     /// The datagram `receive` is processing, read once by the BIO.
     private var pendingDatagram: UnsafeRawBufferPointer?
     private var readScratch = [UInt8](repeating: 0, count: 2048)
 
-    public init(context: DTLSContext, role: Role, remoteFingerprint: CertificateFingerprint) throws(DTLSError) {
+    public init(context: DTLSContext, role: Role, remoteFingerprint: Fingerprint) throws(DTLSError) {
         OpenSSLErrorStack.clear()
-        guard CertificateFingerprint.digest(for: remoteFingerprint.algorithm) != nil else {
+        guard Fingerprint.digest(for: remoteFingerprint.algorithm) != nil else {
             throw .unsupportedFingerprintAlgorithm(remoteFingerprint.algorithm)
         }
         guard let ssl = SSL_new(context.context) else {
@@ -209,9 +210,9 @@ public final class DTLSSession {
     /// RFC 8122 5 / RFC 5763 5: the certificate must hash to the SDP's fingerprint.
     func verifyPeer(_ certificate: OpaquePointer) -> Bool {
         do {
-            let actual = try CertificateFingerprint.of(certificate, algorithm: remoteFingerprint.algorithm)
+            let actual = try Fingerprint.of(certificate, algorithm: remoteFingerprint.algorithm)
             guard actual.bytes == remoteFingerprint.bytes else {
-                fingerprintError = .fingerprintMismatch(expected: remoteFingerprint.hexString, actual: actual.hexString)
+                fingerprintError = .fingerprintMismatch(expected: remoteFingerprint.hex, actual: actual.hex)
                 return false
             }
             return true

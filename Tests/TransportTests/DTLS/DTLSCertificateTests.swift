@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SDP
 @testable import Transport
 
 @Suite struct DTLSCertificateTests {
@@ -35,19 +36,10 @@ import Testing
         #expect(throws: DTLSError.self) { try DTLSCertificate.load(certificatePath: certificatePath, keyPath: keyPath) }
     }
 
-    @Test func fingerprintTextRoundTrips() throws {
-        let value = "sha-256 6B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08"
-        let fingerprint = try #require(CertificateFingerprint(sdpValue: value))
-        #expect(fingerprint.sdpValue == value)
-        for bad in ["", "sha-256", "sha-256 6B:8", "sha-256 ZZ:00", "sha-256 6B::8B", "a b c"] {
-            #expect(CertificateFingerprint(sdpValue: bad) == nil, "\(bad)")
-        }
-    }
-
     @Test func anUnknownHashFunctionIsRefused() throws {
         let context = try DTLSContext(certificate: try DTLSCertificate.generate())
         #expect(throws: DTLSError.unsupportedFingerprintAlgorithm("md5")) {
-            try DTLSSession(context: context, role: .client, remoteFingerprint: CertificateFingerprint(algorithm: "md5", bytes: [1, 2]))
+            try DTLSSession(context: context, role: .client, remoteFingerprint: Fingerprint(algorithm: "md5", bytes: [1, 2]))
         }
     }
 }

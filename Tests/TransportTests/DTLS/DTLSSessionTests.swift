@@ -1,4 +1,5 @@
 import Testing
+import SDP
 @testable import Transport
 
 /// Our DTLS session against a plain OpenSSL peer, joined in memory (no sockets).
@@ -49,7 +50,7 @@ import Testing
         if corruptFingerprint {
             var bytes = fingerprint.bytes
             bytes[7] ^= 0x01
-            fingerprint = CertificateFingerprint(algorithm: "sha-256", bytes: bytes)
+            fingerprint = Fingerprint(algorithm: "sha-256", bytes: bytes)
         }
         let context = try DTLSContext(certificate: try DTLSCertificate.generate(), srtpProfiles: profiles)
         let ours = try DTLSSession(context: context, role: ourRole, remoteFingerprint: fingerprint)
@@ -77,7 +78,7 @@ import Testing
         #expect(plainKeys.remoteKeyAndSalt == keys.localKeyAndSalt)
         #expect(keys.localKeyAndSalt != keys.remoteKeyAndSalt)
         // The plain peer saw the certificate whose fingerprint we would put in our SDP.
-        #expect(link.plain.peerCertificateFingerprint == context.certificate.fingerprint)
+        #expect(link.plain.peerFingerprint == context.certificate.fingerprint)
         #expect(link.ours.negotiatedCipher?.version == "DTLSv1.2")
     }
 
@@ -93,7 +94,7 @@ import Testing
             return
         }
         #expect(expected != actual)
-        #expect(actual == link.plain.certificate.fingerprint.hexString)
+        #expect(actual == link.plain.certificate.fingerprint.hex)
         // Nothing more happens after failure.
         #expect([UInt8](repeating: 22, count: 40).withUnsafeBytes { link.ours.receive($0) } == .none)
     }

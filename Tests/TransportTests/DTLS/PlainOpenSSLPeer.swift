@@ -1,4 +1,5 @@
 import COpenSSL
+import SDP
 @testable import Transport
 
 /// An independent DTLS endpoint for in-memory tests: plain OpenSSL with memory BIOs, none of
@@ -9,7 +10,7 @@ final class PlainOpenSSLPeer {
     let readBIO: OpaquePointer
     let writeBIO: OpaquePointer
     let certificate: DTLSCertificate
-    var peerCertificateFingerprint: CertificateFingerprint?
+    var peerFingerprint: Fingerprint?
 
     init(isClient: Bool, srtpProfiles: String = "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80") throws {
         certificate = try DTLSCertificate.generate(commonName: "plain-peer")
@@ -37,8 +38,8 @@ final class PlainOpenSSLPeer {
     @discardableResult
     func step() -> Bool {
         let result = SSL_do_handshake(ssl)
-        if result == 1, peerCertificateFingerprint == nil, let peer = SSL_get1_peer_certificate(ssl) {
-            peerCertificateFingerprint = try? CertificateFingerprint.of(peer, algorithm: "sha-256")
+        if result == 1, peerFingerprint == nil, let peer = SSL_get1_peer_certificate(ssl) {
+            peerFingerprint = try? Fingerprint.of(peer, algorithm: "sha-256")
             X509_free(peer)
         }
         return result == 1
