@@ -55,12 +55,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        .testTarget(name: "RTPTests", dependencies: ["RTP"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
-        .testTarget(name: "SDPTests", dependencies: ["SDP"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
-        .testTarget(name: "OpusCodecTests", dependencies: ["OpusCodec"], swiftSettings: swiftSettings),
+        // Helpers shared by the test targets (a seeded generator for fuzz tests).
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
+
+        .testTarget(name: "RTPTests", dependencies: ["RTP", "TestSupport"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .testTarget(name: "SDPTests", dependencies: ["SDP", "TestSupport"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .testTarget(name: "OpusCodecTests", dependencies: ["OpusCodec", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TransportTests",
-            dependencies: ["Transport", "CSRTP", "COpenSSL", "SDP"],
+            dependencies: ["Transport", "CSRTP", "COpenSSL", "SDP", "TestSupport"],
             swiftSettings: swiftSettings
         ),
     ],

@@ -1,3 +1,4 @@
+import TestSupport
 import OpusCodec
 import Testing
 
@@ -45,7 +46,7 @@ struct ToneTests {
     }
 
     @Test func noiseIsNotATone() {
-        var random = SeededGenerator(seed: 42)
+        var random = SplitMix64(seed: 42)
         let noise = (0..<24_000).map { _ in Int16.random(in: -8_000...8_000, using: &random) }
         let analysis = FrequencyEstimator().analyze(noise)
         #expect(!analysis.isSilent)

@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 import RTP
 import Testing
@@ -65,18 +66,6 @@ func string(_ bytes: UnsafeRawBufferPointer?) -> String? {
     bytes.map { String(decoding: $0, as: UTF8.self) }
 }
 
-/// Deterministic pseudo-random numbers (SplitMix64, Steele et al. 2014), so fuzz runs repeat.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Packet files shipped with the tests: every `.bin` under Fixtures (aiortc now, browser
 /// captures later), with the aiortc manifest where there is one.
