@@ -63,45 +63,50 @@ public final class SRTPSession {
     /// protected length. The buffer must have `maximumTrailer` bytes of room after the packet.
     @inline(__always)
     public func protectRTP(_ buffer: UnsafeMutableRawBufferPointer, length: Int) throws(SRTPError) -> Int {
-        guard length >= 12 else { throw .packetTooShort(length: length) }
-        guard buffer.count >= length + Self.maximumTrailer else {
-            throw .bufferTooSmall(needed: length + Self.maximumTrailer, capacity: buffer.count)
-        }
-        var len = Int32(length)
-        let status = srtp_protect(session, buffer.baseAddress, &len)
-        guard status == srtp_err_status_ok else { throw .protectFailed(status: Int(status.rawValue)) }
-        return Int(len)
+        try protect(buffer, length: length, minimumLength: 12, with: srtp_protect)
     }
 
     /// Protects an RTCP compound packet in place (RFC 3711 3.4); returns the protected length.
     @inline(__always)
     public func protectRTCP(_ buffer: UnsafeMutableRawBufferPointer, length: Int) throws(SRTPError) -> Int {
-        guard length >= 8 else { throw .packetTooShort(length: length) }
-        guard buffer.count >= length + Self.maximumTrailer else {
-            throw .bufferTooSmall(needed: length + Self.maximumTrailer, capacity: buffer.count)
-        }
-        var len = Int32(length)
-        let status = srtp_protect_rtcp(session, buffer.baseAddress, &len)
-        guard status == srtp_err_status_ok else { throw .protectFailed(status: Int(status.rawValue)) }
-        return Int(len)
+        try protect(buffer, length: length, minimumLength: 8, with: srtp_protect_rtcp)
     }
 
     /// Authenticates and decrypts an SRTP packet in place; returns the plain RTP length.
     @inline(__always)
     public func unprotectRTP(_ buffer: UnsafeMutableRawBufferPointer, length: Int) throws(SRTPError) -> Int {
-        guard length >= 12, length <= buffer.count else { throw .packetTooShort(length: length) }
-        var len = Int32(length)
-        let status = srtp_unprotect(session, buffer.baseAddress, &len)
-        guard status == srtp_err_status_ok else { throw .unprotectFailed(status: Int(status.rawValue)) }
-        return Int(len)
+        try unprotect(buffer, length: length, minimumLength: 12, with: srtp_unprotect)
     }
 
     /// Authenticates and decrypts an SRTCP packet in place; returns the plain RTCP length.
     @inline(__always)
     public func unprotectRTCP(_ buffer: UnsafeMutableRawBufferPointer, length: Int) throws(SRTPError) -> Int {
-        guard length >= 8, length <= buffer.count else { throw .packetTooShort(length: length) }
+        try unprotect(buffer, length: length, minimumLength: 8, with: srtp_unprotect_rtcp)
+    }
+
+    /// libsrtp2's four in-place operations share one signature: (session, packet, inout length).
+    private typealias Operation = (srtp_t?, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int32>?) -> srtp_err_status_t
+
+    @inline(__always)
+    private func protect(_ buffer: UnsafeMutableRawBufferPointer, length: Int, minimumLength: Int,
+                         with operation: Operation) throws(SRTPError) -> Int {
+        guard length >= minimumLength else { throw .packetTooShort(length: length) }
+        guard buffer.count >= length + Self.maximumTrailer else {
+            throw .bufferTooSmall(needed: length + Self.maximumTrailer, capacity: buffer.count)
+        }
         var len = Int32(length)
-        let status = srtp_unprotect_rtcp(session, buffer.baseAddress, &len)
+        let status = operation(session, buffer.baseAddress, &len)
+        guard status == srtp_err_status_ok else { throw .protectFailed(status: Int(status.rawValue)) }
+        return Int(len)
+    }
+
+    @inline(__always)
+    private func unprotect(_ buffer: UnsafeMutableRawBufferPointer, length: Int, minimumLength: Int,
+                           with operation: Operation) throws(SRTPError) -> Int {
+        guard length >= minimumLength else { throw .packetTooShort(length: length) }
+        guard length <= buffer.count else { throw .bufferTooSmall(needed: length, capacity: buffer.count) }
+        var len = Int32(length)
+        let status = operation(session, buffer.baseAddress, &len)
         guard status == srtp_err_status_ok else { throw .unprotectFailed(status: Int(status.rawValue)) }
         return Int(len)
     }
