@@ -18,6 +18,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C libraries: each wrapped once, found through pkg-config. Their module headers carry the
@@ -45,10 +49,38 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Rooms, participants, published and subscribed tracks, forwarding: the SFU core.
+        .target(
+            name: "SFU",
+            dependencies: [
+                "Transport", "RTP", "SDP",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // The WebSocket signaling service, join tokens, the browser client and demo page.
+        .target(
+            name: "Signaling",
+            dependencies: [
+                "SFU",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "signaling",
+            exclude: ["README.md"],
+            resources: [.copy("Public")],
+            swiftSettings: swiftSettings
+        ),
+
         .executableTarget(
             name: "SFUCommand",
             dependencies: [
-                "Transport", "RTP", "SDP", "OpusCodec",
+                "Transport", "RTP", "SDP", "OpusCodec", "SFU", "Signaling",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -64,6 +96,17 @@ let package = Package(
         .testTarget(
             name: "TransportTests",
             dependencies: ["Transport", "CSRTP", "COpenSSL", "SDP", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "SFUTests", dependencies: ["SFU", "Transport", "SDP", "RTP", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SignalingTests",
+            dependencies: [
+                "Signaling", "SFU",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ],
             swiftSettings: swiftSettings
         ),
     ],

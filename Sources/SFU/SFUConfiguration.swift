@@ -1,0 +1,27 @@
+import Transport
+
+/// Settings of the SFU core (media side). The signaling service has its own.
+public struct SFUConfiguration: Sendable {
+    /// Media worker threads; rooms are spread over them.
+    public var workers: Int
+    public var ice: ICEConfiguration
+    public var srtpProfiles: [SRTPProfile]
+    public var timeouts: PeerTransport.Timeouts
+    public var maxParticipantsPerRoom: Int
+    public var maxPublishedTracksPerParticipant: Int
+    /// How long a participant whose signaling dropped is kept for `resume`.
+    public var resumeGraceMilliseconds: Int
+
+    public init(workers: Int = 0, ice: ICEConfiguration = ICEConfiguration(portRange: 50000...50999),
+                srtpProfiles: [SRTPProfile] = SRTPProfile.allCases, timeouts: PeerTransport.Timeouts = .init(),
+                maxParticipantsPerRoom: Int = 100, maxPublishedTracksPerParticipant: Int = 4,
+                resumeGraceMilliseconds: Int = 20_000) {
+        self.workers = workers
+        self.ice = ice
+        self.srtpProfiles = srtpProfiles
+        self.timeouts = timeouts
+        self.maxParticipantsPerRoom = maxParticipantsPerRoom
+        self.maxPublishedTracksPerParticipant = maxPublishedTracksPerParticipant
+        self.resumeGraceMilliseconds = resumeGraceMilliseconds
+    }
+}
