@@ -978,9 +978,9 @@ export class SFUClient extends EventTarget {
   }
 
   /**
-   * Match the server's track objects to the local tracks of this offer. The protocol's track
-   * object carries no mid, so: an id equal to the MediaStreamTrack id (what the SDP's msid
-   * carries) wins; otherwise the tracks are taken in m-line order, by kind.
+   * Match the server's track objects to the local tracks of this offer: by `mid` (the m-line of
+   * our offer) when the server gives it; else an id equal to the MediaStreamTrack id (what the
+   * SDP's msid carries); else the next track of the same kind, in m-line order.
    */
   _mapPublishedTracks(added, tracks) {
     const unclaimed = [...tracks];
@@ -990,8 +990,11 @@ export class SFUClient extends EventTarget {
     };
     const ordered = [...added].sort((a, b) => midOrder(a) - midOrder(b));
     for (const entry of ordered) {
-      const t = take((t) => t.id === entry.track.id)
-        || take((t) => t.kind === entry.track.kind);
+      const mid = entry.transceiver && entry.transceiver.mid;
+      const t = (mid !== null && mid !== undefined && take((t) => t.mid !== undefined
+          && String(t.mid) === mid))
+        || take((t) => t.id === entry.track.id)
+        || take((t) => t.mid === undefined && t.kind === entry.track.kind);
       if (!t) continue;
       entry.trackId = t.id;
       for (const w of entry.waiters) w.resolve({ trackId: t.id });
