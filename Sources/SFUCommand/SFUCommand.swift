@@ -2,10 +2,10 @@ import ArgumentParser
 
 /// `sfu`: the media server's command line.
 @main
-struct SFUCommand: ParsableCommand {
+struct SFUCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sfu",
         abstract: "A WebRTC selective forwarding unit.",
-        subcommands: [ProbeCommand.self]
+        subcommands: [ProbeCommand.self, ServeCommand.self, TokenCommand.self]
     )
 }

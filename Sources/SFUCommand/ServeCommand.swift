@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SFU
+import ServiceLifecycle
+import Signaling
+import Transport
+
+/// `sfu serve`: the SFU core and the signaling service in one process, stopped gracefully on
+/// SIGTERM/SIGINT (every session gets `bye`, then the core shuts down).
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the SFU: WebSocket signaling (docs/signaling.md) and media forwarding.",
+        discussion: """
+            Settings come from flags, then environment variables (SFU_HOST, SFU_PORT, SFU_DEV, SFU_API_KEYS, \
+            SFU_API_KEY/SFU_API_SECRET, SFU_PUBLIC_URL, SFU_CONFIG), then the JSON file of --config; \
+            docs/operations.md lists them.
+            """
+    )
+
+    @Flag(help: "Development mode: accept the documented development key, serve /dev/token. Never on a public address.")
+    var dev = false
+
+    @Option(help: "Address to listen on for HTTP and WebSocket (default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "TCP port to listen on (default 8080; 0 picks a free one).")
+    var port: Int?
+
+    @Option(help: "JSON configuration file.")
+    var config: String?
+
+    @Option(name: .customLong("api-key"), help: "KEY:SECRET whose secret signs join tokens (repeatable).")
+    var apiKeys: [String] = []
+
+    @Option(name: .customLong("public-url"), help: "URL clients reach this server at, when a proxy makes it differ.")
+    var publicURL: String?
+
+    @Option(help: "UDP port range for media, LOW-HIGH.")
+    var mediaPorts = "50000-50999"
+
+    @Option(name: .customLong("public-address"), help: "Address announced for media instead of the host address (1:1 NAT; repeatable).")
+    var publicAddresses: [String] = []
+
+    @Option(name: .customLong("bind"), help: "Local address to gather media candidates on (repeatable); default: all.")
+    var bindAddresses: [String] = []
+
+    @Option(help: "Media worker threads (0: one per core).")
+    var workers = 0
+
+    @Option(help: "Log level on stderr (trace, debug, info, notice, warning, error).")
+    var logLevel: Logger.Level = .info
+
+    func validate() throws {
+        do {
+            _ = try ICEConfiguration.parsePortRange(mediaPorts)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        guard workers >= 0 else { throw ValidationError("--workers must not be negative") }
+    }
+
+    func run() async throws {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "sfu")
+
+        let signalingConfiguration: SignalingConfiguration
+        do {
+            signalingConfiguration = try SignalingConfigurationLoader.load(
+                flags: SignalingConfigurationFlags(configFile: config, host: host, port: port, devMode: dev ? true : nil,
+                                                   apiKeys: apiKeys, publicURL: publicURL),
+                environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        if signalingConfiguration.devMode {
+            logger.warning("development mode: /dev/token mints tokens for anyone; do not expose this server")
+            if !signalingConfiguration.bindsLoopbackOnly {
+                logger.warning("development mode on a non-loopback address", metadata: ["host": "\(signalingConfiguration.host)"])
+            }
+        }
+
+        let ice = ICEConfiguration(portRange: try ICEConfiguration.parsePortRange(mediaPorts), bindAddresses: bindAddresses,
+                                   publicAddresses: publicAddresses)
+        let core = try SFURoomService(configuration: SFUConfiguration(workers: workers, ice: ice))
+        let server = try await SignalingServer(configuration: signalingConfiguration, roomService: core, logger: logger)
+        let publicURL = signalingConfiguration.publicURL
+        let application = server.makeApplication { host, port in
+            var line = "sfu serve: listening on http://\(host):\(port) (WebSocket /ws)"
+            if let publicURL { line += ", public URL \(publicURL)" }
+            if signalingConfiguration.devMode { line += ", development mode" }
+            // Unbuffered, so that a supervisor or test reading the pipe sees it at once.
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        }
+
+        // Shut down in reverse order: sessions get `bye` first, then the HTTP server stops,
+        // then the core frees its transports and workers.
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [CoreService(core: core), application, server.drainService],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+    }
+}
+
+/// The SFU core as a service: idle until shutdown, then `shutdown()`.
+private struct CoreService: Service {
+    let core: SFURoomService
+
+    func run() async throws {
+        do {
+            try await gracefulShutdown()
+        } catch {
+            // Cancelled: the group is going down without grace; still free the core.
+        }
+        await core.shutdown()
+    }
+}

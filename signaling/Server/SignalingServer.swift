@@ -1,0 +1,160 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import SFU
+import ServiceLifecycle
+
+/// The signaling service: `GET /ws` (room protocol), `GET /healthz`, the bundled static files,
+/// and in development mode `/dev/token` and `/debug/token-timing`.
+///
+/// `sfu serve` runs `makeApplication()` and `drainService` in one `ServiceGroup` with the SFU
+/// core; tests run the application through HummingbirdTesting.
+public struct SignalingServer: Sendable {
+    public let configuration: SignalingConfiguration
+    public let verifier: TokenVerifier
+    private let registry = SessionRegistry()
+    private let sessionContext: SignalingSession.Context
+    private let staticFiles: StaticFiles
+    private let devIssuer: TokenIssuer?
+    private let startedAt = ContinuousClock.now
+    private let logger: Logger
+
+    /// The bundled `Public` folder (demo page, browser client).
+    public static var bundledPublicDirectory: URL? {
+        Bundle.module.url(forResource: "Public", withExtension: nil)
+    }
+
+    /// - Parameters:
+    ///   - publicDirectory: folder of static files; the bundled one by default.
+    ///   - clock: the verifier's wall clock (tests move it).
+    public init(configuration: SignalingConfiguration, roomService: any RoomService, logger: Logger = Logger(label: "sfu.signaling"),
+                publicDirectory: URL? = SignalingServer.bundledPublicDirectory,
+                clock: @escaping @Sendable () -> Date = { Date() }) async throws(ConfigurationError) {
+        try configuration.validate()
+        self.configuration = configuration
+        self.logger = logger
+        self.verifier = await TokenVerifier(keys: configuration.effectiveAPIKeys, leeway: configuration.tokenLeeway,
+                                            logger: logger, now: clock)
+        self.sessionContext = SignalingSession.Context(roomService: roomService, verifier: verifier, limits: configuration.limits,
+                                                       iceServers: configuration.iceServers, logger: logger)
+        self.staticFiles = StaticFiles(directory: publicDirectory)
+        self.devIssuer = configuration.devMode ? await TokenIssuer(key: DevelopmentCredentials.apiKey) : nil
+    }
+
+    /// Open WebSocket sessions.
+    public var sessionCount: Int { registry.count }
+
+    /// Sends every session `bye` (`server-shutdown`) and closes it; refuses new ones. The drain
+    /// service calls this on SIGTERM/SIGINT.
+    public func shutDownSessions() {
+        registry.shutDownAll()
+    }
+
+    /// Ends the sessions when the service group shuts down; list it after the application.
+    public var drainService: SessionDrainService {
+        SessionDrainService(registry: registry, timeout: .seconds(5), logger: logger)
+    }
+
+    /// The HTTP and WebSocket server. `onListening` gets the bound host and port once it
+    /// accepts connections (the port is the real one when the configuration says 0).
+    public func makeApplication(onListening: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in })
+        -> some ApplicationProtocol
+    {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: StaticFilesMiddleware(files: staticFiles))
+        addRoutes(to: router)
+
+        let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
+        webSocketRouter.ws("/ws") { [registry, sessionContext] inbound, outbound, _ in
+            let session = SignalingSession(id: registry.makeID(), context: sessionContext)
+            guard registry.add(session) else {
+                session.outbox.fail(.shuttingDown, RoomError.shuttingDown.description, id: nil)
+                await session.run(inbound: inbound, outbound: outbound)
+                return
+            }
+            defer { registry.remove(session) }
+            await session.run(inbound: inbound, outbound: outbound)
+        }
+
+        let limits = configuration.limits
+        let host = configuration.host
+        return Application(
+            router: router,
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: webSocketRouter,
+                configuration: .init(ws: WebSocketServerConfiguration(
+                    maxFrameSize: limits.transportFrameBytes,
+                    // Detects dead TCP connections; the protocol's own idle limit is separate.
+                    autoPing: .enabled(timePeriod: .seconds(30)),
+                    closeTimeout: .seconds(5)))),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port), serverName: "sfu"),
+            onServerRunning: { channel in
+                await onListening(host, channel.localAddress?.port ?? 0)
+            },
+            logger: logger)
+    }
+
+    private func addRoutes(to router: Router<BasicRequestContext>) {
+        router.get("/healthz") { [registry, startedAt] _, _ -> Response in
+            let uptime = ContinuousClock.now - startedAt
+            return Self.json(["status": "ok", "uptimeSeconds": .integer(uptime.components.seconds), "sessions": .integer(Int64(registry.count))])
+        }
+        // A plain GET of the WebSocket endpoint (no upgrade headers).
+        router.get("/ws") { _, _ -> Response in
+            Self.json(["error": "this endpoint speaks WebSocket (RFC 6455): send an Upgrade request"], status: .upgradeRequired)
+        }
+        guard configuration.devMode, let devIssuer else { return }
+        router.get("/dev/token") { [configuration] request, _ -> Response in
+            let query = request.uri.queryParameters
+            guard let room = query.get("room"), let identity = query.get("identity") else {
+                return Self.json(["error": "room and identity are required"], status: .badRequest)
+            }
+            let name = query.get("name")
+            let token: String
+            do throws(TokenIssueError) {
+                token = try await devIssuer.mint(room: room, identity: identity, name: name,
+                                                 grants: Grants(publish: true, subscribe: true, admin: true))
+            } catch {
+                return Self.json(["error": .string(error.reason)], status: .badRequest)
+            }
+            var body: [String: JSONValue] = ["token": .string(token), "room": .string(room), "identity": .string(identity)]
+            if let url = Self.webSocketURL(publicURL: configuration.publicURL, host: request.head.authority) {
+                body["url"] = .string(url)
+            }
+            return Self.json(.object(body))
+        }
+        router.get("/debug/token-timing") { [verifier] _, _ -> Response in
+            let snapshot = await verifier.timings.snapshot()
+            return Self.json([
+                "count": .integer(Int64(snapshot.count)),
+                "window": .integer(Int64(snapshot.window)),
+                "p50Microseconds": .integer(snapshot.p50Microseconds),
+                "p95Microseconds": .integer(snapshot.p95Microseconds),
+                "p99Microseconds": .integer(snapshot.p99Microseconds),
+                "maxMicroseconds": .integer(snapshot.maxMicroseconds),
+            ])
+        }
+    }
+
+    /// The room protocol's URL as clients should use it: from the public URL if configured,
+    /// else from the request's Host.
+    static func webSocketURL(publicURL: String?, host: String?) -> String? {
+        if let publicURL {
+            var base = publicURL
+            while base.hasSuffix("/") { base.removeLast() }
+            if base.lowercased().hasPrefix("https://") { return "wss://" + base.dropFirst(8) + "/ws" }
+            if base.lowercased().hasPrefix("http://") { return "ws://" + base.dropFirst(7) + "/ws" }
+            return nil
+        }
+        guard let host, !host.isEmpty else { return nil }
+        return "ws://\(host)/ws"
+    }
+
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store"]
+        let text = value.jsonText()
+        headers[.contentLength] = "\(text.utf8.count)"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}
