@@ -114,12 +114,16 @@ public struct TrackInfo: Sendable, Equatable, Codable {
     public var participantID: String
     public var kind: TrackKind
     public var muted: Bool
+    /// The m-line of the publisher's own offer that carries the track: set in `PublishResult`
+    /// so the publisher can tell which of its tracks got which id; nil in others' views.
+    public var mid: String?
 
-    public init(id: String, participantID: String, kind: TrackKind, muted: Bool = false) {
+    public init(id: String, participantID: String, kind: TrackKind, muted: Bool = false, mid: String? = nil) {
         self.id = id
         self.participantID = participantID
         self.kind = kind
         self.muted = muted
+        self.mid = mid
     }
 }
 

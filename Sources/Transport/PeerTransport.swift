@@ -67,6 +67,18 @@ public final class PeerTransport {
         }
     }
 
+    /// Why `start` could not begin.
+    public enum TransportSetupError: Error, Equatable, Sendable, CustomStringConvertible {
+        case ice(ICEError)
+        case dtls(DTLSError)
+        public var description: String {
+            switch self {
+            case .ice(let e): e.description
+            case .dtls(let e): e.description
+            }
+        }
+    }
+
     public enum Event: Sendable, Equatable {
         case localCandidate(String)
         case gatheringDone
@@ -80,6 +92,7 @@ public final class PeerTransport {
     public private(set) var stats = TransportStats()
     public private(set) var srtpProfile: SRTPProfile?
     public private(set) var isClosed = false
+    private var gatheringStarted = false
 
     /// Control events (candidates, states, connection, close).
     public var onEvent: (Event) -> Void = { _ in }
@@ -125,17 +138,35 @@ public final class PeerTransport {
     public var localICECredentials: (ufrag: String, password: String) { (ice.localUfrag, ice.localPassword) }
     public var localFingerprint: Fingerprint { dtlsContext.certificate.fingerprint }
 
-    /// Applies the peer's parameters and starts gathering, checks and (when ICE connects) DTLS.
-    public func start(remote: RemoteParameters) throws {
-        guard !isClosed else { throw ICEError.closed }
-        let session = try DTLSSession(context: dtlsContext, role: remote.dtlsRole, remoteFingerprint: remote.fingerprint)
+    /// Starts gathering local candidates (reported through `onEvent`) before the peer's
+    /// parameters are known, as an offerer does. `start` does it if nobody did.
+    public func startGathering() throws(ICEError) {
+        guard !gatheringStarted else { return }
+        guard !isClosed else { throw .closed }
+        gatheringStarted = true
+        try ice.gather()
+    }
+
+    /// Applies the peer's parameters and starts checks and (when ICE connects) DTLS.
+    public func start(remote: RemoteParameters) throws(TransportSetupError) {
+        guard !isClosed, dtls == nil else { throw .ice(.closed) }
+        let session: DTLSSession
+        do {
+            session = try DTLSSession(context: dtlsContext, role: remote.dtlsRole, remoteFingerprint: remote.fingerprint)
+        } catch {
+            throw .dtls(error)
+        }
         session.onSend = { [unowned self] datagram in
             if !ice.send(datagram) { stats.sendFailures += 1 }
         }
         dtls = session
-        try ice.setRemoteCredentials(ufrag: remote.iceUfrag, password: remote.icePassword)
-        try ice.gather()
-        for candidate in remote.candidates { try addRemoteCandidate(candidate) }
+        do {
+            try ice.setRemoteCredentials(ufrag: remote.iceUfrag, password: remote.icePassword)
+            try startGathering()
+            for candidate in remote.candidates { try addRemoteCandidate(candidate) }
+        } catch {
+            throw .ice(error)
+        }
         if remote.candidatesComplete { ice.remoteGatheringDone() }
         handshakeTimer.schedule(after: timeouts.handshakeMilliseconds) { [unowned self] in
             if srtpProfile == nil { close(reason: .handshakeTimedOut) }

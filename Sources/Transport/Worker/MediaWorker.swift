@@ -23,7 +23,12 @@ public final class MediaWorker: @unchecked Sendable {
     /// Scratch space for one packet at a time: received datagrams are copied here, unprotected,
     /// rewritten and protected in place. Touched only on the worker thread. 2048 bytes hold any
     /// UDP payload the transport accepts (1500-byte MTU) plus the SRTP trailer.
-    let packetBuffer: UnsafeMutableRawBufferPointer
+    public let packetBuffer: UnsafeMutableRawBufferPointer
+
+    /// A second scratch buffer for the packet path: a forwarded packet is copied here from
+    /// `packetBuffer` for each subscriber, rewritten and protected, leaving the received packet
+    /// intact for the next subscriber. Also used by RTCP writers on the worker's timers.
+    public let forwardBuffer: UnsafeMutableRawBufferPointer
 
     public init(index: Int) {
         self.index = index
@@ -31,6 +36,8 @@ public final class MediaWorker: @unchecked Sendable {
         loop = g_main_loop_new(context, sfu_g_false())
         packetBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 16)
         packetBuffer.initializeMemory(as: UInt8.self, repeating: 0)
+        forwardBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 16)
+        forwardBuffer.initializeMemory(as: UInt8.self, repeating: 0)
         let thread = Thread { [self] in run() }
         thread.name = "media-worker-\(index)"
         thread.stackSize = 1 << 20
@@ -43,6 +50,7 @@ public final class MediaWorker: @unchecked Sendable {
         g_main_loop_unref(loop)
         g_main_context_unref(context)
         packetBuffer.deallocate()
+        forwardBuffer.deallocate()
     }
 
     private func run() {
@@ -79,6 +87,21 @@ public final class MediaWorker: @unchecked Sendable {
         }
         done.wait()
         return try result.value!.get()
+    }
+
+    /// Runs `work` on the worker and resumes the calling task with its result: how async
+    /// control-plane code (signaling, room changes) reaches worker-owned state.
+    public func run<T: Sendable, E: Error>(_ work: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
+        let result: Result<T, E> = await withCheckedContinuation { continuation in
+            post {
+                do throws(E) {
+                    continuation.resume(returning: .success(try work()))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+        return try result.get()
     }
 
     /// Stops the loop after the work already posted, and joins the thread. Idempotent.

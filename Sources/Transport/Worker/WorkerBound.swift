@@ -17,4 +17,9 @@ public struct WorkerBound<Value>: @unchecked Sendable {
         precondition(worker.isCurrent, "a WorkerBound value must be used on its worker")
         return storage
     }
+
+    /// Whether two handles hold the same object; needs no worker (identity only).
+    public static func === (lhs: WorkerBound, rhs: WorkerBound) -> Bool where Value: AnyObject {
+        lhs.storage === rhs.storage
+    }
 }

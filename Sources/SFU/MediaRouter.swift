@@ -1,0 +1,252 @@
+import Logging
+import SDP
+import Transport
+
+/// A room's forwarding graph on one media worker (mediasoup's Router): its participants, what
+/// they publish, and who receives what. Every method runs on the worker thread; packets from
+/// a publisher reach all of the room's subscribers on that thread.
+final class MediaRouter {
+    let name: String
+    let worker: MediaWorker
+    let logger: Logger
+    private let context: DTLSContext
+    private let configuration: SFUConfiguration
+    private let capabilities: CodecCapabilities
+    private var participants: [String: Participant] = [:]
+    /// Join order, so that lists come out stable.
+    private var order: [String] = []
+    /// Set when the room was emptied and dropped from the directory: a late join must retry.
+    private(set) var isClosed = false
+    /// Tells the service that a participant left on the SFU's own initiative.
+    private let onParticipantGone: @Sendable (String) -> Void
+
+    init(name: String, worker: MediaWorker, context: DTLSContext, configuration: SFUConfiguration,
+         capabilities: CodecCapabilities = .default, onParticipantGone: @escaping @Sendable (String) -> Void) {
+        self.name = name
+        self.worker = worker
+        self.context = context
+        self.configuration = configuration
+        self.capabilities = capabilities
+        self.onParticipantGone = onParticipantGone
+        var logger = Logger(label: "sfu.room")
+        logger[metadataKey: "room"] = "\(name)"
+        self.logger = logger
+    }
+
+    var isEmpty: Bool { participants.isEmpty }
+
+    func participant(_ id: String) -> Participant? { participants[id] }
+
+    /// Closes the room if it is empty; true if it did.
+    func closeIfEmpty() -> Bool {
+        guard participants.isEmpty else { return false }
+        isClosed = true
+        return true
+    }
+
+    // MARK: - Joining and leaving
+
+    /// Admits a participant; nil if the room closed meanwhile (the caller retries on a new one).
+    func admit(_ request: JoinRequest, events: @escaping @Sendable (RoomEvent) -> Void) throws(RoomError) -> JoinResult? {
+        guard !isClosed else { return nil }
+        // The same identity again (a reloaded tab): the new session replaces the old one.
+        if let previous = participants.values.first(where: { $0.identity == request.identity }) {
+            previous.send(.sessionEnded(reason: .replaced))
+            remove(previous, reason: .replaced)
+            onParticipantGone(previous.id)
+        }
+        guard participants.count < configuration.maxParticipantsPerRoom else {
+            throw .roomFull(limit: configuration.maxParticipantsPerRoom)
+        }
+        let participant = Participant(id: Identifier.make(prefix: "PA_"), request: request, room: self, events: events)
+        let others = order.compactMap { participants[$0] }
+        participants[participant.id] = participant
+        order.append(participant.id)
+        for other in others { other.send(.participantJoined(participant.info)) }
+        logger.info("joined", metadata: ["participant": "\(participant.id)", "identity": "\(participant.identity)"])
+        // The first subscriber offer goes out on the next turn of the worker, after the join
+        // reply has been handed back.
+        if request.grants.subscribe, others.contains(where: { !$0.publishedTracks.isEmpty }) {
+            let bound = WorkerBound(self, worker: worker)
+            let id = participant.id
+            worker.post { bound.value.subscribeToEveryone(id) }
+        }
+        return JoinResult(participantID: participant.id, resumeToken: participant.resumeToken,
+                          participants: others.map(\.info), room: name)
+    }
+
+    private func subscribeToEveryone(_ participantID: String) {
+        guard let participant = participants[participantID], let subscriber = subscriberConnection(for: participant) else { return }
+        for other in order.compactMap({ participants[$0] }) where other !== participant {
+            for track in other.publishedTracks { subscriber.add(track) }
+        }
+        subscriber.negotiateIfNeeded()
+    }
+
+    func resume(_ participantID: String, resumeToken: String, events: @escaping @Sendable (RoomEvent) -> Void) throws(RoomError) -> JoinResult {
+        guard let participant = participants[participantID], participant.resumeToken == resumeToken else { throw .resumeRefused }
+        participant.graceTimer.cancel()
+        participant.replaceEvents(events)
+        let others = order.compactMap { participants[$0] }.filter { $0 !== participant }
+        return JoinResult(participantID: participant.id, resumeToken: participant.resumeToken,
+                          participants: others.map(\.info), room: name)
+    }
+
+    /// The signaling connection dropped: keep the participant for the grace period.
+    func disconnected(_ participantID: String) {
+        guard let participant = participants[participantID] else { return }
+        participant.graceTimer.schedule(after: configuration.resumeGraceMilliseconds) { [unowned self] in
+            guard let participant = participants[participantID] else { return }
+            remove(participant, reason: .signalingLost)
+            onParticipantGone(participantID)
+        }
+    }
+
+    func leave(_ participantID: String, reason: LeaveReason) {
+        guard let participant = participants[participantID] else { return }
+        remove(participant, reason: reason)
+    }
+
+    /// Ends everyone's session (server shutdown).
+    func closeAll(reason: LeaveReason) {
+        for participant in order.compactMap({ participants[$0] }) {
+            participant.send(.sessionEnded(reason: reason))
+            participant.close()
+        }
+        participants = [:]
+        order = []
+        isClosed = true
+    }
+
+    private func remove(_ participant: Participant, reason: LeaveReason) {
+        let tracks = participant.publishedTracks
+        participant.close()
+        participants[participant.id] = nil
+        order.removeAll { $0 == participant.id }
+        for other in order.compactMap({ participants[$0] }) {
+            for track in tracks {
+                other.subscriber?.remove(track)
+                other.send(.trackUnpublished(trackID: track.id, participantID: participant.id))
+            }
+            other.send(.participantLeft(participantID: participant.id, reason: reason))
+            other.subscriber?.negotiateIfNeeded()
+        }
+        logger.info("left", metadata: ["participant": "\(participant.id)", "reason": "\(reason.rawValue)"])
+    }
+
+    // MARK: - Publishing
+
+    func publish(_ participantID: String, offer: String) throws(RoomError) -> PublishResult {
+        guard let participant = participants[participantID] else { throw .unknownParticipant }
+        guard participant.grants.publish else { throw .notAllowed("the token does not grant publish") }
+        let connection: PublisherConnection
+        if let existing = participant.publisher {
+            connection = existing
+        } else {
+            connection = try PublisherConnection(participant: participant, worker: worker, context: context, configuration: configuration)
+            wire(connection.transport, of: participant, role: .publisher)
+            participant.publisher = connection
+        }
+        let result = try connection.negotiate(offer: offer, capabilities: capabilities,
+                                              maxTracks: configuration.maxPublishedTracksPerParticipant)
+        let others = order.compactMap { participants[$0] }.filter { $0 !== participant }
+        for track in result.removed {
+            for other in others {
+                other.subscriber?.remove(track)
+                other.send(.trackUnpublished(trackID: track.id, participantID: participant.id))
+            }
+        }
+        for track in result.added {
+            for other in others {
+                other.send(.trackPublished(track.info))
+                if other.grants.subscribe, let subscriber = subscriberConnection(for: other) { subscriber.add(track) }
+            }
+        }
+        for other in others { other.subscriber?.negotiateIfNeeded() }
+        let tracks = connection.tracks.map { track in
+            var info = track.info
+            info.mid = track.mid
+            return info
+        }
+        return PublishResult(answer: result.answer, tracks: tracks)
+    }
+
+    func setMuted(_ participantID: String, trackID: String, muted: Bool) throws(RoomError) {
+        guard let participant = participants[participantID] else { throw .unknownParticipant }
+        guard let track = participant.publishedTracks.first(where: { $0.id == trackID }) else { throw .unknownTrack(trackID) }
+        guard track.muted != muted else { return }
+        track.muted = muted
+        for other in participants.values where other !== participant {
+            other.send(.trackMuted(trackID: trackID, participantID: participantID, muted: muted))
+        }
+        // Unmuted video starts with a keyframe for everyone.
+        if !muted { participant.publisher?.requestKeyframe(for: track) }
+    }
+
+    // MARK: - Subscribing
+
+    func answerSubscriberOffer(_ participantID: String, answer: String, version: Int) throws(RoomError) {
+        guard let participant = participants[participantID] else { throw .unknownParticipant }
+        guard let subscriber = participant.subscriber else { throw .staleAnswer(expected: 0, got: version) }
+        try subscriber.applyAnswer(answer, version: version)
+    }
+
+    func restartSubscriberICE(_ participantID: String) throws(RoomError) {
+        guard let participant = participants[participantID] else { throw .unknownParticipant }
+        try participant.subscriber?.restartICE()
+    }
+
+    func addCandidate(_ participantID: String, target: PeerRole, candidate: String) throws(RoomError) {
+        guard let participant = participants[participantID] else { throw .unknownParticipant }
+        switch target {
+        case .publisher:
+            guard let publisher = participant.publisher else { throw .badCandidate("no publisher connection yet") }
+            try publisher.addRemoteCandidate(candidate)
+        case .subscriber:
+            guard let subscriber = participant.subscriber else { throw .badCandidate("no subscriber connection yet") }
+            try subscriber.addRemoteCandidate(candidate)
+        }
+    }
+
+    private func subscriberConnection(for participant: Participant) -> SubscriberConnection? {
+        if let existing = participant.subscriber { return existing }
+        do {
+            let connection = try SubscriberConnection(participant: participant, worker: worker, context: context,
+                                                      configuration: configuration, capabilities: capabilities)
+            if let transport = connection.transport { wire(transport, of: participant, role: .subscriber) }
+            participant.subscriber = connection
+            return connection
+        } catch {
+            participant.log("subscriber connection failed: \(error)")
+            return nil
+        }
+    }
+
+    /// Transport events become room events for the participant; a dead transport ends it.
+    private func wire(_ transport: PeerTransport, of participant: Participant, role: PeerRole) {
+        let participantID = participant.id
+        transport.onEvent = { [unowned self] event in
+            guard let participant = participants[participantID] else { return }
+            switch event {
+            case .localCandidate(let candidate):
+                participant.send(.candidate(target: role, candidate: candidate))
+            case .gatheringDone:
+                participant.send(.candidate(target: role, candidate: nil))
+            case .iceState(let state):
+                switch state {
+                case .checking, .failed: participant.send(.connectionState(target: role, state: state.rawValue))
+                default: break
+                }
+            case .dtlsConnected:
+                participant.send(.connectionState(target: role, state: "connected"))
+            case .closed(let reason):
+                guard reason != .local else { return }
+                participant.log("\(role.rawValue) transport closed: \(reason)")
+                participant.send(.connectionState(target: role, state: "closed"))
+                participant.send(.sessionEnded(reason: .mediaLost))
+                remove(participant, reason: .mediaLost)
+                onParticipantGone(participantID)
+            }
+        }
+    }
+}

@@ -1,0 +1,260 @@
+import Foundation
+import RTP
+import SDP
+import Transport
+
+/// A participant's publishing peer connection: the browser offers, we answer (RFC 8829), and
+/// its RTP is demultiplexed by SSRC to the published tracks and forwarded.
+final class PublisherConnection {
+    unowned let participant: Participant
+    let transport: PeerTransport
+    let worker: MediaWorker
+    private(set) var remoteUfrag: String?
+    private(set) var sessionVersion: UInt64 = 1
+    private let sessionID = UInt64.random(in: 1...(1 << 62))
+    /// Tracks by publisher SSRC (media and RTX); a dictionary lookup allocates nothing.
+    private var tracksBySSRC: [UInt32: PublishedTrack] = [:]
+    /// Tracks by the publisher's mid, for packets whose SSRC the SDP did not announce.
+    private(set) var tracksByMid: [String: PublishedTrack] = [:]
+    private var midExtensionID: UInt8 = 0
+    private let reportTimer: WorkerTimer
+    private(set) var parseFailures = 0
+    private(set) var unknownSSRCPackets = 0
+    private var candidatesBeforeStart: [String] = []
+
+    init(participant: Participant, worker: MediaWorker, context: DTLSContext, configuration: SFUConfiguration) throws(RoomError) {
+        self.participant = participant
+        self.worker = worker
+        do {
+            transport = try PeerTransport(worker: worker, dtlsContext: context, ice: configuration.ice, timeouts: configuration.timeouts)
+        } catch {
+            throw .transportFailed(error.description)
+        }
+        reportTimer = WorkerTimer(worker: worker)
+        transport.onRTP = { [unowned self] in receiveRTP($0, length: $1) }
+        transport.onRTCP = { [unowned self] in receiveRTCP($0, length: $1) }
+    }
+
+    var tracks: [PublishedTrack] { Array(tracksByMid.values).sorted { $0.mid < $1.mid } }
+
+    /// Negotiates an offer; returns the answer and the tracks it publishes, new and kept.
+    /// `makeTrackID` names a track the first time its mid appears.
+    func negotiate(offer text: String, capabilities: CodecCapabilities, maxTracks: Int) throws(RoomError) -> (answer: String, added: [PublishedTrack], removed: [PublishedTrack]) {
+        let offer: SessionDescription
+        do {
+            offer = try SessionDescription(parsing: text)
+        } catch {
+            throw .badSDP("\(error)")
+        }
+        // One codec per kind, in our order of preference, among those the offer carries: every
+        // subscriber must be able to take the stream as it is (nothing is transcoded).
+        let chosen = Self.chooseCodecs(offer: offer, capabilities: capabilities)
+        let receiving = offer.media.filter { ($0.direction ?? .sendrecv).sends && ($0.kind == .audio || $0.kind == .video) }
+        guard receiving.count <= maxTracks else { throw .tooManyTracks(limit: maxTracks) }
+        var media: [String: LocalMediaOptions] = [:]
+        for section in offer.media { if let mid = section.mid { media[mid] = LocalMediaOptions(send: nil, receive: true) } }
+        sessionVersion += 1
+        let credentials = transport.localICECredentials
+        let negotiated: NegotiatedAnswer
+        do {
+            negotiated = try makeAnswer(to: offer, options: AnswerOptions(
+                iceCredentials: ICECredentials(ufrag: credentials.ufrag, pwd: credentials.password),
+                fingerprint: transport.localFingerprint, capabilities: chosen, media: media, defaultMedia: LocalMediaOptions(send: nil, receive: true),
+                sessionID: sessionID, sessionVersion: sessionVersion))
+        } catch {
+            if case .noUsableCodec = error { throw .noUsableCodec }
+            throw .negotiationFailed("\(error)")
+        }
+        let session = negotiated.session
+        try applyTransport(session)
+
+        // Tracks: one per receiving m-line with a codec.
+        var added: [PublishedTrack] = []
+        var seen = Set<String>()
+        for m in session.media where !m.rejected && m.direction.receives {
+            guard let codec = m.codecs.first, let kind = TrackKind(rawValue: m.kind.description) else { continue }
+            seen.insert(m.mid)
+            if let midID = m.headerExtensions[HeaderExtensionURI.mid] { midExtensionID = midID }
+            let media = m.remoteRTXPairs.first?.media ?? m.remoteSSRCs.first ?? 0
+            let rtx = m.remoteRTXPairs.first?.rtx
+            if let existing = tracksByMid[m.mid] {
+                if media != 0, existing.ssrc != media { rebind(existing, ssrc: media, rtx: rtx) }
+                continue
+            }
+            let track = PublishedTrack(
+                id: Identifier.make(prefix: "TR_"), participantID: participant.id, kind: kind, mid: m.mid, codec: codec,
+                headerExtensions: Dictionary(m.headerExtensions.map { ($0.value, $0.key) }, uniquingKeysWith: { a, _ in a }),
+                ssrc: media, rtxSSRC: rtx)
+            tracksByMid[m.mid] = track
+            if media != 0 { tracksBySSRC[media] = track }
+            if let rtx { tracksBySSRC[rtx] = track }
+            added.append(track)
+        }
+        let removed = tracksByMid.values.filter { !seen.contains($0.mid) }
+        for track in removed {
+            tracksByMid[track.mid] = nil
+            tracksBySSRC = tracksBySSRC.filter { $0.value !== track }
+        }
+        return (negotiated.answer.text, added, Array(removed))
+    }
+
+    /// Starts the transport on the first offer, restarts ICE when the ufrag changes.
+    private func applyTransport(_ session: NegotiatedSession) throws(RoomError) {
+        let remote = session.remoteICE
+        if remoteUfrag == nil {
+            guard let fingerprint = session.remoteFingerprints.first else { throw .negotiationFailed("no fingerprint") }
+            do {
+                try transport.start(remote: .init(
+                    iceUfrag: remote.ufrag, icePassword: remote.pwd, fingerprint: fingerprint,
+                    dtlsRole: session.isDTLSClient ? .client : .server,
+                    candidates: session.remoteCandidates.filter { $0.component == 1 }.map(\.sdpFragment) + candidatesBeforeStart,
+                    candidatesComplete: session.remoteEndOfCandidates))
+            } catch {
+                throw .transportFailed(error.description)
+            }
+            candidatesBeforeStart = []
+            remoteUfrag = remote.ufrag
+            reportTimer.schedule(after: 1000, repeats: true) { [unowned self] in sendReceiverReports() }
+        } else if remote.ufrag != remoteUfrag {
+            do {
+                try transport.restartICE(remoteUfrag: remote.ufrag, remotePassword: remote.pwd)
+                for candidate in session.remoteCandidates where candidate.component == 1 {
+                    try transport.addRemoteCandidate(candidate.sdpFragment)
+                }
+            } catch {
+                throw .transportFailed(error.description)
+            }
+            remoteUfrag = remote.ufrag
+        }
+    }
+
+    func addRemoteCandidate(_ candidate: String) throws(RoomError) {
+        if candidate.isEmpty {
+            transport.remoteCandidatesComplete()
+            return
+        }
+        guard remoteUfrag != nil else {
+            candidatesBeforeStart.append(candidate)
+            return
+        }
+        do {
+            try transport.addRemoteCandidate(candidate)
+        } catch {
+            throw .badCandidate(error.description)
+        }
+    }
+
+    private func rebind(_ track: PublishedTrack, ssrc: UInt32, rtx: UInt32?) {
+        tracksBySSRC = tracksBySSRC.filter { $0.value !== track }
+        track.ssrc = ssrc
+        track.rtxSSRC = rtx
+        tracksBySSRC[ssrc] = track
+        if let rtx { tracksBySSRC[rtx] = track }
+    }
+
+    static func chooseCodecs(offer: SessionDescription, capabilities: CodecCapabilities) -> CodecCapabilities {
+        var chosen = capabilities
+        var codecs: [Codec] = []
+        for kind in [MediaKind.audio, .video] {
+            let offered = offer.media.filter { $0.kind == kind }.flatMap { section in
+                section.rtpmaps.map { rtpmap in
+                    Codec(kind: kind, name: rtpmap.encodingName, clockRate: rtpmap.clockRate, channels: rtpmap.channels,
+                          parameters: section.fmtp(for: rtpmap.payloadType))
+                }
+            }
+            if let best = capabilities.codecs(for: kind).first(where: { ours in offered.contains { ours.matches($0) } }) {
+                codecs.append(best)
+            }
+        }
+        chosen.codecs = codecs
+        chosen.audioRED = false
+        return chosen
+    }
+
+    // MARK: - Packet path (worker thread)
+
+    private func receiveRTP(_ buffer: UnsafeMutableRawBufferPointer, length: Int) {
+        let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<length])
+        guard let packet = try? RTPPacket(bytes) else {
+            parseFailures += 1
+            return
+        }
+        guard let track = tracksBySSRC[packet.ssrc] ?? learnSSRC(of: packet) else {
+            unknownSSRCPackets += 1
+            return
+        }
+        // Retransmissions from the publisher answer NACKs we do not send yet; padding-only RTX
+        // is the publisher's bandwidth probing. Neither is forwarded.
+        guard packet.ssrc == track.ssrc else { return }
+        let now = MediaClock.monotonicMicroseconds()
+        track.statistics.update(sequence: packet.sequenceNumber, timestamp: packet.timestamp,
+                                payloadBytes: packet.payload.count, arrivalMicroseconds: now)
+        track.cache?.store(bytes, sequence: packet.sequenceNumber)
+        let scratch = worker.forwardBuffer
+        for forwarder in track.forwarders {
+            forwarder.forward(packet, nowMicroseconds: now, scratch: scratch)
+        }
+    }
+
+    /// A packet on an SSRC the SDP did not list (Firefox without a=ssrc, a restarted encoder):
+    /// bound to a track by its mid header extension (RFC 8843 15).
+    private func learnSSRC(of packet: RTPPacket) -> PublishedTrack? {
+        guard midExtensionID != 0, let value = packet.headerExtension(id: midExtensionID) else { return nil }
+        let mid = String(decoding: value, as: UTF8.self)
+        // Only an unbound track learns: a second SSRC on a bound mid is another simulcast layer
+        // or the RTX stream, which this SFU does not forward.
+        guard let track = tracksByMid[mid], track.ssrc == 0 else { return nil }
+        rebind(track, ssrc: packet.ssrc, rtx: track.rtxSSRC)
+        return track
+    }
+
+    private func receiveRTCP(_ buffer: UnsafeMutableRawBufferPointer, length: Int) {
+        guard let compound = try? RTCPCompound(UnsafeRawBufferPointer(rebasing: buffer[0..<length])) else {
+            parseFailures += 1
+            return
+        }
+        let now = MediaClock.monotonicMicroseconds()
+        for packet in compound where packet.packetType == .senderReport {
+            guard let report = try? SenderReport(packet), let track = tracksBySSRC[report.ssrc] else { continue }
+            track.lastSenderReport = (report.ntpTime, report.rtpTimestamp, now)
+        }
+    }
+
+    /// Asks the publisher for a keyframe (PLI, RFC 4585 6.3.1), throttled per track.
+    func requestKeyframe(for track: PublishedTrack) {
+        guard track.ssrc != 0, track.mayRequestKeyframe(now: MediaClock.monotonicMicroseconds()) else { return }
+        let buffer = worker.forwardBuffer
+        guard let length = try? PictureLossIndication.write(senderSSRC: participant.rtcpSSRC, mediaSSRC: track.ssrc, into: buffer) else { return }
+        transport.sendRTCP(buffer, length: length)
+    }
+
+    /// Receiver reports for every published stream, once a second (RFC 3550 6.2, 6.4.2).
+    private func sendReceiverReports() {
+        guard transport.srtpProfile != nil else { return }
+        let now = MediaClock.monotonicMicroseconds()
+        for track in tracksByMid.values where track.statistics.packetsReceived > 0 {
+            var lsr: UInt32 = 0
+            var dlsr: UInt32 = 0
+            if let sr = track.lastSenderReport {
+                lsr = sr.ntp.middle32
+                // DLSR in 1/65536 s (RFC 3550 6.4.1).
+                dlsr = UInt32(clamping: (now - sr.arrivalMicroseconds) * 65_536 / 1_000_000)
+            }
+            let report = ReceptionReport(
+                ssrc: track.ssrc, fractionLost: track.statistics.takeFractionLost(),
+                cumulativeLost: track.statistics.cumulativeLost,
+                extendedHighestSequenceNumber: track.statistics.extendedHighestSequence,
+                jitter: track.statistics.jitter, lastSenderReport: lsr, delaySinceLastSenderReport: dlsr)
+            let buffer = worker.forwardBuffer
+            guard let length = try? ReceiverReport.write(ssrc: participant.rtcpSSRC, reports: CollectionOfOne(report), into: buffer)
+            else { continue }
+            transport.sendRTCP(buffer, length: length)
+        }
+    }
+
+    func close() {
+        reportTimer.cancel()
+        transport.close()
+        for track in tracksByMid.values { track.forwarders.forEach { $0.deactivate() } }
+    }
+}

@@ -1,0 +1,260 @@
+import Foundation
+import RTP
+import SDP
+import Transport
+
+/// A participant's receiving peer connection: the SFU offers (RFC 8829 5.2), one sendonly
+/// m-line per forwarded track, and renegotiates whenever the set of tracks changes.
+///
+/// Offers are serialised: while one waits for its answer, further changes only mark the
+/// connection dirty, and the next offer goes out when the answer arrives.
+final class SubscriberConnection {
+    unowned let participant: Participant
+    let worker: MediaWorker
+    let transport: PeerTransport?
+    private var builder: OfferBuilder
+    private(set) var version = 0
+    private var awaitingAnswer = false
+    private var needsOffer = false
+    private var remoteUfrag: String?
+    private(set) var forwarders: [String: TrackForwarder] = [:]
+    private let reportTimer: WorkerTimer
+    /// NACKed sequence numbers gathered while parsing one RTCP compound, answered after it:
+    /// the compound lives in the worker's packet buffer, which retransmission reuses.
+    private var pendingNACKs: [(forwarder: TrackForwarder, sequence: UInt16)] = []
+    private(set) var retransmissions = 0
+    private(set) var keyframeRequests = 0
+    private var candidatesBeforeAnswer: [String] = []
+
+    /// What subscribers receive besides media: RTP header extensions kept end to end.
+    static func capabilities(_ base: CodecCapabilities) -> CodecCapabilities {
+        var capabilities = base
+        capabilities.audioRED = false
+        capabilities.audioHeaderExtensions = [HeaderExtensionURI.audioLevel, HeaderExtensionURI.absSendTime]
+        capabilities.videoHeaderExtensions = [HeaderExtensionURI.absSendTime, HeaderExtensionURI.videoOrientation]
+        capabilities.audioFeedback = []
+        capabilities.videoFeedback = [.nack, .pli, .fir]
+        return capabilities
+    }
+
+    init(participant: Participant, worker: MediaWorker, context: DTLSContext, configuration: SFUConfiguration,
+         capabilities: CodecCapabilities) throws(RoomError) {
+        self.participant = participant
+        self.worker = worker
+        let transport: PeerTransport
+        do {
+            // The offerer takes the controlling role (RFC 8445 6.1.1).
+            transport = try PeerTransport(worker: worker, dtlsContext: context, ice: configuration.ice, timeouts: configuration.timeouts,
+                                          iceControlling: true)
+            try transport.startGathering()
+        } catch {
+            throw .transportFailed("\(error)")
+        }
+        self.transport = transport
+        let credentials = transport.localICECredentials
+        builder = OfferBuilder(options: .init(
+            iceCredentials: ICECredentials(ufrag: credentials.ufrag, pwd: credentials.password),
+            fingerprint: transport.localFingerprint, capabilities: Self.capabilities(capabilities),
+            sessionID: UInt64.random(in: 1...(1 << 62))))
+        reportTimer = WorkerTimer(worker: worker)
+        transport.onRTCP = { [unowned self] in receiveRTCP($0, length: $1) }
+    }
+
+    /// Adds a forwarder for `track` on a new (or recycled) m-line.
+    func add(_ track: PublishedTrack) {
+        guard forwarders.values.contains(where: { $0.track === track }) == false else { return }
+        let ssrc = UInt32.random(in: 1...UInt32.max)
+        let rtxSSRC = UInt32.random(in: 1...UInt32.max)
+        let local = LocalTrack(ssrc: ssrc, rtxSSRC: track.kind == .video ? rtxSSRC : nil, cname: track.participantID,
+                               streamID: track.participantID, trackID: track.id)
+        let capability = builder.options.capabilities.codecs(for: track.kind == .audio ? .audio : .video)
+            .first { $0.matches(Codec(kind: track.kind == .audio ? .audio : .video, name: track.codec.name,
+                                      clockRate: track.codec.clockRate, channels: track.codec.channels,
+                                      parameters: track.codec.parameters)) }
+        let mid = builder.addTrack(.init(kind: track.kind == .audio ? .audio : .video, local: local,
+                                         codecs: capability.map { [$0] }))
+        let forwarder = TrackForwarder(track: track, subscriber: self, mid: mid, ssrc: ssrc, rtxSSRC: rtxSSRC)
+        forwarders[mid] = forwarder
+        track.forwarders.append(forwarder)
+        needsOffer = true
+    }
+
+    /// Stops forwarding `track` and stops its m-line (port 0) in the next offer.
+    func remove(_ track: PublishedTrack) {
+        guard let (mid, forwarder) = forwarders.first(where: { $0.value.track === track }) else { return }
+        forwarder.deactivate()
+        track.forwarders.removeAll { $0 === forwarder }
+        forwarders[mid] = nil
+        try? builder.removeTrack(mid: mid)  // the mid is ours and active: cannot fail
+        needsOffer = true
+    }
+
+    /// Sends an offer if something changed and none is outstanding.
+    func negotiateIfNeeded() {
+        guard needsOffer, !awaitingAnswer, let transport, !transport.isClosed else { return }
+        needsOffer = false
+        let credentials = transport.localICECredentials
+        builder.options.iceCredentials = ICECredentials(ufrag: credentials.ufrag, pwd: credentials.password)
+        let offer: SessionDescription
+        do {
+            offer = try builder.createOffer()
+        } catch {
+            participant.log("subscriber offer failed: \(error)")
+            return
+        }
+        version += 1
+        awaitingAnswer = true
+        let tracks = forwarders.values.sorted { $0.mid < $1.mid }.map {
+            SubscribedTrack(mid: $0.mid, trackID: $0.track.id, participantID: $0.track.participantID, kind: $0.track.kind)
+        }
+        participant.send(.subscriberOffer(sdp: offer.text, version: version, tracks: tracks))
+    }
+
+    /// ICE restart from our side (RFC 8445 9): new credentials in the next offer.
+    func restartICE() throws(RoomError) {
+        guard let transport else { throw .transportFailed("no subscriber transport") }
+        do {
+            try transport.ice.restart()
+        } catch {
+            throw .transportFailed(error.description)
+        }
+        needsOffer = true
+        negotiateIfNeeded()
+    }
+
+    func applyAnswer(_ text: String, version answered: Int) throws(RoomError) {
+        guard awaitingAnswer, answered == version else { throw .staleAnswer(expected: version, got: answered) }
+        let answer: SessionDescription
+        do {
+            answer = try SessionDescription(parsing: text)
+        } catch {
+            throw .badSDP("\(error)")
+        }
+        let session: NegotiatedSession
+        do {
+            session = try builder.applyAnswer(answer)
+        } catch {
+            throw .negotiationFailed("\(error)")
+        }
+        awaitingAnswer = false
+        try applyTransport(session)
+        for media in session.media {
+            forwarders[media.mid]?.configure(with: media)
+        }
+        // New subscribers need a keyframe to start decoding.
+        for forwarder in forwarders.values where forwarder.track.kind == .video && !forwarder.hasSentMedia {
+            participant.requestKeyframe(forwarder.track)
+        }
+        negotiateIfNeeded()
+    }
+
+    private func applyTransport(_ session: NegotiatedSession) throws(RoomError) {
+        guard let transport else { return }
+        let remote = session.remoteICE
+        if remoteUfrag == nil {
+            guard let fingerprint = session.remoteFingerprints.first else { throw .negotiationFailed("no fingerprint in the answer") }
+            do {
+                try transport.start(remote: .init(
+                    iceUfrag: remote.ufrag, icePassword: remote.pwd, fingerprint: fingerprint,
+                    dtlsRole: session.isDTLSClient ? .client : .server,
+                    candidates: session.remoteCandidates.filter { $0.component == 1 }.map(\.sdpFragment) + candidatesBeforeAnswer,
+                    candidatesComplete: session.remoteEndOfCandidates))
+            } catch {
+                throw .transportFailed(error.description)
+            }
+            candidatesBeforeAnswer = []
+            remoteUfrag = remote.ufrag
+            reportTimer.schedule(after: 1000, repeats: true) { [unowned self] in sendSenderReports() }
+        } else if remote.ufrag != remoteUfrag {
+            do {
+                try transport.ice.setRemoteCredentials(ufrag: remote.ufrag, password: remote.pwd)
+                for candidate in session.remoteCandidates where candidate.component == 1 {
+                    try transport.addRemoteCandidate(candidate.sdpFragment)
+                }
+            } catch {
+                throw .transportFailed(error.description)
+            }
+            remoteUfrag = remote.ufrag
+        }
+    }
+
+    func addRemoteCandidate(_ candidate: String) throws(RoomError) {
+        guard let transport else { return }
+        if candidate.isEmpty {
+            transport.remoteCandidatesComplete()
+            return
+        }
+        guard remoteUfrag != nil else {
+            candidatesBeforeAnswer.append(candidate)
+            return
+        }
+        do {
+            try transport.addRemoteCandidate(candidate)
+        } catch {
+            throw .badCandidate(error.description)
+        }
+    }
+
+    // MARK: - RTCP from the subscriber (worker thread)
+
+    private func receiveRTCP(_ buffer: UnsafeMutableRawBufferPointer, length: Int) {
+        guard let compound = try? RTCPCompound(UnsafeRawBufferPointer(rebasing: buffer[0..<length])) else { return }
+        for packet in compound {
+            switch packet.packetType {
+            case .payloadFeedback where packet.count == RTP.RTCPFeedback.Format.pictureLossIndication
+                || packet.count == RTP.RTCPFeedback.Format.fullIntraRequest:
+                // RFC 4585 6.3.1 / RFC 5104 4.3.1: the subscriber lost the picture; ask the
+                // publisher (throttled per track, whoever asks).
+                let target: UInt32?
+                if packet.count == RTP.RTCPFeedback.Format.pictureLossIndication {
+                    target = (try? PictureLossIndication(packet))?.mediaSSRC
+                } else {
+                    target = (try? FullIntraRequest(packet))?.first { _ in true }?.ssrc
+                }
+                if let target, let forwarder = forwarders.values.first(where: { $0.ssrc == target }) {
+                    keyframeRequests += 1
+                    participant.requestKeyframe(forwarder.track)
+                }
+            case .transportFeedback where packet.count == RTP.RTCPFeedback.Format.genericNACK:
+                guard let nack = try? GenericNACK(packet),
+                    let forwarder = forwarders.values.first(where: { $0.ssrc == nack.mediaSSRC })
+                else { continue }
+                for sequence in nack where pendingNACKs.count < 256 { pendingNACKs.append((forwarder, sequence)) }
+            default:
+                continue
+            }
+        }
+        guard !pendingNACKs.isEmpty else { return }
+        for (forwarder, sequence) in pendingNACKs where forwarder.retransmit(sequence: sequence, scratch: worker.forwardBuffer) {
+            retransmissions += 1
+        }
+        pendingNACKs.removeAll(keepingCapacity: true)
+    }
+
+    /// A sender report per forwarded stream, once a second (RFC 3550 6.4.1): NTP now and the
+    /// RTP timestamp of the same instant, so the browser can synchronise audio and video.
+    private func sendSenderReports() {
+        guard let transport, transport.srtpProfile != nil else { return }
+        let now = MediaClock.monotonicMicroseconds()
+        for forwarder in forwarders.values where forwarder.isActive && forwarder.hasSentMedia {
+            let buffer = worker.forwardBuffer
+            let times = forwarder.senderReportTimes(nowMicroseconds: now)
+            guard let length = try? SenderReport.write(
+                ssrc: forwarder.ssrc, ntpTime: times.ntp, rtpTimestamp: times.rtpTimestamp,
+                packetCount: forwarder.packetsSent, octetCount: forwarder.octetsSent,
+                reports: EmptyCollection<ReceptionReport>(), into: buffer)
+            else { continue }
+            transport.sendRTCP(buffer, length: length)
+        }
+    }
+
+    func close() {
+        reportTimer.cancel()
+        for forwarder in forwarders.values {
+            forwarder.deactivate()
+            forwarder.track.forwarders.removeAll { $0 === forwarder }
+        }
+        forwarders = [:]
+        transport?.close()
+    }
+}

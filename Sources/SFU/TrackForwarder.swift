@@ -1,0 +1,177 @@
+import RTP
+import SDP
+import Transport
+
+/// One subscriber's copy of one published track (mediasoup's Consumer): rewrites each packet
+/// of the publisher's stream into the subscriber's numbering and sends it on the subscriber's
+/// transport.
+///
+/// Per packet (RFC 3550 5.1, RFC 7667 3.7 on RTP translators/SFUs): SSRC and payload type become
+/// the ones the subscriber's SDP declares; sequence numbers and timestamps are offset so that
+/// the subscriber sees one continuous stream even when the source changes (a re-published
+/// track) or pauses; header extension ids are mapped from the publisher's numbering to the
+/// subscriber's (RFC 8285), and extensions the subscriber did not negotiate are renamed to an
+/// id it does not use, which receivers ignore (RFC 8285 4.1.1).
+final class TrackForwarder {
+    unowned let track: PublishedTrack
+    unowned let subscriber: SubscriberConnection
+    let mid: String
+    let ssrc: UInt32
+    let rtxSSRC: UInt32
+    /// The subscriber's payload types, known once it answered.
+    private(set) var payloadType: UInt8 = 0
+    private(set) var rtxPayloadType: UInt8?
+    /// Publisher extension id (1-255) to subscriber id; built when the answer is applied.
+    private var extensionMap = [UInt8](repeating: 0, count: 256)
+    private var unusedExtensionID: UInt8 = 14
+    private(set) var isActive = false
+
+    // Continuity across source changes (RFC 7667 3.7).
+    private var boundSourceSSRC: UInt32 = 0
+    private var sequenceOffset: UInt16 = 0
+    private var timestampOffset: UInt32 = 0
+    private var hasSent = false
+    private(set) var lastSequence = UInt16.random(in: 0...0x7FFF)
+    private(set) var lastTimestamp = UInt32.random(in: 0...0x7FFF_FFFF)
+    private var lastSentMicroseconds: Int64 = 0
+    private var rtxSequence = UInt16.random(in: 0...0x7FFF)
+
+    // For sender reports (RFC 3550 6.4.1).
+    private(set) var packetsSent: UInt32 = 0
+    private(set) var octetsSent: UInt32 = 0
+
+    init(track: PublishedTrack, subscriber: SubscriberConnection, mid: String, ssrc: UInt32, rtxSSRC: UInt32) {
+        self.track = track
+        self.subscriber = subscriber
+        self.mid = mid
+        self.ssrc = ssrc
+        self.rtxSSRC = rtxSSRC
+    }
+
+    /// Takes the subscriber's negotiated m-line: payload types and extension ids.
+    func configure(with media: NegotiatedMedia) {
+        guard let codec = media.codecs.first else {
+            isActive = false
+            return
+        }
+        payloadType = codec.payloadType
+        rtxPayloadType = codec.rtxPayloadType
+        let used = Set(media.headerExtensions.values)
+        unusedExtensionID = (1...14).reversed().first { !used.contains(UInt8($0)) }.map(UInt8.init) ?? 14
+        for id in 0..<256 { extensionMap[id] = unusedExtensionID }
+        for (publisherID, uri) in track.headerExtensions {
+            if let subscriberID = media.headerExtensions[uri] { extensionMap[Int(publisherID)] = subscriberID }
+        }
+        isActive = !media.rejected && media.direction.sends
+    }
+
+    func deactivate() { isActive = false }
+
+    /// Rewrites the publisher's `packet` into `scratch` and sends it. No allocation.
+    @inline(__always)
+    func forward(_ packet: RTPPacket, nowMicroseconds: Int64, scratch: UnsafeMutableRawBufferPointer) {
+        guard isActive, let transport = subscriber.transport, transport.srtpProfile != nil else { return }
+        let length = packet.bytes.count
+        guard length + SRTPSession.maximumTrailer <= scratch.count else { return }
+        if packet.ssrc != boundSourceSSRC || !hasSent { bind(to: packet, nowMicroseconds: nowMicroseconds) }
+        scratch.baseAddress!.copyMemory(from: packet.bytes.baseAddress!, byteCount: length)
+        let sequence = packet.sequenceNumber &+ sequenceOffset
+        let timestamp = packet.timestamp &+ timestampOffset
+        rewrite(scratch, length: length, packet: packet, sequence: sequence, timestamp: timestamp)
+        if isNewer(sequence, than: lastSequence) || !hasSent {
+            lastSequence = sequence
+            lastTimestamp = timestamp
+            lastSentMicroseconds = nowMicroseconds
+        }
+        hasSent = true
+        if transport.sendRTP(scratch, length: length) {
+            packetsSent &+= 1
+            octetsSent &+= UInt32(truncatingIfNeeded: packet.payload.count)
+        }
+    }
+
+    /// Answers a NACK for our sequence number `sequence` from the track's cache: as RTX when
+    /// negotiated (RFC 4588), else as the same packet again. Returns false if it is gone.
+    func retransmit(sequence: UInt16, scratch: UnsafeMutableRawBufferPointer) -> Bool {
+        guard isActive, let transport = subscriber.transport, let cache = track.cache,
+            let stored = cache.packet(sequence: sequence &- sequenceOffset),
+            let original = try? RTPPacket(stored), original.ssrc == boundSourceSSRC
+        else { return false }
+        let length = stored.count
+        let rewritten = UnsafeMutableRawBufferPointer(rebasing: subscriber.worker.packetBuffer[0..<length])
+        rewritten.baseAddress!.copyMemory(from: stored.baseAddress!, byteCount: length)
+        rewrite(rewritten, length: length, packet: original, sequence: sequence, timestamp: original.timestamp &+ timestampOffset)
+        guard let rtxPayloadType, let view = try? RTPPacket(UnsafeRawBufferPointer(rewritten)) else {
+            return transport.sendRTP(rewritten, length: length)
+        }
+        rtxSequence &+= 1
+        guard let rtxLength = try? RTX.wrap(view, rtxSSRC: rtxSSRC, rtxPayloadType: rtxPayloadType,
+                                            rtxSequenceNumber: rtxSequence, into: scratch)
+        else { return false }
+        return transport.sendRTP(scratch, length: rtxLength)
+    }
+
+    /// A new source (first packet, or the track re-published with another SSRC): continue our
+    /// numbering where it stopped; the timestamp advances by the wall time that passed.
+    private func bind(to packet: RTPPacket, nowMicroseconds: Int64) {
+        boundSourceSSRC = packet.ssrc
+        let nextSequence = lastSequence &+ 1
+        var nextTimestamp = lastTimestamp
+        if hasSent {
+            let elapsed = max(0, nowMicroseconds - lastSentMicroseconds)
+            nextTimestamp &+= UInt32(truncatingIfNeeded: elapsed * Int64(track.codec.clockRate) / 1_000_000)
+        }
+        sequenceOffset = nextSequence &- packet.sequenceNumber
+        timestampOffset = nextTimestamp &- packet.timestamp
+    }
+
+    @inline(__always)
+    private func rewrite(_ buffer: UnsafeMutableRawBufferPointer, length: Int, packet: RTPPacket, sequence: UInt16, timestamp: UInt32) {
+        buffer[1] = (buffer[1] & 0x80) | (payloadType & 0x7F)
+        buffer[2] = UInt8(sequence >> 8)
+        buffer[3] = UInt8(truncatingIfNeeded: sequence)
+        buffer[4] = UInt8(truncatingIfNeeded: timestamp >> 24)
+        buffer[5] = UInt8(truncatingIfNeeded: timestamp >> 16)
+        buffer[6] = UInt8(truncatingIfNeeded: timestamp >> 8)
+        buffer[7] = UInt8(truncatingIfNeeded: timestamp)
+        buffer[8] = UInt8(truncatingIfNeeded: ssrc >> 24)
+        buffer[9] = UInt8(truncatingIfNeeded: ssrc >> 16)
+        buffer[10] = UInt8(truncatingIfNeeded: ssrc >> 8)
+        buffer[11] = UInt8(truncatingIfNeeded: ssrc)
+        guard let extensions = packet.headerExtensions, let form = extensions.form else { return }
+        // Each element's id sits just before its value: in the high nibble of the byte before it
+        // (one-byte form, RFC 8285 4.2), or in the byte two before it (two-byte form, 4.3).
+        for element in extensions {
+            let mapped = extensionMap[Int(element.id)]
+            switch form {
+            case .oneByte:
+                let at = element.range.lowerBound - 1
+                let id = mapped <= 14 ? mapped : unusedExtensionID
+                buffer[at] = (id << 4) | (buffer[at] & 0x0F)
+            case .twoByte:
+                buffer[element.range.lowerBound - 2] = mapped
+            }
+        }
+    }
+
+    @inline(__always)
+    private func isNewer(_ a: UInt16, than b: UInt16) -> Bool { a != b && a &- b < 0x8000 }
+
+    /// The NTP and RTP times of one instant for a sender report (RFC 3550 6.4.1). From the
+    /// publisher's own last SR when there is one, moved into our timestamp numbering: the
+    /// subscriber then lines up this publisher's audio and video as the publisher's clock says
+    /// (lip sync). Otherwise our wall clock and the last forwarded timestamp.
+    func senderReportTimes(nowMicroseconds now: Int64) -> (ntp: NTPTime, rtpTimestamp: UInt32) {
+        let clockRate = Int64(track.codec.clockRate)
+        if let report = track.lastSenderReport {
+            let elapsed = max(0, now - report.arrivalMicroseconds)
+            let ntp = NTPTime(rawValue: report.ntp.rawValue &+ UInt64(elapsed) * (1 << 32) / 1_000_000)
+            let rtp = report.rtpTimestamp &+ UInt32(truncatingIfNeeded: elapsed * clockRate / 1_000_000) &+ timestampOffset
+            return (ntp, rtp)
+        }
+        let rtp = lastTimestamp &+ UInt32(truncatingIfNeeded: max(0, now - lastSentMicroseconds) * clockRate / 1_000_000)
+        return (MediaClock.ntpNow(), rtp)
+    }
+
+    var hasSentMedia: Bool { hasSent }
+}

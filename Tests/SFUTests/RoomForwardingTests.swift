@@ -1,0 +1,130 @@
+import Foundation
+import SDP
+@testable import SFU
+import Testing
+import Transport
+
+/// Publishers and subscribers through the SFU core in one process, over loopback UDP with the
+/// project's own ICE/DTLS/SRTP (the interop tests repeat this with aiortc and Chromium).
+@Suite(.serialized) struct RoomForwardingTests {
+    static let ice = ICEConfiguration(portRange: 42000...42999, bindAddresses: ["127.0.0.1"])
+    static let clientWorkers = MediaWorkerPool(count: 1)
+    static let clientContext: DTLSContext = try! DTLSContext(certificate: try! DTLSCertificate.generate())
+
+    static func makeService() throws -> SFURoomService {
+        try SFURoomService(configuration: SFUConfiguration(workers: 2, ice: ice, resumeGraceMilliseconds: 300))
+    }
+
+    static func participant(_ service: SFURoomService) -> TestParticipant {
+        TestParticipant(service: service, worker: clientWorkers.workers[0], context: clientContext, ice: ice)
+    }
+
+    static func waitUntil(_ seconds: Double = 10, _ condition: () -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return condition()
+    }
+
+    @Test func audioFromOnePublisherReachesALateSubscriberRewritten() async throws {
+        let service = try Self.makeService()
+        let alice = Self.participant(service)
+        let bob = Self.participant(service)
+        try await alice.join(room: "forwarding", identity: "alice")
+        let ssrc: UInt32 = 0x0A11_CE00
+        let payloadType = try await alice.publishAudio(ssrc: ssrc)
+        #expect(await Self.waitUntil { alice.publisherConnected }, "alice's publisher connected: \(alice.events)")
+
+        try await bob.join(room: "forwarding", identity: "bob")
+        #expect(bob.joined?.participants.map(\.identity) == ["alice"])
+        #expect(bob.joined?.participants.first?.tracks.count == 1)
+        #expect(await Self.waitUntil { bob.subscriberConnected }, "bob's subscriber connected: \(bob.events)")
+        guard case .subscriberOffer(_, _, let tracks)? = bob.events.first(where: { if case .subscriberOffer = $0 { true } else { false } })
+        else {
+            Issue.record("bob got no subscriber offer: \(bob.events)")
+            return
+        }
+        #expect(tracks.count == 1 && tracks[0].kind == .audio && tracks[0].participantID == alice.joined?.participantID)
+        #expect(alice.events.contains { if case .participantJoined(let p) = $0 { p.identity == "bob" } else { false } })
+
+        try alice.sendAudio(count: 50, ssrc: ssrc, payloadType: payloadType)
+        #expect(await Self.waitUntil { bob.received.count >= 45 }, "bob received \(bob.received.count)")
+        let received = bob.received
+        // Rewritten: another SSRC (the one bob's offer declared), consecutive sequence numbers.
+        #expect(Set(received.map(\.ssrc)).count == 1)
+        #expect(received.first?.ssrc != ssrc)
+        for (a, b) in zip(received, received.dropFirst()) where b.sequence != a.sequence &+ 1 {
+            Issue.record("sequence gap \(a.sequence) -> \(b.sequence) with no loss on loopback")
+            break
+        }
+        #expect(received.first?.payload.count == 80)
+
+        // Bob leaves: alice is told, and the room empties once alice goes too.
+        await service.leave(participantID: bob.joined!.participantID, reason: .left)
+        #expect(await Self.waitUntil { alice.events.contains { if case .participantLeft(_, .left) = $0 { true } else { false } } })
+        await service.leave(participantID: alice.joined!.participantID, reason: .left)
+        let counts = await service.counts()
+        #expect(counts.rooms == 0 && counts.participants == 0)
+        try alice.close()
+        try bob.close()
+        await service.shutdown()
+    }
+
+    @Test func aDroppedSignalingConnectionIsKeptForTheGracePeriodThenLeaves() async throws {
+        let service = try Self.makeService()
+        let alice = Self.participant(service)
+        let bob = Self.participant(service)
+        try await alice.join(room: "grace", identity: "alice")
+        try await bob.join(room: "grace", identity: "bob")
+        await service.disconnected(participantID: bob.joined!.participantID)
+        // Resumed within the grace period: still there.
+        _ = try await service.resume(participantID: bob.joined!.participantID, resumeToken: bob.joined!.resumeToken) { _ in }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(!alice.events.contains { if case .participantLeft = $0 { true } else { false } })
+        // A wrong resume token is refused.
+        await #expect(throws: RoomError.resumeRefused) {
+            try await service.resume(participantID: bob.joined!.participantID, resumeToken: "nope") { _ in }
+        }
+        // Dropped and not resumed: gone after the grace period.
+        await service.disconnected(participantID: bob.joined!.participantID)
+        #expect(await Self.waitUntil(3) { alice.events.contains { if case .participantLeft(_, .signalingLost) = $0 { true } else { false } } })
+        #expect(await service.counts().participants == 1)
+        await service.shutdown()
+    }
+
+    @Test func grantsAndLimitsAreEnforced() async throws {
+        let service = try SFURoomService(configuration: SFUConfiguration(workers: 1, ice: Self.ice, maxParticipantsPerRoom: 2))
+        let viewer = Self.participant(service)
+        try await viewer.join(room: "limits", identity: "viewer", grants: Grants(publish: false, subscribe: true))
+        await #expect(throws: RoomError.notAllowed("the token does not grant publish")) {
+            try await service.publish(participantID: viewer.joined!.participantID, offer: "v=0")
+        }
+        let second = Self.participant(service)
+        try await second.join(room: "limits", identity: "second")
+        await #expect(throws: RoomError.roomFull(limit: 2)) {
+            try await service.join(JoinRequest(room: "limits", identity: "third", grants: Grants())) { _ in }
+        }
+        // Bad SDP is a typed error and the participant stays.
+        await #expect(throws: RoomError.self) {
+            try await service.publish(participantID: second.joined!.participantID, offer: "this is not sdp")
+        }
+        #expect(await service.counts().participants == 2)
+        await #expect(throws: RoomError.unknownParticipant) {
+            try await service.publish(participantID: "PA_nobody", offer: "v=0")
+        }
+        await service.shutdown()
+    }
+
+    @Test func theSameIdentityReplacesTheEarlierSession() async throws {
+        let service = try Self.makeService()
+        let first = Self.participant(service)
+        let second = Self.participant(service)
+        try await first.join(room: "replace", identity: "carol")
+        try await second.join(room: "replace", identity: "carol")
+        #expect(await Self.waitUntil(2) { first.events.contains(.sessionEnded(reason: .replaced)) })
+        #expect(await service.counts().participants == 1)
+        await service.shutdown()
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import SDP
+@testable import SFU
+import Transport
+
+/// A participant for in-process SFU tests, built on the project's own transport and SDP code:
+/// publishes with an offer (OfferBuilder), answers subscriber offers (makeAnswer), and records
+/// what arrives. The interop tests do the same with aiortc and Chromium through signaling.
+final class TestParticipant: @unchecked Sendable {
+    let service: SFURoomService
+    let worker: MediaWorker
+    let context: DTLSContext
+    let ice: ICEConfiguration
+    private let lock = NSLock()
+    private var _events: [RoomEvent] = []
+    private var _received: [(ssrc: UInt32, payloadType: UInt8, sequence: UInt16, payload: [UInt8])] = []
+    private(set) var joined: JoinResult?
+    var publisher: WorkerBound<PeerTransport>?
+    var subscriber: WorkerBound<PeerTransport>?
+    private var subscriberStarted = false
+    private var pendingSubscriberCandidates: [String] = []
+
+    init(service: SFURoomService, worker: MediaWorker, context: DTLSContext, ice: ICEConfiguration) {
+        self.service = service
+        self.worker = worker
+        self.context = context
+        self.ice = ice
+    }
+
+    var events: [RoomEvent] { lock.withLock { _events } }
+    var received: [(ssrc: UInt32, payloadType: UInt8, sequence: UInt16, payload: [UInt8])] { lock.withLock { _received } }
+
+    func join(room: String, identity: String, grants: Grants = Grants()) async throws {
+        joined = try await service.join(JoinRequest(room: room, identity: identity, grants: grants)) { [weak self] event in
+            self?.handle(event)
+        }
+    }
+
+    private func handle(_ event: RoomEvent) {
+        lock.withLock { _events.append(event) }
+        switch event {
+        case .subscriberOffer(let sdp, let version, _):
+            Task { try? await self.answerSubscriberOffer(sdp, version: version) }
+        case .candidate(.publisher, let candidate?):
+            if let publisher { worker.post { _ = try? publisher.value.addRemoteCandidate(candidate) } }
+        case .candidate(.subscriber, let candidate?):
+            lock.withLock { pendingSubscriberCandidates.append(candidate) }
+            flushSubscriberCandidates()
+        default:
+            break
+        }
+    }
+
+    private func flushSubscriberCandidates() {
+        guard let subscriber, lock.withLock({ subscriberStarted }) else { return }
+        let candidates = lock.withLock { () -> [String] in
+            defer { pendingSubscriberCandidates = [] }
+            return pendingSubscriberCandidates
+        }
+        worker.post { for c in candidates { _ = try? subscriber.value.addRemoteCandidate(c) } }
+    }
+
+    /// Publishes one audio track (Opus) with `ssrc`; returns the payload type the SFU accepted.
+    func publishAudio(ssrc: UInt32) async throws -> UInt8 {
+        let (transport, credentials, fingerprint, candidates) = try worker.sync { [context, ice, worker] in
+            let transport = try PeerTransport(worker: worker, dtlsContext: context, ice: ice, iceControlling: true)
+            var gathered: [String] = []
+            // libnice reports host candidates while gathering starts, inside this call.
+            transport.onEvent = { if case .localCandidate(let c) = $0 { gathered.append(c) } }
+            try transport.startGathering()
+            return (WorkerBound(transport, worker: worker), transport.localICECredentials, transport.localFingerprint, gathered)
+        }
+        publisher = transport
+        var builder = OfferBuilder(options: .init(
+            iceCredentials: ICECredentials(ufrag: credentials.ufrag, pwd: credentials.password), fingerprint: fingerprint,
+            candidates: candidates.map { String($0.dropFirst("candidate:".count)) }, gatheringComplete: true, sessionID: 42))
+        builder.addTrack(.init(kind: .audio, local: LocalTrack(ssrc: ssrc, cname: "test", streamID: "s", trackID: "a")))
+        let offer = try builder.createOffer()
+        let result = try await service.publish(participantID: joined!.participantID, offer: offer.text)
+        let session = try builder.applyAnswer(try SessionDescription(parsing: result.answer))
+        try worker.sync {
+            try transport.value.start(remote: .init(
+                iceUfrag: session.remoteICE.ufrag, icePassword: session.remoteICE.pwd, fingerprint: session.remoteFingerprints[0],
+                dtlsRole: session.isDTLSClient ? .client : .server,
+                candidates: session.remoteCandidates.map(\.sdpFragment), candidatesComplete: session.remoteEndOfCandidates))
+        }
+        return session.media[0].codecs[0].payloadType
+    }
+
+    /// Sends `count` RTP packets on the published track, 20 ms of Opus-sized payload each.
+    func sendAudio(count: Int, ssrc: UInt32, payloadType: UInt8, firstSequence: UInt16 = 100) throws {
+        guard let publisher else { return }
+        try worker.sync {
+            let transport = publisher.value
+            let buffer = transport.worker.forwardBuffer
+            for i in 0..<count {
+                let sequence = firstSequence &+ UInt16(i)
+                let timestamp = UInt32(i) * 960
+                let header: [UInt8] = [0x80, payloadType, UInt8(sequence >> 8), UInt8(sequence & 0xFF),
+                                       UInt8(timestamp >> 24), UInt8((timestamp >> 16) & 0xFF), UInt8((timestamp >> 8) & 0xFF), UInt8(timestamp & 0xFF),
+                                       UInt8(ssrc >> 24), UInt8((ssrc >> 16) & 0xFF), UInt8((ssrc >> 8) & 0xFF), UInt8(ssrc & 0xFF)]
+                for (j, byte) in header.enumerated() { buffer[j] = byte }
+                for j in 0..<80 { buffer[12 + j] = UInt8(truncatingIfNeeded: i &+ j) }
+                transport.sendRTP(buffer, length: 92)
+            }
+        }
+    }
+
+    var publisherConnected: Bool { (try? publisher.map { p in try worker.sync { p.value.srtpProfile != nil } } ?? false) ?? false }
+    var subscriberConnected: Bool { (try? subscriber.map { p in try worker.sync { p.value.srtpProfile != nil } } ?? false) ?? false }
+
+    func close() throws {
+        if let publisher { try worker.sync { publisher.value.close() } }
+        if let subscriber { try worker.sync { subscriber.value.close() } }
+    }
+
+    private func answerSubscriberOffer(_ sdp: String, version: Int) async throws {
+        let offer = try SessionDescription(parsing: sdp)
+        let (transport, credentials, fingerprint, candidates) = try worker.sync { [context, ice, worker] in
+            let transport = try PeerTransport(worker: worker, dtlsContext: context, ice: ice)
+            let recorder = self
+            transport.onRTP = { buffer, length in
+                let packet = UnsafeRawBufferPointer(rebasing: buffer[0..<length])
+                recorder.lock.withLock {
+                    recorder._received.append((UInt32(packet[8]) << 24 | UInt32(packet[9]) << 16 | UInt32(packet[10]) << 8 | UInt32(packet[11]),
+                                               packet[1] & 0x7F, UInt16(packet[2]) << 8 | UInt16(packet[3]), Array(packet[12...])))
+                }
+            }
+            var gathered: [String] = []
+            transport.onEvent = { if case .localCandidate(let c) = $0 { gathered.append(c) } }
+            try transport.startGathering()
+            return (WorkerBound(transport, worker: worker), transport.localICECredentials, transport.localFingerprint, gathered)
+        }
+        let negotiated = try makeAnswer(to: offer, options: AnswerOptions(
+            iceCredentials: ICECredentials(ufrag: credentials.ufrag, pwd: credentials.password), fingerprint: fingerprint,
+            candidates: candidates.map { String($0.dropFirst("candidate:".count)) }, gatheringComplete: true, sessionID: 7))
+        let session = negotiated.session
+        try worker.sync {
+            try transport.value.start(remote: .init(
+                iceUfrag: session.remoteICE.ufrag, icePassword: session.remoteICE.pwd, fingerprint: session.remoteFingerprints[0],
+                dtlsRole: session.isDTLSClient ? .client : .server,
+                candidates: session.remoteCandidates.map(\.sdpFragment), candidatesComplete: false))
+        }
+        subscriber = transport
+        lock.withLock { subscriberStarted = true }
+        flushSubscriberCandidates()
+        try await service.answerSubscriberOffer(participantID: joined!.participantID, answer: negotiated.answer.text, version: version)
+    }
+}
