@@ -9,7 +9,7 @@ APT_PACKAGES=(
   iproute2 nftables procps
   chromium chromium-driver
 )
-PIP_PACKAGES=(aiortc selenium pytest numpy)
+PIP_PACKAGES=(aiortc selenium pytest numpy websockets pyjwt)
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-deps: must run as root (try: sudo bash scripts/install-deps.sh)" >&2
@@ -46,5 +46,5 @@ done
 for cmd in ip nft chromium chromedriver; do
   command -v "$cmd" >/dev/null || { echo "install-deps: $cmd not on PATH" >&2; exit 1; }
 done
-python3 -c 'import aiortc, selenium, pytest, numpy' || { echo "install-deps: python modules missing" >&2; exit 1; }
+python3 -c 'import aiortc, selenium, pytest, numpy, websockets, jwt' || { echo "install-deps: python modules missing" >&2; exit 1; }
 echo "install-deps: ok"

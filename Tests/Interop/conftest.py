@@ -8,6 +8,7 @@ namespace and every process in it are removed after the test, pass or fail.
 Peer scripts (peers/*.py) start `sfu probe` themselves (so it inherits the namespace), talk JSON
 lines to it, and print `RESULT {json}` as their last line.
 """
+import contextlib
 import itertools
 import json
 import os
@@ -197,6 +198,170 @@ def testhost(tmp_path):
         pytest.fail("interop tests need root (network namespaces): sudo bash scripts/test.sh", pytrace=False)
     name = f"sfut-{os.getpid()}-{next(_counter)}"
     host = TestHost(name, tmp_path)
+    try:
+        host.create()
+        yield host
+    finally:
+        host.destroy()
+
+
+# ------------------------------------------------------------------------------ sfu serve
+
+ROOM_PORT = 8080
+ROOM_MEDIA_PORTS = "50000-50999"
+
+
+class RoomServer:
+    """`sfu serve --dev` inside a test host, listening on 127.0.0.1:ROOM_PORT of its namespace."""
+
+    def __init__(self, host, port=ROOM_PORT, media_ports=ROOM_MEDIA_PORTS, extra_args=()):
+        self.host = host
+        self.port = port
+        self.media_ports = media_ports
+        self.extra_args = list(extra_args)
+        self.stderr_path = host.workdir / "sfu-serve.stderr"
+        self.stdout_path = host.workdir / "sfu-serve.stdout"
+        self.proc = None
+        self.exit_code = None
+        self.stop_note = None
+
+    @property
+    def http(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws(self):
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc else None
+
+    def start(self, timeout=30.0):
+        binary = sfu_bin()
+        if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
+            pytest.fail(f"sfu binary not found at {binary}: build it (swift build) or set SFU_BIN", pytrace=False)
+        cmd = [binary, "serve", "--dev", "--host", "127.0.0.1", "--port", str(self.port),
+               "--bind", self.host.addr, "--media-ports", self.media_ports, *self.extra_args]
+        self._err = open(self.stderr_path, "wb")
+        self._out = open(self.stdout_path, "wb")
+        # `ip netns exec` execs the command: the Popen pid is the server's pid (for /proc).
+        self.proc = self.host.popen(cmd, stdout=self._out, stderr=self._err, stdin=subprocess.DEVNULL)
+        # Wait for GET /healthz inside the namespace: one poller process with its own deadline.
+        poll = (
+            "import json, sys, time, urllib.request\n"
+            f"deadline = time.monotonic() + {timeout}\n"
+            "last = None\n"
+            "while time.monotonic() < deadline:\n"
+            "    try:\n"
+            f"        with urllib.request.urlopen('{self.http}/healthz', timeout=2) as r:\n"
+            "            print(r.read().decode()); sys.exit(0)\n"
+            "    except Exception as e:\n"
+            "        last = e\n"
+            "    time.sleep(0.1)\n"
+            "print(repr(last)); sys.exit(1)\n"
+        )
+        poller = self.host.popen([sys.executable, "-c", poll], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        while True:
+            try:
+                out, _ = poller.communicate(timeout=0.2)
+                break
+            except subprocess.TimeoutExpired:
+                if self.proc.poll() is not None:
+                    _kill_group(poller)
+                    out = "(server exited)"
+                    break
+        if poller.returncode != 0 or self.proc.poll() is not None:
+            self.stop()
+            pytest.fail(f"sfu serve did not answer GET /healthz within {timeout}s "
+                        f"(exit code {self.exit_code}; poller: {out.strip()})" + self.why(), pytrace=False)
+        self.started_health = out.strip()
+        return self
+
+    def healthz(self, timeout=5):
+        p = self.host.run_python(
+            "import urllib.request\n"
+            f"print(urllib.request.urlopen('{self.http}/healthz', timeout={timeout}).read().decode())",
+            timeout=timeout + 10)
+        if p.returncode != 0:
+            raise RuntimeError(f"GET /healthz failed: {p.stderr.strip()[-500:]}")
+        return json.loads(p.stdout)
+
+    def rss_kb(self):
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return None
+
+    def fd_count(self):
+        return len(os.listdir(f"/proc/{self.pid}/fd"))
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stderr_tail(self, lines=40):
+        try:
+            self._err.flush()
+        except Exception:
+            pass
+        return tail(self.stderr_path, lines)
+
+    def why(self, res=None, lines=40):
+        """Failure context: the peer's view (if any) and the server's stderr tail."""
+        state = "running" if self.alive() else f"exited with {self.proc.returncode if self.proc else None}"
+        text = ""
+        if res is not None:
+            d = dict(res.data or {})
+            text += (f"\n--- {res.name}: exit {res.returncode} after {res.elapsed:.1f}s\n"
+                     f"--- client view:\n{json.dumps(d, indent=1, default=str)[:12000]}\n"
+                     f"--- peer stderr (tail):\n{chr(10).join(res.stderr.splitlines()[-30:])}\n")
+        text += f"\n--- sfu serve ({state}) stderr, last {lines} lines:\n{self.stderr_tail(lines)}\n"
+        return text
+
+    def run_peer(self, script, args=(), timeout=120, env=None):
+        """testhost.run_peer with the server's URLs, pid and stderr tail on failure."""
+        full = ["--ws", self.ws, "--http", self.http, "--server-pid", str(self.pid), *args]
+        try:
+            return self.host.run_peer(script, full, timeout=timeout, env=env)
+        except pytest.fail.Exception as e:
+            pytest.fail(str(e) + self.why(), pytrace=False)
+
+    def stop(self, grace=10.0):
+        """SIGTERM (graceful: sessions get bye), then SIGKILL after `grace` seconds."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            try:
+                self.proc.send_signal(signal.SIGTERM)
+                self.exit_code = self.proc.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                self.stop_note = f"did not exit within {grace}s of SIGTERM: killed"
+                self.proc.kill()
+                self.exit_code = self.proc.wait(timeout=5)
+            except ProcessLookupError:
+                pass
+        self.exit_code = self.proc.returncode
+        for f in (getattr(self, "_err", None), getattr(self, "_out", None)):
+            if f:
+                f.close()
+
+
+@pytest.fixture
+def room_server(testhost):
+    """`sfu serve --dev` in this test's test host; stopped (SIGTERM, then SIGKILL) at teardown."""
+    server = RoomServer(testhost).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def make_testhost(workdir):
+    """A test host outside the function-scoped fixture (for module-scoped runs)."""
+    if os.geteuid() != 0:
+        pytest.fail("interop tests need root (network namespaces): sudo bash scripts/test.sh", pytrace=False)
+    host = TestHost(f"sfut-{os.getpid()}-{next(_counter)}", workdir)
     try:
         host.create()
         yield host
