@@ -40,7 +40,7 @@ final class PublishedTrack {
         self.ssrc = ssrc
         self.rtxSSRC = rtxSSRC
         statistics = ReceiveStatistics(clockRate: codec.clockRate)
-        cache = kind == .video && codec.feedback.contains(.nack) ? PacketCache() : nil
+        cache = kind == .video && codec.feedback.contains { $0.type == "nack" && $0.parameter == nil } ? PacketCache() : nil
     }
 
     var info: TrackInfo { TrackInfo(id: id, participantID: participantID, kind: kind, muted: muted) }

@@ -222,7 +222,10 @@ final class PublisherConnection {
 
     /// Asks the publisher for a keyframe (PLI, RFC 4585 6.3.1), throttled per track.
     func requestKeyframe(for track: PublishedTrack) {
-        guard track.ssrc != 0, track.mayRequestKeyframe(now: MediaClock.monotonicMicroseconds()) else { return }
+        // Not before the transport can send: an unsent request must not use up the throttle.
+        guard track.ssrc != 0, transport.srtpProfile != nil,
+            track.mayRequestKeyframe(now: MediaClock.monotonicMicroseconds())
+        else { return }
         let buffer = worker.forwardBuffer
         guard let length = try? PictureLossIndication.write(senderSSRC: participant.rtcpSSRC, mediaSSRC: track.ssrc, into: buffer) else { return }
         transport.sendRTCP(buffer, length: length)

@@ -73,7 +73,12 @@ final class TrackForwarder {
         guard isActive, let transport = subscriber.transport, transport.srtpProfile != nil else { return }
         let length = packet.bytes.count
         guard length + SRTPSession.maximumTrailer <= scratch.count else { return }
-        if packet.ssrc != boundSourceSSRC || !hasSent { bind(to: packet, nowMicroseconds: nowMicroseconds) }
+        if packet.ssrc != boundSourceSSRC || !hasSent {
+            bind(to: packet, nowMicroseconds: nowMicroseconds)
+            // A subscriber that starts (or restarts) mid-stream cannot decode video until the
+            // next keyframe: ask for one now rather than wait for the periodic one.
+            if track.kind == .video { subscriber.participant.requestKeyframe(track) }
+        }
         scratch.baseAddress!.copyMemory(from: packet.bytes.baseAddress!, byteCount: length)
         let sequence = packet.sequenceNumber &+ sequenceOffset
         let timestamp = packet.timestamp &+ timestampOffset

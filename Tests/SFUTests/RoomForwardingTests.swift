@@ -1,4 +1,5 @@
 import Foundation
+import RTP
 import SDP
 @testable import SFU
 import Testing
@@ -70,6 +71,74 @@ import Transport
         try alice.close()
         try bob.close()
         await service.shutdown()
+    }
+
+    @Test func videoSubscribersGetRetransmissionsKeyframeRequestsAndReports() async throws {
+        let service = try Self.makeService()
+        let alice = Self.participant(service)
+        let bob = Self.participant(service)
+        try await alice.join(room: "video", identity: "alice")
+        let ssrc: UInt32 = 0x0B0B_0001
+        let payloadType = try await alice.publish(kind: .video, ssrc: ssrc, rtxSSRC: 0x0B0B_0002)
+        try await bob.join(room: "video", identity: "bob")
+        #expect(await Self.waitUntil { alice.publisherConnected && bob.subscriberConnected }, "\(bob.events)")
+        try alice.sendMedia(count: 40, ssrc: ssrc, payloadType: payloadType)
+        #expect(await Self.waitUntil { bob.received.count >= 40 })
+        // Video starting to flow to a new subscriber makes the SFU ask the publisher for a
+        // keyframe (PLI, RFC 4585 6.3.1).
+        #expect(await Self.waitUntil(3) { Self.pictureLossRequests(in: alice.publisherRTCP, for: ssrc) >= 1 })
+        let stream = bob.received[0].ssrc
+        let lost = bob.received[10].sequence
+        let originalPayload = bob.received[10].payload
+
+        // Bob NACKs one packet: it comes back as RTX (RFC 4588) with the original sequence number.
+        try bob.sendSubscriberRTCP { buffer in
+            try GenericNACK.write(senderSSRC: 1, mediaSSRC: stream, lost: [lost], into: buffer)
+        }
+        #expect(await Self.waitUntil(3) {
+            bob.received.contains { $0.ssrc != stream && $0.payload.count == originalPayload.count + 2
+                && UInt16($0.payload[0]) << 8 | UInt16($0.payload[1]) == lost && Array($0.payload[2...]) == originalPayload }
+        }, "no RTX retransmission of \(lost)")
+
+        // Bob loses the picture: alice is asked for a keyframe again, after the throttle interval.
+        try await Task.sleep(for: .milliseconds(600))
+        let before = Self.pictureLossRequests(in: alice.publisherRTCP, for: ssrc)
+        try bob.sendSubscriberRTCP { buffer in try PictureLossIndication.write(senderSSRC: 1, mediaSSRC: stream, into: buffer) }
+        #expect(await Self.waitUntil(3) { Self.pictureLossRequests(in: alice.publisherRTCP, for: ssrc) > before })
+
+        // Within about a second: a sender report for bob's stream, a receiver report for alice's.
+        #expect(await Self.waitUntil(3) { Self.has(.senderReport, ssrc: stream, in: bob.subscriberRTCP) })
+        #expect(await Self.waitUntil(3) { Self.receiverReportBlocks(in: alice.publisherRTCP).contains(ssrc) })
+        try alice.close()
+        try bob.close()
+        await service.shutdown()
+    }
+
+    static func pictureLossRequests(in compounds: [[UInt8]], for ssrc: UInt32) -> Int {
+        compounds.reduce(0) { count, bytes in
+            count + bytes.withUnsafeBytes { raw in
+                guard let compound = try? RTCPCompound(raw) else { return 0 }
+                return compound.filter { (try? PictureLossIndication($0))?.mediaSSRC == ssrc }.count
+            }
+        }
+    }
+
+    static func has(_ type: RTCPPacketType, ssrc: UInt32, in compounds: [[UInt8]]) -> Bool {
+        compounds.contains { bytes in
+            bytes.withUnsafeBytes { raw in
+                guard let compound = try? RTCPCompound(raw) else { return false }
+                return compound.contains { $0.packetType == type && (try? SenderReport($0))?.ssrc == ssrc }
+            }
+        }
+    }
+
+    static func receiverReportBlocks(in compounds: [[UInt8]]) -> [UInt32] {
+        compounds.flatMap { bytes in
+            bytes.withUnsafeBytes { raw -> [UInt32] in
+                guard let compound = try? RTCPCompound(raw) else { return [] }
+                return compound.compactMap { try? ReceiverReport($0) }.flatMap { $0.reports.map(\.ssrc) }
+            }
+        }
     }
 
     @Test func aDroppedSignalingConnectionIsKeptForTheGracePeriodThenLeaves() async throws {

@@ -13,8 +13,16 @@ final class TestParticipant: @unchecked Sendable {
     let ice: ICEConfiguration
     private let lock = NSLock()
     private var _events: [RoomEvent] = []
+    private var _publisherRTCP: [[UInt8]] = []
+    private var _subscriberRTCP: [[UInt8]] = []
+    /// RTCP compounds the SFU sent to our publisher / subscriber connection.
+    var publisherRTCP: [[UInt8]] { lock.withLock { _publisherRTCP } }
+    var subscriberRTCP: [[UInt8]] { lock.withLock { _subscriberRTCP } }
     private var _received: [(ssrc: UInt32, payloadType: UInt8, sequence: UInt16, payload: [UInt8])] = []
-    private(set) var joined: JoinResult?
+    private(set) var joined: JoinResult? {
+        didSet { lock.withLock { joinedID = joined?.participantID } }
+    }
+    private var joinedID: String?
     var publisher: WorkerBound<PeerTransport>?
     var subscriber: WorkerBound<PeerTransport>?
     private var subscriberStarted = false
@@ -62,11 +70,21 @@ final class TestParticipant: @unchecked Sendable {
 
     /// Publishes one audio track (Opus) with `ssrc`; returns the payload type the SFU accepted.
     func publishAudio(ssrc: UInt32) async throws -> UInt8 {
+        try await publish(kind: .audio, ssrc: ssrc)
+    }
+
+    /// Publishes one track of `kind` (Opus, or VP8 with RTX and NACK/PLI feedback).
+    func publish(kind: MediaKind, ssrc: UInt32, rtxSSRC: UInt32? = nil) async throws -> UInt8 {
         let (transport, credentials, fingerprint, candidates) = try worker.sync { [context, ice, worker] in
             let transport = try PeerTransport(worker: worker, dtlsContext: context, ice: ice, iceControlling: true)
             var gathered: [String] = []
             // libnice reports host candidates while gathering starts, inside this call.
             transport.onEvent = { if case .localCandidate(let c) = $0 { gathered.append(c) } }
+            let recorder = self
+            transport.onRTCP = { buffer, length in
+                let bytes = Array(UnsafeRawBufferPointer(rebasing: buffer[0..<length]))
+                recorder.lock.withLock { recorder._publisherRTCP.append(bytes) }
+            }
             try transport.startGathering()
             return (WorkerBound(transport, worker: worker), transport.localICECredentials, transport.localFingerprint, gathered)
         }
@@ -74,7 +92,8 @@ final class TestParticipant: @unchecked Sendable {
         var builder = OfferBuilder(options: .init(
             iceCredentials: ICECredentials(ufrag: credentials.ufrag, pwd: credentials.password), fingerprint: fingerprint,
             candidates: candidates.map { String($0.dropFirst("candidate:".count)) }, gatheringComplete: true, sessionID: 42))
-        builder.addTrack(.init(kind: .audio, local: LocalTrack(ssrc: ssrc, cname: "test", streamID: "s", trackID: "a")))
+        builder.addTrack(.init(kind: kind, local: LocalTrack(ssrc: ssrc, rtxSSRC: rtxSSRC, cname: "test", streamID: "s", trackID: "t"),
+                               codecs: kind == .audio ? [.opus] : [.vp8]))
         let offer = try builder.createOffer()
         let result = try await service.publish(participantID: joined!.participantID, offer: offer.text)
         let session = try builder.applyAnswer(try SessionDescription(parsing: result.answer))
@@ -89,6 +108,11 @@ final class TestParticipant: @unchecked Sendable {
 
     /// Sends `count` RTP packets on the published track, 20 ms of Opus-sized payload each.
     func sendAudio(count: Int, ssrc: UInt32, payloadType: UInt8, firstSequence: UInt16 = 100) throws {
+        try sendMedia(count: count, ssrc: ssrc, payloadType: payloadType, firstSequence: firstSequence)
+    }
+
+    /// Sends `count` RTP packets of 80 payload bytes, consecutive sequence numbers.
+    func sendMedia(count: Int, ssrc: UInt32, payloadType: UInt8, firstSequence: UInt16 = 100) throws {
         guard let publisher else { return }
         try worker.sync {
             let transport = publisher.value
@@ -106,6 +130,17 @@ final class TestParticipant: @unchecked Sendable {
         }
     }
 
+    /// Sends an RTCP packet built by `write` on the subscriber connection (NACK, PLI).
+    func sendSubscriberRTCP(_ write: @escaping @Sendable (UnsafeMutableRawBufferPointer) throws -> Int) throws {
+        guard let subscriber else { return }
+        try worker.sync {
+            let transport = subscriber.value
+            let buffer = transport.worker.forwardBuffer
+            let length = try write(buffer)
+            transport.sendRTCP(buffer, length: length)
+        }
+    }
+
     var publisherConnected: Bool { (try? publisher.map { p in try worker.sync { p.value.srtpProfile != nil } } ?? false) ?? false }
     var subscriberConnected: Bool { (try? subscriber.map { p in try worker.sync { p.value.srtpProfile != nil } } ?? false) ?? false }
 
@@ -115,6 +150,9 @@ final class TestParticipant: @unchecked Sendable {
     }
 
     private func answerSubscriberOffer(_ sdp: String, version: Int) async throws {
+        // Events may arrive before `join` has returned here (as they may before a signaling
+        // server has written its `joined` reply): wait for our id.
+        for _ in 0..<500 where lock.withLock({ joinedID == nil }) { try await Task.sleep(for: .milliseconds(5)) }
         let offer = try SessionDescription(parsing: sdp)
         let (transport, credentials, fingerprint, candidates) = try worker.sync { [context, ice, worker] in
             let transport = try PeerTransport(worker: worker, dtlsContext: context, ice: ice)
@@ -125,6 +163,10 @@ final class TestParticipant: @unchecked Sendable {
                     recorder._received.append((UInt32(packet[8]) << 24 | UInt32(packet[9]) << 16 | UInt32(packet[10]) << 8 | UInt32(packet[11]),
                                                packet[1] & 0x7F, UInt16(packet[2]) << 8 | UInt16(packet[3]), Array(packet[12...])))
                 }
+            }
+            transport.onRTCP = { buffer, length in
+                let bytes = Array(UnsafeRawBufferPointer(rebasing: buffer[0..<length]))
+                recorder.lock.withLock { recorder._subscriberRTCP.append(bytes) }
             }
             var gathered: [String] = []
             transport.onEvent = { if case .localCandidate(let c) = $0 { gathered.append(c) } }
