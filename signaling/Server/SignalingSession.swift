@@ -134,7 +134,8 @@ final class SignalingSession: Sendable {
                 return
             }
             do {
-                try await Task.sleep(until: deadline, clock: .continuous)
+                // Wake at least every second: joining moves the deadline (join → idle timeout).
+                try await Task.sleep(until: min(deadline, .now + .seconds(1)), clock: .continuous)
             } catch {
                 return  // cancelled: the session is over
             }
