@@ -79,7 +79,15 @@ function tileFor(participantId) {
   label.append(nameEl, ' ', flags);
   li.append(video, avatar, audio, label);
   $('tiles').append(li);
-  tile = { li, video, audio, flags, videoStream: new MediaStream(), audioStream: new MediaStream() };
+  tile = {
+    li, video, audio, flags, hasFrames: false,
+    videoStream: new MediaStream(), audioStream: new MediaStream(),
+  };
+  // Show the avatar until the video has frames (a new track may take a moment).
+  video.addEventListener('resize', () => {
+    tile.hasFrames = video.videoWidth > 0;
+    refreshTile(participantId);
+  });
   video.srcObject = tile.videoStream;
   audio.srcObject = tile.audioStream;
   tiles.set(participantId, tile);
@@ -103,12 +111,14 @@ function refreshTile(participantId) {
   const tracks = [...p.tracks.values()];
   const video = tracks.find((t) => t.kind === 'video');
   const audio = tracks.find((t) => t.kind === 'audio');
-  const showVideo = video && !video.muted && tile.videoStream.getVideoTracks().length > 0;
+  const showVideo = video && !video.muted && tile.hasFrames
+    && tile.videoStream.getVideoTracks().length > 0;
   tile.li.classList.toggle('no-video', !showVideo);
   const flags = [];
   if (!audio) flags.push('no microphone');
   else if (audio.muted) flags.push('microphone muted');
-  if (video && video.muted) flags.push('camera off');
+  if (!video) flags.push('no camera');
+  else if (video.muted) flags.push('camera off');
   tile.flags.textContent = flags.length ? `· ${flags.join(', ')}` : '';
 }
 
@@ -131,6 +141,7 @@ client.on('track-added', ({ participantId, kind, track }) => {
   const stream = kind === 'video' ? tile.videoStream : tile.audioStream;
   for (const old of stream.getTracks()) stream.removeTrack(old);
   stream.addTrack(track);
+  if (kind === 'video') tile.hasFrames = tile.video.videoWidth > 0;
   play(kind === 'video' ? tile.video : tile.audio);
   refreshTile(participantId);
 });
@@ -206,17 +217,15 @@ function refreshLocalFlags() {
   document.querySelector('#tile-local .flags').textContent = flags.length ? `· ${flags.join(', ')}` : '';
 }
 
+/** `/dev/token` (development mode) answers `{token, room, identity, url?}`. */
 async function fetchToken(identity) {
   const q = new URLSearchParams({ room, identity, name });
   const res = await fetch(`/dev/token?${q}`, { cache: 'no-store' });
-  if (!res.ok) throw new Error(`token: HTTP ${res.status}`);
   const text = (await res.text()).trim();
-  if (text.startsWith('{')) {
-    const body = JSON.parse(text);
-    if (!body.token) throw new Error('token: no "token" in the reply');
-    return body.token;
-  }
-  return text;
+  let body = { token: text };
+  if (text.startsWith('{')) body = JSON.parse(text);
+  if (!res.ok || !body.token) throw new Error(`token: ${body.error || `HTTP ${res.status}`}`);
+  return body;
 }
 
 async function start() {
@@ -230,7 +239,14 @@ async function start() {
   const identity = `${name}-${Math.random().toString(36).slice(2, 8)}`;
   const mediaPromise = getMedia();
   try {
-    await client.connect({ url: '/ws', token: () => fetchToken(identity) });
+    // The first token comes with the WebSocket URL; reconnections fetch a fresh token.
+    const first = await fetchToken(identity);
+    let firstUnused = true;
+    const token = async () => {
+      if (firstUnused) { firstUnused = false; return first.token; }
+      return (await fetchToken(identity)).token;
+    };
+    await client.connect({ url: first.url || '/ws', token });
   } catch (err) {
     setStatus('error', err.code || err.message);
     notice(`Could not join: ${err.message}`);
