@@ -83,7 +83,8 @@
  *   or an error code). No reconnection follows.
  *
  * ## Reconnection
- * When the WebSocket closes or errs (not after `leave` or `bye`), or a `ping` gets no `pong`,
+ * When the WebSocket closes or errs (not after `leave` or `bye`, except `bye` `idle-timeout`,
+ * after which the server keeps the session), or a `ping` gets no `pong`,
  * the client keeps both peer connections and reconnects with backoff, sending `join` with
  * `resume: {participantId, resumeToken}`. On `joined` it restarts ICE on the publisher
  * (`restartIce()` and a new `publish` offer) and sends `restart-ice` for the subscriber. If the
@@ -98,8 +99,10 @@
 const PROTOCOL_VERSION = 1;
 const FATAL_CODES = new Set([
   'message-too-large', 'rate-limited', 'token-missing', 'token-invalid', 'token-expired',
-  'token-wrong-room', 'resume-refused', 'room-full', 'shutting-down',
+  'token-wrong-room', 'resume-refused', 'room-full', 'shutting-down', 'unknown-participant',
 ]);
+/** `bye` reasons after which the session is still kept for resume: reconnect. */
+const RESUMABLE_BYE = new Set(['idle-timeout']);
 
 /** A promise queue: each task starts after the previous one settled. */
 class SerialQueue {
@@ -596,6 +599,7 @@ export class SFUClient extends EventTarget {
 
   _onByeMessage(reason) {
     if (this._resumeRefused) return;   // the refusal's bye: we rejoin afresh
+    if (RESUMABLE_BYE.has(reason) && !this._leaving) return;   // the close starts a resume
     this._ended = true;
     this._endReason = this._endReason || reason || 'bye';
     if (this._leaving) {
