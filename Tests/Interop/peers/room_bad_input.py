@@ -426,7 +426,7 @@ async def main():
         result["fresh"] = fr
         # The connection that never joined.
         await idle.wait_closed(max(0.0, 12.5 - (time.monotonic() - idle.t0)))
-        result["idle"] = facts(idle, closedAfter=round(time.monotonic() - idle.t0, 2) if idle.closed.is_set() else None)
+        result["idle"] = facts(idle, closedAfter=idle.closed_at)
         result["phase"] = "done"
     except Exception as e:
         result["notes"].append(f"failure: {e!r}")

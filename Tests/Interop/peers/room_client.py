@@ -26,7 +26,7 @@ import urllib.request
 
 import numpy as np
 from av import AudioFrame, VideoFrame
-from aiortc import (RTCConfiguration, RTCPeerConnection, RTCSessionDescription)
+from aiortc import RTCBundlePolicy, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.sdp import candidate_from_sdp
 from websockets.asyncio.client import connect as ws_connect
@@ -125,6 +125,7 @@ class RoomClient:
         self.handlers = {}          # type -> async fn(msg)
         self.close_code = None
         self.close_reason = None
+        self.closed_at = None       # seconds after open
         self.closed = asyncio.Event()
         self._changed = asyncio.Event()
         self._reader = None
@@ -163,6 +164,7 @@ class RoomClient:
         except Exception as e:  # keep going: the close info below still matters
             self.handler_errors.append(f"reader: {e!r}")
         finally:
+            self.closed_at = round(time.monotonic() - self.t0, 3)
             rcvd = getattr(self.ws, "close_code", None)
             self.close_code = rcvd
             self.close_reason = getattr(self.ws, "close_reason", None)
@@ -383,10 +385,61 @@ def bundle_mid(sdp):
 
 # --------------------------------------------------------------------- aiortc participant
 
+TRANSPORT_ATTRS = ("a=ice-ufrag:", "a=ice-pwd:", "a=fingerprint:", "a=setup:", "a=rtcp-mux")
+
+
+def split_sdp(sdp):
+    """(session lines, [media section lines]) without empty lines."""
+    session, sections = [], []
+    for line in sdp.replace("\r\n", "\n").split("\n"):
+        if not line:
+            continue
+        if line.startswith("m="):
+            sections.append([line])
+        elif sections:
+            sections[-1].append(line)
+        else:
+            session.append(line)
+    return session, sections
+
+
+def is_stopped(section):
+    parts = section[0].split()
+    return len(parts) > 1 and parts[1] == "0"
+
+
+def section_mid(section):
+    for line in section:
+        if line.startswith("a=mid:"):
+            return line[6:].strip()
+    return None
+
+
+def reject_mids(sdp, mids):
+    """Port 0 for the m-lines of `mids` in an answer, and out of its BUNDLE group."""
+    if not mids:
+        return sdp
+    session, sections = split_sdp(sdp)
+    out = []
+    for line in session:
+        if line.startswith("a=group:BUNDLE"):
+            items = [x for x in line.split()[1:] if x not in mids]
+            line = "a=group:BUNDLE " + " ".join(items) if items else None
+        if line:
+            out.append(line)
+    for sec in sections:
+        if section_mid(sec) in mids:
+            parts = sec[0].split()
+            parts[1] = "0"
+            sec = [" ".join(parts)] + sec[1:]
+        out.extend(sec)
+    return "\r\n".join(out) + "\r\n"
+
+
 def _rtc_config():
     # No STUN server: aiortc's default (a public STUN server) is unreachable in a test host and
     # would only slow gathering down.
-    return RTCConfiguration(iceServers=[])
+    return RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
 
 
 class AiortcParticipant:
@@ -487,18 +540,53 @@ class AiortcParticipant:
                 self.kinds[t.get("trackId")] = t.get("kind")
             self.sub_map = {t.get("mid"): t for t in (msg.get("tracks") or [])}
             try:
-                await self.sub.setRemoteDescription(RTCSessionDescription(sdp=msg["sdp"], type="offer"))
+                offer, stopped = self._offer_for_aiortc(msg["sdp"])
+                await self.sub.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
                 await self.sub.setLocalDescription(await self.sub.createAnswer())
+                answer = reject_mids(self.sub.localDescription.sdp, stopped)
             except Exception as e:
                 self.sub_errors.append(f"v{version}: {e!r}")
+                if os.environ.get("ROOM_DUMP_SDP"):
+                    with open(os.environ["ROOM_DUMP_SDP"], "a") as f:
+                        f.write(f"--- v{version} offer\n{msg['sdp']}\n")
                 return
             self.sub_version = version
-            reply = await self.client.request("subscriber-answer", sdp=self.sub.localDescription.sdp,
-                                              version=version)
+            reply = await self.client.request("subscriber-answer", sdp=answer, version=version)
             self.sub_answers += 1
             if not reply or reply.get("type") != "ack":
                 self.sub_errors.append(f"subscriber-answer v{version}: {reply!r}")
             await self._flush("subscriber")
+
+    def _offer_for_aiortc(self, sdp):
+        """aiortc 1.16 knows no stopped m-lines (RFC 8829 5.2.2: port 0, outside BUNDLE, no
+        transport attributes, here not even an rtpmap): it wants ICE credentials, a fingerprint,
+        rtcp-mux and a known codec on every m-line and refuses the whole offer otherwise. So a
+        stopped m-line is replaced, for aiortc only, by the last full section seen for its mid,
+        made inactive and without its stream (msid, ssrc); `reject_mids` puts port 0 back into
+        the answer the server gets. Returns (sdp for aiortc, stopped mids)."""
+        session, sections = split_sdp(sdp)
+        cache = self.__dict__.setdefault("_sections", {})
+        transport = [l for l in session if l.startswith(TRANSPORT_ATTRS)]
+        for sec in sections:
+            if not is_stopped(sec):
+                cache[section_mid(sec)] = sec
+                transport = transport or [l for l in sec if l.startswith(TRANSPORT_ATTRS)]
+        if transport:
+            self._transport_attrs = transport
+        transport = getattr(self, "_transport_attrs", [])
+        stopped = []
+        out = list(session)
+        for sec in sections:
+            if is_stopped(sec):
+                mid = section_mid(sec)
+                stopped.append(mid)
+                old = cache.get(mid)
+                if old:
+                    sec = [l for l in old if not l.startswith(("a=msid:", "a=ssrc", "a=sendonly", "a=sendrecv",
+                                                               "a=recvonly", "a=inactive") + TRANSPORT_ATTRS)]
+                    sec = sec + ["a=inactive"] + transport
+            out.extend(sec)
+        return "\r\n".join(out) + "\r\n", [m for m in stopped if m is not None]
 
     def _on_track(self, track):
         mid = None
