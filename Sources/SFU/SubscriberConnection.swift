@@ -25,6 +25,11 @@ final class SubscriberConnection {
     private(set) var retransmissions = 0
     private(set) var keyframeRequests = 0
     private var candidatesBeforeAnswer: [String] = []
+    /// The m-line of the last removed track, kept active (without media) instead of stopped while
+    /// no other is active: stopping every m-line empties the BUNDLE group, and a browser then
+    /// closes the transport (RFC 9143 7.3.3), which later offers could not bring back. It is
+    /// stopped as soon as another track has an m-line.
+    private var parkedMid: String?
 
     /// What subscribers receive besides media: RTP header extensions kept end to end.
     static func capabilities(_ base: CodecCapabilities) -> CodecCapabilities {
@@ -76,6 +81,10 @@ final class SubscriberConnection {
         let forwarder = TrackForwarder(track: track, subscriber: self, mid: mid, ssrc: ssrc, rtxSSRC: rtxSSRC)
         forwarders[mid] = forwarder
         track.forwarders.append(forwarder)
+        if let parked = parkedMid {
+            parkedMid = nil
+            try? builder.removeTrack(mid: parked)  // parked mids are active in the builder: cannot fail
+        }
         needsOffer = true
     }
 
@@ -85,7 +94,12 @@ final class SubscriberConnection {
         forwarder.deactivate()
         track.forwarders.removeAll { $0 === forwarder }
         forwarders[mid] = nil
-        try? builder.removeTrack(mid: mid)  // the mid is ours and active: cannot fail
+        if forwarders.isEmpty {
+            if let parked = parkedMid { try? builder.removeTrack(mid: parked) }
+            parkedMid = mid
+        } else {
+            try? builder.removeTrack(mid: mid)  // the mid is ours and active: cannot fail
+        }
         needsOffer = true
     }
 

@@ -141,6 +141,42 @@ import Transport
         }
     }
 
+    @Test func aSubscriberWhoseTracksAllLeftStillReceivesTheNextPublisher() async throws {
+        let service = try Self.makeService()
+        let alice = Self.participant(service)
+        let bob = Self.participant(service)
+        let carol = Self.participant(service)
+        try await bob.join(room: "park", identity: "bob", grants: Grants(publish: false, subscribe: true))
+        try await alice.join(room: "park", identity: "alice")
+        let alicePT = try await alice.publishAudio(ssrc: 0xA1)
+        #expect(await Self.waitUntil { alice.publisherConnected && bob.subscriberConnected }, "\(bob.events)")
+        try alice.sendAudio(count: 10, ssrc: 0xA1, payloadType: alicePT)
+        #expect(await Self.waitUntil { bob.received.count >= 10 })
+
+        // Alice leaves: bob's only m-line is not stopped (that would empty BUNDLE and end the
+        // transport), and the offer lists no track.
+        await service.leave(participantID: alice.joined!.participantID, reason: .left)
+        #expect(await Self.waitUntil {
+            bob.events.contains { if case .subscriberOffer(let sdp, _, let tracks) = $0 { tracks.isEmpty && sdp.contains("a=group:BUNDLE ") } else { false } }
+        }, "\(bob.events)")
+
+        // Carol publishes: bob gets her on the same transport.
+        try await carol.join(room: "park", identity: "carol")
+        let carolPT = try await carol.publishAudio(ssrc: 0xC1)
+        #expect(await Self.waitUntil { carol.publisherConnected })
+        let before = bob.received.count
+        #expect(await Self.waitUntil {
+            bob.events.contains { if case .subscriberOffer(_, _, let tracks) = $0 { tracks.first?.participantID == carol.joined?.participantID } else { false } }
+        })
+        try await Task.sleep(for: .milliseconds(200))
+        try carol.sendAudio(count: 20, ssrc: 0xC1, payloadType: carolPT)
+        #expect(await Self.waitUntil { bob.received.count >= before + 18 }, "bob received \(bob.received.count - before) of carol's 20")
+        try alice.close()
+        try bob.close()
+        try carol.close()
+        await service.shutdown()
+    }
+
     @Test func aDroppedSignalingConnectionIsKeptForTheGracePeriodThenLeaves() async throws {
         let service = try Self.makeService()
         let alice = Self.participant(service)

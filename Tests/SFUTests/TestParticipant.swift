@@ -26,6 +26,7 @@ final class TestParticipant: @unchecked Sendable {
     var publisher: WorkerBound<PeerTransport>?
     var subscriber: WorkerBound<PeerTransport>?
     private var subscriberStarted = false
+    private var subscriberAnswerState: (credentials: ICECredentials, fingerprint: Fingerprint, candidates: [String])?
     private var pendingSubscriberCandidates: [String] = []
 
     init(service: SFURoomService, worker: MediaWorker, context: DTLSContext, ice: ICEConfiguration) {
@@ -154,6 +155,15 @@ final class TestParticipant: @unchecked Sendable {
         // server has written its `joined` reply): wait for our id.
         for _ in 0..<500 where lock.withLock({ joinedID == nil }) { try await Task.sleep(for: .milliseconds(5)) }
         let offer = try SessionDescription(parsing: sdp)
+        // Offers are answered one at a time (the SFU sends the next only after an answer).
+        if let existing = subscriber, let state = subscriberAnswerState {
+            let negotiated = try makeAnswer(to: offer, options: AnswerOptions(
+                iceCredentials: state.credentials, fingerprint: state.fingerprint,
+                candidates: state.candidates, gatheringComplete: true, sessionID: 7, sessionVersion: UInt64(version)))
+            _ = existing
+            try await service.answerSubscriberOffer(participantID: joined!.participantID, answer: negotiated.answer.text, version: version)
+            return
+        }
         let (transport, credentials, fingerprint, candidates) = try worker.sync { [context, ice, worker] in
             let transport = try PeerTransport(worker: worker, dtlsContext: context, ice: ice)
             let recorder = self
@@ -173,6 +183,8 @@ final class TestParticipant: @unchecked Sendable {
             try transport.startGathering()
             return (WorkerBound(transport, worker: worker), transport.localICECredentials, transport.localFingerprint, gathered)
         }
+        subscriberAnswerState = (ICECredentials(ufrag: credentials.ufrag, pwd: credentials.password), fingerprint,
+                                 candidates.map { String($0.dropFirst("candidate:".count)) })
         let negotiated = try makeAnswer(to: offer, options: AnswerOptions(
             iceCredentials: ICECredentials(ufrag: credentials.ufrag, pwd: credentials.password), fingerprint: fingerprint,
             candidates: candidates.map { String($0.dropFirst("candidate:".count)) }, gatheringComplete: true, sessionID: 7))
