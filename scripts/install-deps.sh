@@ -25,7 +25,7 @@ done
 if [ "${#missing_apt[@]}" -gt 0 ]; then
   echo "install-deps: apt: ${missing_apt[*]}"
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing_apt[@]}" >/dev/null
+  apt-get install -y -qq "${missing_apt[@]}" >/dev/null
 fi
 
 missing_pip=()
