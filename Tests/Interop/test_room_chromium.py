@@ -1,5 +1,5 @@
 """`sfu serve` with its demo page in headless Chromium: three pages in one room, one leaves,
-a fourth joins late (docs/signaling.md, "Browser client")."""
+a fourth joins late and then closes its tab (docs/signaling.md, "Browser client")."""
 
 
 def check_growth(table, what, why):
@@ -21,4 +21,8 @@ def test_three_pages_leave_and_late_join(room_server):
                      f"last polls {leave['presence']}" + why
     assert r.get("late"), f"late joiner D never received A and B or they never received D (phase {r['phase']}, {r['notes']})" + why
     check_growth(r["late"], "late joiner D", why)
+    close = r.get("closeTab")
+    assert close, f"close-tab step not reached (phase {r['phase']}, {r['notes']})" + why
+    slow = {p: close["goneAfter"].get(p) for p in ("A", "B") if (close["goneAfter"].get(p) or 99) > 2.0}
+    assert not slow, f"after D closed its tab, still listed or with a tile after 2 s (None = never within 5 s): {slow}" + why
     assert r["phase"] == "done", f"phase {r['phase']}: {r['notes']}" + why

@@ -8,6 +8,7 @@ One Chromium (chromedriver), one window per page, `http://127.0.0.1:PORT/?room=R
 2. C clicks Leave: A and B must drop C from `sfuDemo.participants()` and remove its tile within
    2 s (polled every ~100 ms).
 3. D joins late: D must decode A's and B's video and receive their audio; A and B must decode D's.
+4. D closes its tab: A and B must drop it within 2 s too.
 Prints `RESULT {json}`.
 """
 import argparse
@@ -134,6 +135,21 @@ def main():
         result["late"] = growth(b, ["A", "B", "D"], ids, {"D": ["A", "B"], "A": ["D"], "B": ["D"]})
         for n in ("A", "B", "D"):
             snaps[n] = b.snapshot(n)
+        result["phase"] = "late-measured"
+
+        # D closes its tab (the demo sends `leave` on pagehide): A and B must forget it within 2 s.
+        gone = ids["D"]
+        b.close_page("D")
+        t_close = time.monotonic()
+        seen_gone = {}
+        while time.monotonic() - t_close < 5.0 and len(seen_gone) < 2:
+            for n in ("A", "B"):
+                if n not in seen_gone:
+                    p = b.presence(n, gone)
+                    if p and p.get("listed") is False and p.get("tile") is False:
+                        seen_gone[n] = round(time.monotonic() - t_close, 3)
+            time.sleep(0.05)
+        result["closeTab"] = {"goneAfter": seen_gone}
         result["phase"] = "done"
     except Exception as e:
         result["notes"].append(f"failure: {e!r}")

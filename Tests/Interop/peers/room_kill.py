@@ -28,6 +28,7 @@ async def main():
     ap.add_argument("--server-pid")
     ap.add_argument("--room", default="kill")
     ap.add_argument("--left-timeout", type=float, default=45.0)
+    ap.add_argument("--hold", type=float, default=0.0, help="seconds of call before the kill")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     result = {"phase": "start", "notes": []}
@@ -57,6 +58,9 @@ async def main():
             snap = await loop.run_in_executor(None, b.snapshot, "victim")
             result["victimView"] = {k: snap.get(k) for k in ("state", "status", "notice", "pcs")}
             raise RuntimeError("the observer does not receive the page's media: not mid-call")
+        if args.hold:
+            await asyncio.sleep(args.hold)
+            result["afterHold"] = {"video": observer.frames_from(victim, "video"), "audio": observer.frames_from(victim, "audio")}
         result["healthBefore"] = await loop.run_in_executor(None, http_json, f"{args.http}/healthz")
         result["phase"] = "mid-call"
 
