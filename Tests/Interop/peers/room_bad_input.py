@@ -110,6 +110,21 @@ async def case_unknown_key(ctx):
     return await fatal_join(ctx, "unknown-key", craft_token(ROOM, ctx.ident("unknown-key"), key="nokey"))
 
 
+async def case_alg_none(ctx):
+    """An unsigned token (`alg: none`)."""
+    import base64
+    def b64(obj):
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+    now = int(time.time())
+    claims = {"iss": "devkey", "sub": ctx.ident("alg-none"), "room": ROOM, "iat": now, "exp": now + 600,
+              "grants": {"publish": True, "subscribe": True}}
+    return await fatal_join(ctx, "alg-none", f"{b64({'alg': 'none', 'typ': 'JWT', 'kid': 'devkey'})}.{b64(claims)}.")
+
+
+async def case_missing_exp(ctx):
+    return await fatal_join(ctx, "no-exp", craft_token(ROOM, ctx.ident("no-exp"), drop=("exp",)))
+
+
 async def case_token_room(ctx):
     """A token for room "other" joins "other": never "main", whatever the client wants."""
     before = len(ctx.listener.client.messages)
@@ -123,6 +138,7 @@ async def case_token_room(ctx):
               participants=[p.get("identity") for p in (r or {}).get("participants") or []],
               seenInMain=bool(seen), leave=None)
     f["leave"] = ((await c.leave()) or {}).get("type")
+    f["closeCodeAfterLeave"] = c.close_code
     await c.close()
     return f
 
@@ -135,6 +151,36 @@ async def case_bad_json(ctx):
     await c.send_raw("[1, 2, 3]")
     e2 = await c.wait("error", 3, since=n)
     f = facts(c, codes=[(e1 or {}).get("code"), (e2 or {}).get("code")], pingAfter=await ping_ok(c))
+    await c.leave()
+    await c.close()
+    return f
+
+
+async def case_binary_frame(ctx):
+    c, _ = await ctx.joined_client("binary")
+    await c.ws.send(b'{"v": 1, "type": "ping", "id": "bin"}')
+    e = await c.wait("error", 3)
+    f = facts(c, code=(e or {}).get("code"), pingAfter=await ping_ok(c))
+    await c.leave()
+    await c.close()
+    return f
+
+
+async def case_missing_version(ctx):
+    c, _ = await ctx.joined_client("no-v")
+    await c.send_raw(json.dumps({"type": "ping", "id": "nv-1"}))
+    e = await c.wait(lambda m: m.get("id") == "nv-1", 3)
+    f = facts(c, reply=(e or {}).get("type"), code=(e or {}).get("code"), pingAfter=await ping_ok(c))
+    await c.leave()
+    await c.close()
+    return f
+
+
+async def case_missing_type(ctx):
+    c, _ = await ctx.joined_client("no-type")
+    await c.send({"id": "nt-1"})
+    e = await c.wait(lambda m: m.get("id") == "nt-1", 3)
+    f = facts(c, reply=(e or {}).get("type"), code=(e or {}).get("code"), pingAfter=await ping_ok(c))
     await c.leave()
     await c.close()
     return f
@@ -187,11 +233,13 @@ async def case_oversized_huge(ctx):
 
 async def case_before_join(ctx):
     c = await ctx.client("before-join")
+    r0 = await c.request("ping", timeout=3)
     r1 = await c.request("publish", timeout=3, sdp="v=0\r\n")
     r2 = await c.request("mute", timeout=3, trackId="x", muted=True)
     r3 = await c.join(cli_token(ROOM, ctx.ident("before-join")), timeout=5)
     f = facts(c, codes=[(r1 or {}).get("code"), (r2 or {}).get("code")],
-              replies=[(r1 or {}).get("type"), (r2 or {}).get("type")], joinAfter=(r3 or {}).get("type"))
+              replies=[(r1 or {}).get("type"), (r2 or {}).get("type")], joinAfter=(r3 or {}).get("type"),
+              pingBefore=(r0 or {}).get("type"))
     await c.leave()
     await c.close()
     return f
@@ -304,8 +352,19 @@ async def case_candidate_flood(ctx, count=215, per_second=100):
         await asyncio.sleep(1 / per_second)
     await asyncio.sleep(0.5)
     errs = [m for m in p.client.messages[n0:] if m.get("type") == "error"]
+    ping = await ping_ok(p.client)
+    # The count restarts with a successful publish (a new ICE generation may follow).
+    r2 = await p.publish([ToneTrack(650)], timeout=8)
+    n1 = len(p.client.messages)
+    for i in range(10):
+        cand = f"candidate:{5000 + i} 1 udp {2122000000 - i} 10.213.0.{200 + i} {45000 + i} typ host"
+        await p.client.send({"type": "trickle", "target": "publisher", "candidate": cand})
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.5)
+    errs2 = [m.get("code") for m in p.client.messages[n1:] if m.get("type") == "error"]
     f = facts(p.client, published=(r or {}).get("type"), sent=count, errorCodes=sorted({m.get("code") for m in errs}),
-              errorCount=len(errs), firstErrorAfterCandidate=first_error_at, pingAfter=await ping_ok(p.client))
+              errorCount=len(errs), firstErrorAfterCandidate=first_error_at, pingAfter=ping,
+              republished=(r2 or {}).get("type"), errorsAfterRepublish=errs2)
     await p.leave()
     return f
 
@@ -332,8 +391,13 @@ CASES = [
     ("malformed-token", case_malformed_token),
     ("wrong-algorithm", case_wrong_algorithm),
     ("unknown-key", case_unknown_key),
+    ("alg-none", case_alg_none),
+    ("missing-exp", case_missing_exp),
     ("token-room", case_token_room),
     ("bad-json", case_bad_json),
+    ("binary-frame", case_binary_frame),
+    ("missing-version", case_missing_version),
+    ("missing-type", case_missing_type),
     ("unknown-type", case_unknown_type),
     ("wrong-version", case_wrong_version),
     ("oversized", case_oversized),
