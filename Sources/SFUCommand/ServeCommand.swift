@@ -77,7 +77,7 @@ struct ServeCommand: AsyncParsableCommand {
                                                    apiKeys: apiKeys, publicURL: publicURL),
                 environment: ProcessInfo.processInfo.environment)
         } catch {
-            throw ValidationError(error.description)
+            throw CommandFailure(error.description)
         }
         if signalingConfiguration.devMode {
             logger.warning("development mode: /dev/token mints tokens for anyone; do not expose this server")
@@ -121,4 +121,12 @@ private struct CoreService: Service {
         }
         await core.shutdown()
     }
+}
+
+/// A run-time failure ArgumentParser prints as "Error: …" without the usage text (which a
+/// `ValidationError` adds, and which says nothing about a bad key or file).
+private struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) { self.description = description }
 }

@@ -51,7 +51,7 @@ struct TokenCommand: AsyncParsableCommand {
                 key = try APIKey(id: id, secret: secret)
             }
         } catch let error as ConfigurationError {
-            throw ValidationError(error.description)
+            throw CommandFailure(error.description)
         }
         let issuer = await TokenIssuer(key: key)
         do {
@@ -60,7 +60,15 @@ struct TokenCommand: AsyncParsableCommand {
                                               ttl: .seconds(ttl))
             print(token)
         } catch {
-            throw ValidationError(error.description)
+            throw CommandFailure(error.description)
         }
     }
+}
+
+/// A run-time failure ArgumentParser prints as "Error: …" without the usage text (which a
+/// `ValidationError` adds, and which says nothing about a bad key or file).
+private struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) { self.description = description }
 }

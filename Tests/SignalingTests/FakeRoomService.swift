@@ -53,7 +53,7 @@ actor FakeRoomService: RoomService {
         calls.append("publish \(participantID) \(offer)")
         if let publishError { throw publishError }
         for event in eventsDuringPublish { sinks[participantID]?(event) }
-        return PublishResult(answer: "answer-to-\(offer)", tracks: [TrackInfo(id: "t1", participantID: participantID, kind: .audio)])
+        return PublishResult(answer: "answer-to-\(offer)", tracks: [TrackInfo(id: "t1", participantID: participantID, kind: .audio, mid: "0")])
     }
 
     func answerSubscriberOffer(participantID: String, answer: String, version: Int) async throws(RoomError) {

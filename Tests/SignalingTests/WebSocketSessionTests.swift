@@ -20,7 +20,7 @@ import Testing
             try await conversation.send(#"{"v":1,"type":"publish","id":"pub","sdp":"offer1"}"#)
             let published = try #require(try await conversation.receive())
             #expect(published.type == "published" && published["id"] == "pub" && published["sdp"] == "answer-to-offer1")
-            #expect(published["tracks"] == [["id": "t1", "participantId": "p1", "kind": "audio", "muted": false]])
+            #expect(published["tracks"] == [["id": "t1", "participantId": "p1", "kind": "audio", "muted": false, "mid": "0"]])
 
             try await conversation.send(#"{"v":1,"type":"ping","id":2}"#)
             #expect(try await conversation.receive() == ["v": 1, "type": "pong", "id": 2])

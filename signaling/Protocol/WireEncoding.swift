@@ -81,8 +81,12 @@ extension Grants {
 }
 
 extension TrackInfo {
+    /// `mid` only where the core sets it (`published`: which m-line of the publisher's offer).
     fileprivate var wire: JSONValue {
-        ["id": .string(id), "participantId": .string(participantID), "kind": .string(kind.rawValue), "muted": .bool(muted)]
+        var object: [String: JSONValue] = ["id": .string(id), "participantId": .string(participantID), "kind": .string(kind.rawValue),
+                                           "muted": .bool(muted)]
+        if let mid { object["mid"] = .string(mid) }
+        return .object(object)
     }
 }
 

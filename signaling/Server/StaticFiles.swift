@@ -36,9 +36,14 @@ struct StaticFiles: Sendable {
         while let url = enumerator?.nextObject() as? URL {
             let resolved = url.standardizedFileURL.resolvingSymlinksInPath()
             // Only files really inside the folder (a symlink pointing out is not served).
-            guard resolved.path.hasPrefix(root.path + "/"),
-                  let values = try? resolved.resourceValues(forKeys: [.isRegularFileKey, .fileSizeKey]),
-                  values.isRegularFile == true, (values.fileSize ?? 0) <= Self.maximumFileBytes,
+            guard resolved.path.hasPrefix(root.path + "/") else { continue }
+            let values: URLResourceValues
+            do {
+                values = try resolved.resourceValues(forKeys: [.isRegularFileKey, .fileSizeKey])
+            } catch {
+                continue  // vanished or unreadable while listing: not served
+            }
+            guard values.isRegularFile == true, (values.fileSize ?? 0) <= Self.maximumFileBytes,
                   let data = FileManager.default.contents(atPath: resolved.path)
             else { continue }
             let relative = String(resolved.path.dropFirst(root.path.count))
