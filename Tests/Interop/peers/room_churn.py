@@ -8,8 +8,10 @@ cycle is an aiortc participant instead that publishes an Opus tone, waits for th
 `connection-state` `connected` of its publisher connection, and leaves.
 
 After the warm-up and after the run (once /healthz reports no sessions and a second passed), the
-server's VmRSS (/proc/PID/status) and open descriptors (/proc/PID/fd) are sampled. Prints
-`RESULT {json}`.
+server's VmRSS (/proc/PID/status) and open descriptors (/proc/PID/fd) are sampled. With --extra,
+a further batch of plain cycles follows, by more workers over more rooms (rooms empty and close
+while others join them), sampled the same way: the memory trend, and joins racing a room's close.
+Prints `RESULT {json}`.
 """
 import argparse
 import asyncio
@@ -163,6 +165,10 @@ async def main():
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--rooms", type=int, default=5)
     ap.add_argument("--publish-every", type=int, default=25)
+    ap.add_argument("--extra", type=int, default=0,
+                    help="then this many plain cycles by --extra-workers over --extra-rooms (trend, races)")
+    ap.add_argument("--extra-workers", type=int, default=8)
+    ap.add_argument("--extra-rooms", type=int, default=8)
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     result = {"phase": "start", "notes": []}
@@ -178,6 +184,17 @@ async def main():
         await churn.run(args.warmup, args.count)
         result["runSeconds"] = round(time.monotonic() - t1, 2)
         result["afterRun"] = await settle_and_sample(args, "after-run")
+        result["phase"] = "run-done"
+        if args.extra:
+            extra_args = argparse.Namespace(**{**vars(args), "workers": args.extra_workers,
+                                               "rooms": args.extra_rooms, "publish_every": 0})
+            extra = Churn(extra_args)
+            t2 = time.monotonic()
+            await extra.run(args.warmup + args.count, args.extra)
+            result["extra"] = {"cycles": extra.done, "failureCount": extra.failure_count, "failures": extra.failures,
+                               "seconds": round(time.monotonic() - t2, 2), "workers": args.extra_workers,
+                               "rooms": args.extra_rooms}
+            result["afterExtra"] = await settle_and_sample(args, "after-extra")
         result["phase"] = "done"
     except Exception as e:
         result["notes"].append(f"failure: {e!r}")
