@@ -86,15 +86,16 @@ final class MediaRouter {
     func resume(_ participantID: String, resumeToken: String, events: @escaping @Sendable (RoomEvent) -> Void) throws(RoomError) -> JoinResult {
         guard let participant = participants[participantID], participant.resumeToken == resumeToken else { throw .resumeRefused }
         participant.graceTimer.cancel()
-        participant.replaceEvents(events)
+        let connection = participant.resumeConnection(events)
         let others = order.compactMap { participants[$0] }.filter { $0 !== participant }
         return JoinResult(participantID: participant.id, resumeToken: participant.resumeToken,
-                          participants: others.map(\.info), room: name)
+                          participants: others.map(\.info), room: name, connection: connection)
     }
 
-    /// The signaling connection dropped: keep the participant for the grace period.
-    func disconnected(_ participantID: String) {
-        guard let participant = participants[participantID] else { return }
+    /// The signaling connection dropped: keep the participant for the grace period. A drop of
+    /// a connection the participant has already left behind (resumed elsewhere) changes nothing.
+    func disconnected(_ participantID: String, connection: Int) {
+        guard let participant = participants[participantID], participant.connection == connection else { return }
         participant.graceTimer.schedule(after: configuration.resumeGraceMilliseconds) { [unowned self] in
             guard let participant = participants[participantID] else { return }
             remove(participant, reason: .signalingLost)

@@ -19,6 +19,8 @@ final class Participant {
     /// Set while the signaling connection is gone; fires the leave after the grace period.
     let graceTimer: WorkerTimer
     private(set) var isGone = false
+    /// The current signaling connection (0 at join, +1 per resume).
+    private(set) var connection = 0
 
     init(id: String, request: JoinRequest, room: MediaRouter, events: @escaping @Sendable (RoomEvent) -> Void) {
         self.id = id
@@ -42,7 +44,12 @@ final class Participant {
         events(event)
     }
 
-    func replaceEvents(_ sink: @escaping @Sendable (RoomEvent) -> Void) { events = sink }
+    /// A resumed signaling connection takes over the event sink; returns its number.
+    func resumeConnection(_ sink: @escaping @Sendable (RoomEvent) -> Void) -> Int {
+        events = sink
+        connection += 1
+        return connection
+    }
 
     func requestKeyframe(_ track: PublishedTrack) {
         room.participant(track.participantID)?.publisher?.requestKeyframe(for: track)

@@ -32,8 +32,10 @@ public protocol RoomService: Sendable {
     /// Leaves the room and frees every media resource of the participant.
     func leave(participantID: String, reason: LeaveReason) async
 
-    /// The signaling connection dropped: keep the participant for the grace period, then leave.
-    func disconnected(participantID: String) async
+    /// The signaling connection `connection` (from its `JoinResult`) dropped: keep the
+    /// participant for the grace period, then leave. Ignored when the participant has resumed on
+    /// a newer connection meanwhile (the old socket's drop is often noticed late).
+    func disconnected(participantID: String, connection: Int) async
 }
 
 /// What a token allows (checked by signaling before `join`).
@@ -73,12 +75,15 @@ public struct JoinResult: Sendable, Equatable {
     /// Everyone already in the room, with their published tracks.
     public var participants: [ParticipantInfo]
     public var room: String
+    /// Which signaling connection of the participant this is: 0 for the join, +1 per resume.
+    public var connection: Int
 
-    public init(participantID: String, resumeToken: String, participants: [ParticipantInfo], room: String) {
+    public init(participantID: String, resumeToken: String, participants: [ParticipantInfo], room: String, connection: Int = 0) {
         self.participantID = participantID
         self.resumeToken = resumeToken
         self.participants = participants
         self.room = room
+        self.connection = connection
     }
 }
 

@@ -84,9 +84,9 @@ public final class SFURoomService: RoomService {
         await directory.participantGone(participantID)
     }
 
-    public func disconnected(participantID: String) async {
+    public func disconnected(participantID: String, connection: Int) async {
         guard let room = await directory.room(of: participantID) else { return }
-        await room.worker.run { room.value.disconnected(participantID) }
+        await room.worker.run { room.value.disconnected(participantID, connection: connection) }
     }
 
     // MARK: -

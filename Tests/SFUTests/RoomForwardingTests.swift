@@ -183,17 +183,20 @@ import Transport
         let bob = Self.participant(service)
         try await alice.join(room: "grace", identity: "alice")
         try await bob.join(room: "grace", identity: "bob")
-        await service.disconnected(participantID: bob.joined!.participantID)
+        await service.disconnected(participantID: bob.joined!.participantID, connection: 0)
         // Resumed within the grace period: still there.
-        _ = try await service.resume(participantID: bob.joined!.participantID, resumeToken: bob.joined!.resumeToken) { _ in }
+        let resumed = try await service.resume(participantID: bob.joined!.participantID, resumeToken: bob.joined!.resumeToken) { _ in }
+        #expect(resumed.connection == 1)
+        // The old connection's drop, noticed late, must not start the grace period again.
+        await service.disconnected(participantID: bob.joined!.participantID, connection: 0)
         try await Task.sleep(for: .milliseconds(500))
         #expect(!alice.events.contains { if case .participantLeft = $0 { true } else { false } })
         // A wrong resume token is refused.
         await #expect(throws: RoomError.resumeRefused) {
             try await service.resume(participantID: bob.joined!.participantID, resumeToken: "nope") { _ in }
         }
-        // Dropped and not resumed: gone after the grace period.
-        await service.disconnected(participantID: bob.joined!.participantID)
+        // The current connection dropped and not resumed: gone after the grace period.
+        await service.disconnected(participantID: bob.joined!.participantID, connection: resumed.connection)
         #expect(await Self.waitUntil(3) { alice.events.contains { if case .participantLeft(_, .signalingLost) = $0 { true } else { false } } })
         #expect(await service.counts().participants == 1)
         await service.shutdown()

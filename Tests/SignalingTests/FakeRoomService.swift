@@ -80,7 +80,7 @@ actor FakeRoomService: RoomService {
         sinks[participantID] = nil
     }
 
-    func disconnected(participantID: String) async {
+    func disconnected(participantID: String, connection: Int) async {
         calls.append("disconnected \(participantID)")
     }
 }

@@ -38,6 +38,8 @@ final class SignalingSession: Sendable {
     struct Participant: Sendable {
         let id: String
         let grants: Grants
+        /// Which of the participant's signaling connections this is (JoinResult.connection).
+        let connection: Int
     }
 
     private enum TaskOutcome: Sendable {
@@ -97,7 +99,7 @@ final class SignalingSession: Sendable {
             await context.roomService.leave(participantID: participant.id, reason: .serverShutdown)
         case .dropped:
             // Resume within the grace period is the SFU's to allow (docs/signaling.md, "Reconnect").
-            await context.roomService.disconnected(participantID: participant.id)
+            await context.roomService.disconnected(participantID: participant.id, connection: participant.connection)
         }
     }
 
@@ -298,7 +300,7 @@ final class SignalingSession: Sendable {
                 return
             }
             // Admitted: from here on the connection's end must be reported to the SFU.
-            participant = Participant(id: result.participantID, grants: claims.grants)
+            participant = Participant(id: result.participantID, grants: claims.grants, connection: result.connection)
             if resume != nil, result.room != claims.room {
                 // A token for one room cannot take over a session in another.
                 outbox.fail(.tokenWrongRoom, "the token is for another room than the resumed session", id: id)
