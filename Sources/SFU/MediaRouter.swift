@@ -87,6 +87,7 @@ final class MediaRouter {
         guard let participant = participants[participantID], participant.resumeToken == resumeToken else { throw .resumeRefused }
         participant.graceTimer.cancel()
         let connection = participant.resumeConnection(events)
+        participant.subscriber?.connectionResumed()
         let others = order.compactMap { participants[$0] }.filter { $0 !== participant }
         return JoinResult(participantID: participant.id, resumeToken: participant.resumeToken,
                           participants: others.map(\.info), room: name, connection: connection)

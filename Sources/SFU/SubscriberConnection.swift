@@ -124,6 +124,16 @@ final class SubscriberConnection {
         participant.send(.subscriberOffer(sdp: offer.text, version: version, tracks: tracks))
     }
 
+    /// The participant's signaling connection was resumed: an offer sent while it was down may
+    /// never have arrived, so a pending one is replaced by a fresh offer (a later answer to the
+    /// old one is refused as stale).
+    func connectionResumed() {
+        guard awaitingAnswer else { return }
+        awaitingAnswer = false
+        needsOffer = true
+        negotiateIfNeeded()
+    }
+
     /// ICE restart from our side (RFC 8445 9): new credentials in the next offer.
     func restartICE() throws(RoomError) {
         guard let transport else { throw .transportFailed("no subscriber transport") }

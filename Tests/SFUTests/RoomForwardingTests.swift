@@ -202,6 +202,35 @@ import Transport
         await service.shutdown()
     }
 
+    @Test func anOfferLostWhileSignalingWasDownIsSentAgainOnResume() async throws {
+        let service = try Self.makeService()
+        let alice = Self.participant(service)
+        try await alice.join(room: "lost-offer", identity: "alice")
+        _ = try await alice.publishAudio(ssrc: 0xA2)
+        // Bob's first subscriber offer goes to a connection that is already gone.
+        let bob = try await service.join(JoinRequest(room: "lost-offer", identity: "bob", grants: Grants())) { _ in }
+        try await Task.sleep(for: .milliseconds(200))
+        await service.disconnected(participantID: bob.participantID, connection: bob.connection)
+        let offers = OfferRecorder()
+        let resumed = try await service.resume(participantID: bob.participantID, resumeToken: bob.resumeToken) { offers.record($0) }
+        #expect(resumed.connection == bob.connection + 1)
+        #expect(await Self.waitUntil(3) { offers.versions.contains(2) }, "offers after resume: \(offers.versions)")
+        await #expect(throws: RoomError.staleAnswer(expected: 2, got: 1)) {
+            try await service.answerSubscriberOffer(participantID: bob.participantID, answer: "v=0", version: 1)
+        }
+        try alice.close()
+        await service.shutdown()
+    }
+
+    final class OfferRecorder: @unchecked Sendable {
+        private let lock = NSLock()
+        private var _versions: [Int] = []
+        var versions: [Int] { lock.withLock { _versions } }
+        func record(_ event: RoomEvent) {
+            if case .subscriberOffer(_, let version, _) = event { lock.withLock { _versions.append(version) } }
+        }
+    }
+
     @Test func grantsAndLimitsAreEnforced() async throws {
         let service = try SFURoomService(configuration: SFUConfiguration(workers: 1, ice: Self.ice, maxParticipantsPerRoom: 2))
         let viewer = Self.participant(service)
