@@ -30,6 +30,9 @@ let package = Package(
         .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
+        // libsrtp2's AES-ICM, AES-GCM and HMAC-SHA1 on OpenSSL, registered into its crypto kernel
+        // by SRTPLibrary (Debian's libsrtp2 does its crypto on NSS, which allocates per packet).
+        .target(name: "CSRTPCrypto", dependencies: ["CSRTP", "COpenSSL"]),
 
         // Protocol values: pure Swift, no I/O, no threads.
         .target(name: "RTP", swiftSettings: swiftSettings),
@@ -43,7 +46,7 @@ let package = Package(
         .target(
             name: "Transport",
             dependencies: [
-                "CNice", "CSRTP", "COpenSSL", "RTP", "SDP",
+                "CNice", "CSRTP", "CSRTPCrypto", "COpenSSL", "RTP", "SDP",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -3,8 +3,8 @@ import Foundation
 /// The DTLS-SRTP protection profiles this transport negotiates (RFC 5764 4.1.2, RFC 7714 14.2).
 ///
 /// `aeadAES128GCM` is preferred whenever the peer offers it: it is authenticated encryption in
-/// one pass and, with Debian's libsrtp2, several times cheaper per packet than AES-CM + HMAC-SHA1
-/// (see shared/tools/limits). `aesCM128HMACSHA1_80` is what Chromium negotiates by default.
+/// one pass and about half as costly per packet as AES-CM + HMAC-SHA1 (docs/benchmarks.md).
+/// `aesCM128HMACSHA1_80` is what Chromium negotiates by default.
 public enum SRTPProfile: String, Sendable, CaseIterable, CustomStringConvertible {
     case aeadAES128GCM = "AEAD_AES_128_GCM"
     case aesCM128HMACSHA1_80 = "AES_CM_128_HMAC_SHA1_80"
