@@ -51,9 +51,7 @@ final class MediaRouter {
         guard !isClosed else { return nil }
         // The same identity again (a reloaded tab): the new session replaces the old one.
         if let previous = participants.values.first(where: { $0.identity == request.identity }) {
-            previous.send(.sessionEnded(reason: .replaced))
-            remove(previous, reason: .replaced)
-            onParticipantGone(previous.id)
+            end(previous, reason: .replaced)
         }
         guard participants.count < configuration.maxParticipantsPerRoom else {
             throw .roomFull(limit: configuration.maxParticipantsPerRoom)
@@ -118,6 +116,14 @@ final class MediaRouter {
         participants = [:]
         order = []
         isClosed = true
+    }
+
+    /// Ends a participant's session on the SFU's initiative: it is told, the others too.
+    func end(_ participant: Participant, reason: LeaveReason) {
+        guard participants[participant.id] === participant else { return }
+        participant.send(.sessionEnded(reason: reason))
+        remove(participant, reason: reason)
+        onParticipantGone(participant.id)
     }
 
     private func remove(_ participant: Participant, reason: LeaveReason) {
@@ -245,9 +251,7 @@ final class MediaRouter {
                 guard reason != .local else { return }
                 participant.log("\(role.rawValue) transport closed: \(reason)")
                 participant.send(.connectionState(target: role, state: "closed"))
-                participant.send(.sessionEnded(reason: .mediaLost))
-                remove(participant, reason: .mediaLost)
-                onParticipantGone(participantID)
+                end(participant, reason: .mediaLost)
             }
         }
     }

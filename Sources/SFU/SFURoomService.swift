@@ -38,6 +38,9 @@ public final class SFURoomService: RoomService {
                 await directory.register(participant: result.participantID, in: room)
                 return result
             }
+            // Closed under us: forget it now (its own removal may still be on its way), so the
+            // next attempt creates a fresh room of that name.
+            await directory.forget(room: room, named: request.room)
         }
         throw .transportFailed("the room kept closing; try again")
     }
@@ -129,6 +132,12 @@ actor RoomDirectory {
     }
 
     func register(participant id: String, in room: WorkerBound<MediaRouter>) { participants[id] = room }
+
+    /// Drops `room` from the names if it is still the one registered under `name`.
+    func forget(room: WorkerBound<MediaRouter>, named name: String) async {
+        guard let task = rooms[name], await task.value === room else { return }
+        rooms[name] = nil
+    }
     func unregister(participant id: String) { participants[id] = nil }
     func room(of participant: String) -> WorkerBound<MediaRouter>? { participants[participant] }
 

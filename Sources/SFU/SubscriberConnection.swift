@@ -30,6 +30,12 @@ final class SubscriberConnection {
     /// closes the transport (RFC 9143 7.3.3), which later offers could not bring back. It is
     /// stopped as soon as another track has an m-line.
     private var parkedMid: String?
+    /// An offer not answered in time is sent again, a few times; a client that never answers
+    /// would otherwise receive no further tracks, silently.
+    private let answerTimer: WorkerTimer
+    private var unansweredOffers = 0
+    static let answerTimeoutMilliseconds = 10_000
+    static let maximumUnansweredOffers = 3
 
     /// What subscribers receive besides media: RTP header extensions kept end to end.
     static func capabilities(_ base: CodecCapabilities) -> CodecCapabilities {
@@ -62,6 +68,7 @@ final class SubscriberConnection {
             fingerprint: transport.localFingerprint, capabilities: Self.capabilities(capabilities),
             sessionID: UInt64.random(in: 1...(1 << 62))))
         reportTimer = WorkerTimer(worker: worker)
+        answerTimer = WorkerTimer(worker: worker)
         transport.onRTCP = { [unowned self] in receiveRTCP($0, length: $1) }
     }
 
@@ -118,10 +125,22 @@ final class SubscriberConnection {
         }
         version += 1
         awaitingAnswer = true
+        answerTimer.schedule(after: Self.answerTimeoutMilliseconds) { [unowned self] in answerTimedOut() }
         let tracks = forwarders.values.sorted { $0.mid < $1.mid }.map {
             SubscribedTrack(mid: $0.mid, trackID: $0.track.id, participantID: $0.track.participantID, kind: $0.track.kind)
         }
         participant.send(.subscriberOffer(sdp: offer.text, version: version, tracks: tracks))
+    }
+
+    private func answerTimedOut() {
+        guard awaitingAnswer else { return }
+        unansweredOffers += 1
+        guard unansweredOffers < Self.maximumUnansweredOffers else {
+            participant.log("\(unansweredOffers) subscriber offers unanswered: ending the session")
+            participant.room.end(participant, reason: .mediaLost)
+            return
+        }
+        connectionResumed()
     }
 
     /// The participant's signaling connection was resumed: an offer sent while it was down may
@@ -161,6 +180,8 @@ final class SubscriberConnection {
             throw .negotiationFailed("\(error)")
         }
         awaitingAnswer = false
+        answerTimer.cancel()
+        unansweredOffers = 0
         try applyTransport(session)
         for media in session.media {
             forwarders[media.mid]?.configure(with: media)
@@ -274,6 +295,7 @@ final class SubscriberConnection {
 
     func close() {
         reportTimer.cancel()
+        answerTimer.cancel()
         for forwarder in forwarders.values {
             forwarder.deactivate()
             forwarder.track.forwarders.removeAll { $0 === forwarder }
