@@ -34,12 +34,12 @@ timeout 900 ip netns exec "$NS" swift test
 ip netns del "$NS"
 trap - EXIT
 
-step "interop tests (pytest Tests/Interop)"
-export SFU_BIN="${SFU_BIN:-$BIN_PATH/sfu}"
-export PYTHONDONTWRITEBYTECODE=1
-timeout 900 python3 -m pytest -q -p no:cacheprovider Tests/Interop
-
 step "benchmark: the per-packet path allocates nothing (docs/benchmarks.md)"
 # Release build of Benchmarks/ (its own .build), one run, fails if any packet-path benchmark
 # makes a heap allocation in any iteration.
 timeout 1200 bash scripts/benchmark.sh
+
+step "interop tests (pytest Tests/Interop)"
+export SFU_BIN="${SFU_BIN:-$BIN_PATH/sfu}"
+export PYTHONDONTWRITEBYTECODE=1
+timeout 900 python3 -m pytest -q -p no:cacheprovider Tests/Interop
