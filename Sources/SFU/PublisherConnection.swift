@@ -9,7 +9,7 @@ final class PublisherConnection {
     unowned let participant: Participant
     let transport: PeerTransport
     let worker: MediaWorker
-    private(set) var remoteUfrag: String?
+    private var binding = TransportBinding()
     private(set) var sessionVersion: UInt64 = 1
     private let sessionID = UInt64.random(in: 1...(1 << 62))
     /// Tracks by publisher SSRC (media and RTX); a dictionary lookup allocates nothing.
@@ -20,7 +20,6 @@ final class PublisherConnection {
     private let reportTimer: WorkerTimer
     private(set) var parseFailures = 0
     private(set) var unknownSSRCPackets = 0
-    private var candidatesBeforeStart: [String] = []
 
     init(participant: Participant, worker: MediaWorker, context: DTLSContext, configuration: SFUConfiguration) throws(RoomError) {
         self.participant = participant
@@ -98,50 +97,15 @@ final class PublisherConnection {
         return (negotiated.answer.text, added, Array(removed))
     }
 
-    /// Starts the transport on the first offer, restarts ICE when the ufrag changes.
+    /// Starts the transport on the first offer, follows the browser's ICE restarts after.
     private func applyTransport(_ session: NegotiatedSession) throws(RoomError) {
-        let remote = session.remoteICE
-        if remoteUfrag == nil {
-            guard let fingerprint = session.remoteFingerprints.first else { throw .negotiationFailed("no fingerprint") }
-            do {
-                try transport.start(remote: .init(
-                    iceUfrag: remote.ufrag, icePassword: remote.pwd, fingerprint: fingerprint,
-                    dtlsRole: session.isDTLSClient ? .client : .server,
-                    candidates: session.remoteCandidates.filter { $0.component == 1 }.map(\.sdpFragment) + candidatesBeforeStart,
-                    candidatesComplete: session.remoteEndOfCandidates))
-            } catch {
-                throw .transportFailed(error.description)
-            }
-            candidatesBeforeStart = []
-            remoteUfrag = remote.ufrag
+        if try binding.apply(session, to: transport, newUfragMeans: .byPeer) {
             reportTimer.schedule(after: 1000, repeats: true) { [unowned self] in sendReceiverReports() }
-        } else if remote.ufrag != remoteUfrag {
-            do {
-                try transport.restartICE(remoteUfrag: remote.ufrag, remotePassword: remote.pwd)
-                for candidate in session.remoteCandidates where candidate.component == 1 {
-                    try transport.addRemoteCandidate(candidate.sdpFragment)
-                }
-            } catch {
-                throw .transportFailed(error.description)
-            }
-            remoteUfrag = remote.ufrag
         }
     }
 
     func addRemoteCandidate(_ candidate: String) throws(RoomError) {
-        if candidate.isEmpty {
-            transport.remoteCandidatesComplete()
-            return
-        }
-        guard remoteUfrag != nil else {
-            candidatesBeforeStart.append(candidate)
-            return
-        }
-        do {
-            try transport.addRemoteCandidate(candidate)
-        } catch {
-            throw .badCandidate(error.description)
-        }
+        try binding.addRemoteCandidate(candidate, to: transport)
     }
 
     private func rebind(_ track: PublishedTrack, ssrc: UInt32, rtx: UInt32?) {

@@ -16,7 +16,7 @@ final class SubscriberConnection {
     private(set) var version = 0
     private var awaitingAnswer = false
     private var needsOffer = false
-    private var remoteUfrag: String?
+    private var binding = TransportBinding()
     private(set) var forwarders: [String: TrackForwarder] = [:]
     private let reportTimer: WorkerTimer
     /// NACKed sequence numbers gathered while parsing one RTCP compound, answered after it:
@@ -24,7 +24,6 @@ final class SubscriberConnection {
     private var pendingNACKs: [(forwarder: TrackForwarder, sequence: UInt16)] = []
     private(set) var retransmissions = 0
     private(set) var keyframeRequests = 0
-    private var candidatesBeforeAnswer: [String] = []
     /// The m-line of the last removed track, kept active (without media) instead of stopped while
     /// no other is active: stopping every m-line empties the BUNDLE group, and a browser then
     /// closes the transport (RFC 9143 7.3.3), which later offers could not bring back. It is
@@ -195,49 +194,14 @@ final class SubscriberConnection {
 
     private func applyTransport(_ session: NegotiatedSession) throws(RoomError) {
         guard let transport else { return }
-        let remote = session.remoteICE
-        if remoteUfrag == nil {
-            guard let fingerprint = session.remoteFingerprints.first else { throw .negotiationFailed("no fingerprint in the answer") }
-            do {
-                try transport.start(remote: .init(
-                    iceUfrag: remote.ufrag, icePassword: remote.pwd, fingerprint: fingerprint,
-                    dtlsRole: session.isDTLSClient ? .client : .server,
-                    candidates: session.remoteCandidates.filter { $0.component == 1 }.map(\.sdpFragment) + candidatesBeforeAnswer,
-                    candidatesComplete: session.remoteEndOfCandidates))
-            } catch {
-                throw .transportFailed(error.description)
-            }
-            candidatesBeforeAnswer = []
-            remoteUfrag = remote.ufrag
+        if try binding.apply(session, to: transport, newUfragMeans: .byUs) {
             reportTimer.schedule(after: 1000, repeats: true) { [unowned self] in sendSenderReports() }
-        } else if remote.ufrag != remoteUfrag {
-            do {
-                try transport.ice.setRemoteCredentials(ufrag: remote.ufrag, password: remote.pwd)
-                for candidate in session.remoteCandidates where candidate.component == 1 {
-                    try transport.addRemoteCandidate(candidate.sdpFragment)
-                }
-            } catch {
-                throw .transportFailed(error.description)
-            }
-            remoteUfrag = remote.ufrag
         }
     }
 
     func addRemoteCandidate(_ candidate: String) throws(RoomError) {
         guard let transport else { return }
-        if candidate.isEmpty {
-            transport.remoteCandidatesComplete()
-            return
-        }
-        guard remoteUfrag != nil else {
-            candidatesBeforeAnswer.append(candidate)
-            return
-        }
-        do {
-            try transport.addRemoteCandidate(candidate)
-        } catch {
-            throw .badCandidate(error.description)
-        }
+        try binding.addRemoteCandidate(candidate, to: transport)
     }
 
     // MARK: - RTCP from the subscriber (worker thread)
