@@ -66,7 +66,7 @@ let package = Package(
         .target(
             name: "Signaling",
             dependencies: [
-                "SFU",
+                "SFU", "Transport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "JWTKit", package: "jwt-kit"),

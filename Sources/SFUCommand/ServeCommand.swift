@@ -37,8 +37,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("public-url"), help: "URL clients reach this server at, when a proxy makes it differ.")
     var publicURL: String?
 
-    @Option(help: "UDP port range for media, LOW-HIGH.")
-    var mediaPorts = "50000-50999"
+    @Option(help: "UDP port range for media, LOW-HIGH (default 50000-50999).")
+    var mediaPorts: String?
 
     @Option(name: .customLong("public-address"), help: "Address announced for media instead of the host address (1:1 NAT; repeatable).")
     var publicAddresses: [String] = []
@@ -46,19 +46,24 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("bind"), help: "Local address to gather media candidates on (repeatable); default: all.")
     var bindAddresses: [String] = []
 
-    @Option(help: "Media worker threads (0: one per core).")
-    var workers = 0
+    @Option(help: "Media worker threads (0, the default: one per core).")
+    var workers: Int?
+
+    @Option(help: "Close a connected peer that sent nothing for this long (RFC 7675; default 30).")
+    var consentTimeoutSeconds: Int?
 
     @Option(help: "Log level on stderr (trace, debug, info, notice, warning, error).")
     var logLevel: Logger.Level = .info
 
     func validate() throws {
-        do {
-            _ = try ICEConfiguration.parsePortRange(mediaPorts)
-        } catch {
-            throw ValidationError(error.description)
+        if let mediaPorts {
+            do {
+                _ = try ICEConfiguration.parsePortRange(mediaPorts)
+            } catch {
+                throw ValidationError(error.description)
+            }
         }
-        guard workers >= 0 else { throw ValidationError("--workers must not be negative") }
+        if let workers, workers < 0 { throw ValidationError("--workers must not be negative") }
     }
 
     func run() async throws {
@@ -74,7 +79,9 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             signalingConfiguration = try SignalingConfigurationLoader.load(
                 flags: SignalingConfigurationFlags(configFile: config, host: host, port: port, devMode: dev ? true : nil,
-                                                   apiKeys: apiKeys, publicURL: publicURL),
+                                                   apiKeys: apiKeys, publicURL: publicURL, mediaPorts: mediaPorts,
+                                                   bindAddresses: bindAddresses, publicAddresses: publicAddresses,
+                                                   workers: workers, consentTimeoutSeconds: consentTimeoutSeconds),
                 environment: ProcessInfo.processInfo.environment)
         } catch {
             throw CommandFailure(error.description)
@@ -86,9 +93,11 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
 
-        let ice = ICEConfiguration(portRange: try ICEConfiguration.parsePortRange(mediaPorts), bindAddresses: bindAddresses,
-                                   publicAddresses: publicAddresses)
-        let core = try SFURoomService(configuration: SFUConfiguration(workers: workers, ice: ice))
+        let media = signalingConfiguration.media
+        let ice = ICEConfiguration(portRange: media.portRange, bindAddresses: media.bindAddresses, publicAddresses: media.publicAddresses)
+        let core = try SFURoomService(configuration: SFUConfiguration(
+            workers: media.workers, ice: ice,
+            timeouts: PeerTransport.Timeouts(consentMilliseconds: media.consentTimeoutSeconds * 1000)))
         let server = try await SignalingServer(configuration: signalingConfiguration, roomService: core, logger: logger)
         let publicURL = signalingConfiguration.publicURL
         let application = server.makeApplication { host, port in

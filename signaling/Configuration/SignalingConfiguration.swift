@@ -17,6 +17,8 @@ public struct SignalingConfiguration: Sendable, Equatable {
     public var limits: SignalingLimits
     /// Leeway for token `exp`/`nbf` against clock skew.
     public var tokenLeeway: Duration
+    /// The media side's settings (ports, addresses, workers, consent timeout).
+    public var media = MediaSettings()
 
     public init(host: String = "127.0.0.1", port: Int = 8080, devMode: Bool = false, apiKeys: [APIKey] = [],
                 publicURL: String? = nil, iceServers: [ICEServer] = [], limits: SignalingLimits = SignalingLimits(),
@@ -57,6 +59,7 @@ public struct SignalingConfiguration: Sendable, Equatable {
             throw .invalidValue(setting: "iceServers", value: "[]", reason: "every ICE server needs at least one URL")
         }
         try limits.validate()
+        try media.validate()
     }
 
     /// Whether `host` is a loopback address: development mode elsewhere earns a warning.

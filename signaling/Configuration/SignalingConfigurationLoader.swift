@@ -10,9 +10,20 @@ public struct SignalingConfigurationFlags: Sendable, Equatable {
     /// `--api-key KEY:SECRET`, repeatable; empty when absent.
     public var apiKeys: [String]
     public var publicURL: String?
+    public var mediaPorts: String?
+    public var bindAddresses: [String]
+    public var publicAddresses: [String]
+    public var workers: Int?
+    public var consentTimeoutSeconds: Int?
 
     public init(configFile: String? = nil, host: String? = nil, port: Int? = nil, devMode: Bool? = nil,
-                apiKeys: [String] = [], publicURL: String? = nil) {
+                apiKeys: [String] = [], publicURL: String? = nil, mediaPorts: String? = nil, bindAddresses: [String] = [],
+                publicAddresses: [String] = [], workers: Int? = nil, consentTimeoutSeconds: Int? = nil) {
+        self.mediaPorts = mediaPorts
+        self.bindAddresses = bindAddresses
+        self.publicAddresses = publicAddresses
+        self.workers = workers
+        self.consentTimeoutSeconds = consentTimeoutSeconds
         self.configFile = configFile
         self.host = host
         self.port = port
@@ -56,7 +67,7 @@ public enum SignalingConfigurationLoader {
         }
         guard let object = root.objectValue else { throw .badFile(path: path, reason: "the top level must be an object") }
         let reader = FileObject(object: object, path: path, prefix: "")
-        try reader.refuseUnknownKeys(["host", "port", "dev", "apiKeys", "publicURL", "iceServers", "limits", "tokenLeewaySeconds"])
+        try reader.refuseUnknownKeys(["host", "port", "dev", "apiKeys", "publicURL", "iceServers", "limits", "tokenLeewaySeconds", "media"])
 
         if let host = try reader.string("host") { configuration.host = host }
         if let port = try reader.integer("port") { configuration.port = port }
@@ -98,6 +109,25 @@ public enum SignalingConfigurationLoader {
                 configuration.iceServers.append(ICEServer(urls: urls, username: try serverReader.string("username"),
                                                           credential: try serverReader.string("credential")))
             }
+        }
+        if let mediaValue = reader.object["media"] {
+            let media = try reader.object(mediaValue, at: "media")
+            try media.refuseUnknownKeys(["ports", "bind", "publicAddresses", "workers", "consentTimeoutSeconds"])
+            if let ports = try media.string("ports") {
+                configuration.media.portRange = try MediaSettings.parsePortRange(ports, setting: "media.ports")
+            }
+            for (key, apply) in [("bind", { (list: [String], m: inout MediaSettings) in m.bindAddresses = list }),
+                                 ("publicAddresses", { (list: [String], m: inout MediaSettings) in m.publicAddresses = list })] {
+                guard let items = try media.array(key) else { continue }
+                var list: [String] = []
+                for item in items {
+                    guard let text = item.stringValue else { throw .badFile(path: path, reason: "media.\(key) must hold strings") }
+                    list.append(text)
+                }
+                apply(list, &configuration.media)
+            }
+            if let workers = try media.integer("workers") { configuration.media.workers = workers }
+            if let seconds = try media.integer("consentTimeoutSeconds") { configuration.media.consentTimeoutSeconds = seconds }
         }
         if let limitsValue = reader.object["limits"] {
             let limits = try reader.object(limitsValue, at: "limits")
@@ -178,6 +208,23 @@ public enum SignalingConfigurationLoader {
             throw .invalidValue(setting: "SFU_API_KEY/SFU_API_SECRET", value: key ?? "", reason: "set both or neither")
         }
         if !keys.isEmpty { configuration.apiKeys = keys }
+        if let ports = nonEmpty(environment["SFU_MEDIA_PORTS"]) {
+            configuration.media.portRange = try MediaSettings.parsePortRange(ports, setting: "SFU_MEDIA_PORTS")
+        }
+        if let bind = nonEmpty(environment["SFU_MEDIA_BIND"]) { configuration.media.bindAddresses = MediaSettings.parseList(bind) }
+        if let addresses = nonEmpty(environment["SFU_PUBLIC_ADDRESSES"]) {
+            configuration.media.publicAddresses = MediaSettings.parseList(addresses)
+        }
+        if let workers = nonEmpty(environment["SFU_WORKERS"]) {
+            guard let value = Int(workers) else { throw .invalidValue(setting: "SFU_WORKERS", value: workers, reason: "must be a number") }
+            configuration.media.workers = value
+        }
+        if let seconds = nonEmpty(environment["SFU_CONSENT_TIMEOUT_SECONDS"]) {
+            guard let value = Int(seconds) else {
+                throw .invalidValue(setting: "SFU_CONSENT_TIMEOUT_SECONDS", value: seconds, reason: "must be a number")
+            }
+            configuration.media.consentTimeoutSeconds = value
+        }
     }
 
     // MARK: - Flags
@@ -193,6 +240,11 @@ public enum SignalingConfigurationLoader {
         if !flags.apiKeys.isEmpty {
             configuration.apiKeys = try flags.apiKeys.map { (text) throws(ConfigurationError) -> APIKey in try APIKey.parse(text) }
         }
+        if let ports = flags.mediaPorts { configuration.media.portRange = try MediaSettings.parsePortRange(ports, setting: "--media-ports") }
+        if !flags.bindAddresses.isEmpty { configuration.media.bindAddresses = flags.bindAddresses }
+        if !flags.publicAddresses.isEmpty { configuration.media.publicAddresses = flags.publicAddresses }
+        if let workers = flags.workers { configuration.media.workers = workers }
+        if let seconds = flags.consentTimeoutSeconds { configuration.media.consentTimeoutSeconds = seconds }
     }
 
     // MARK: - Values
