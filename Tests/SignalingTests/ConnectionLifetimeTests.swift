@@ -106,6 +106,5 @@ struct TrackingLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String,
-             function: String, line: UInt) {}
+    func log(event: LogEvent) {}
 }

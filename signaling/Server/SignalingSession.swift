@@ -58,27 +58,34 @@ final class SignalingSession: Sendable {
             group.addTask { await self.watchdog(); return .watchdog }
 
             var participant: Participant?
-            var stopping = false
+            var readerDone = false
+            var writerDone = false
+            var draining = false
+            // Whichever of reader and writer ends first, the other gets a bounded time to finish:
+            // the writer to flush what is queued (error, bye, close frame); the reader to consume
+            // the client's remaining frames and its close reply, since a socket closed with unread
+            // data is reset (TCP RST) and the client may then never see the bye and close code.
+            func drain() {
+                guard !draining else { return }
+                draining = true
+                group.addTask {
+                    do { try await Task.sleep(for: .seconds(2)) } catch { return .drainTimeout }
+                    return .drainTimeout
+                }
+            }
             while let outcome = await group.next() {
                 switch outcome {
                 case .reader(let joined):
                     participant = joined
-                    // The client is gone or the session is ending: let the writer flush what is
-                    // queued (error, bye, close frame), but not forever.
-                    if !stopping {
-                        outbox.connectionClosed()
-                        group.addTask {
-                            do { try await Task.sleep(for: .seconds(2)) } catch { return .drainTimeout }
-                            return .drainTimeout
-                        }
-                    }
-                case .writer, .drainTimeout:
-                    // The close frame is out (or cannot be sent): stop reading.
-                    if !stopping {
-                        stopping = true
-                        outbox.connectionClosed()
-                        group.cancelAll()
-                    }
+                    readerDone = true
+                    outbox.connectionClosed()
+                    if writerDone { group.cancelAll() } else { drain() }
+                case .writer:
+                    writerDone = true
+                    if readerDone { group.cancelAll() } else { drain() }
+                case .drainTimeout:
+                    outbox.connectionClosed()
+                    group.cancelAll()
                 case .watchdog:
                     break
                 }
@@ -152,7 +159,8 @@ final class SignalingSession: Sendable {
         var limiter = RateLimiter(rate: context.limits.messagesPerSecond, burst: context.limits.messageBurst)
         do {
             for try await frame in inbound {
-                guard !outbox.isEnding else { break }
+                // Ending: what still arrives is read and dropped until the client's close.
+                guard !outbox.isEnding else { continue }
                 let text: ByteBuffer
                 switch assembler.append(frame) {
                 case .incomplete:
