@@ -12,97 +12,24 @@ the session, both from a fresh socket and through aiortc's own ICE socket.
 """
 import argparse
 import asyncio
-import fractions
 import logging
 import os
 import random
-import re
 import shlex
 import socket
 import sys
 import time
 
 import numpy as np
-from av import AudioFrame, VideoFrame
 from aiortc import RTCPeerConnection, RTCSessionDescription
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack, VideoStreamTrack
+from aiortc.mediastreams import MediaStreamError
 from aiortc.sdp import candidate_from_sdp
 
 from probe_client import (PROBE_MISSING_EXIT, ProbeClient, ProbeMissing, candidate_address,
                           emit_result, payload_types, sdp_candidates)
 
-SAMPLE_RATE = 48000
-FRAME_SAMPLES = 960  # 20 ms
-
-
-class ToneTrack(MediaStreamTrack):
-    """Mono 48 kHz sine, 20 ms frames, paced in real time."""
-    kind = "audio"
-
-    def __init__(self, hz):
-        super().__init__()
-        self.hz = hz
-        self._pts = 0
-        self._start = None
-
-    async def recv(self):
-        if self.readyState != "live":
-            raise MediaStreamError
-        if self._start is None:
-            self._start = time.monotonic()
-        else:
-            wait = self._start + self._pts / SAMPLE_RATE - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-        t = (np.arange(FRAME_SAMPLES) + self._pts) / SAMPLE_RATE
-        samples = (np.sin(2 * np.pi * self.hz * t) * 12000).astype(np.int16)
-        frame = AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = SAMPLE_RATE
-        frame.pts = self._pts
-        frame.time_base = fractions.Fraction(1, SAMPLE_RATE)
-        self._pts += FRAME_SAMPLES
-        return frame
-
-
-class PatternTrack(VideoStreamTrack):
-    """320x240 gradient with a moving bar, 30 fps."""
-
-    def __init__(self):
-        super().__init__()
-        self._n = 0
-        y, x = np.mgrid[0:240, 0:320]
-        self._base = np.stack([(x % 256), (y % 256), ((x + y) % 256)], axis=-1).astype(np.uint8)
-
-    async def recv(self):
-        pts, time_base = await self.next_timestamp()
-        img = self._base.copy()
-        x = (self._n * 6) % 300
-        img[:, x:x + 20] = 255
-        self._n += 1
-        frame = VideoFrame.from_ndarray(img, format="bgr24")
-        frame.pts = pts
-        frame.time_base = time_base
-        return frame
-
-
-def dominant_frequency(samples, rate=SAMPLE_RATE):
-    x = np.asarray(samples, dtype=np.float64)
-    x = x - x.mean()
-    if len(x) < rate // 4:
-        return None, 0.0
-    rms = float(np.sqrt(np.mean(x * x)))
-    spec = np.abs(np.fft.rfft(x * np.hanning(len(x))))
-    freqs = np.fft.rfftfreq(len(x), 1.0 / rate)
-    spec[freqs < 30] = 0
-    k = int(np.argmax(spec))
-    # parabolic interpolation around the peak bin
-    if 0 < k < len(spec) - 1:
-        a, b, c = spec[k - 1], spec[k], spec[k + 1]
-        denom = a - 2 * b + c
-        off = 0.5 * (a - c) / denom if denom else 0.0
-    else:
-        off = 0.0
-    return float((k + off) * rate / len(x)), rms
+# The tone and pattern sources and the frequency finder are the room client's (one copy).
+from room_client import SAMPLE_RATE, PatternTrack, ToneTrack, dominant_frequency
 
 
 def mutate_offer(sdp, what):
@@ -248,7 +175,7 @@ async def main():
 
     try:
         pc.addTrack(ToneTrack(args.tone))
-        pc.addTrack(PatternTrack())
+        pc.addTrack(PatternTrack(width=320, height=240))
         await pc.setLocalDescription(await pc.createOffer())
         offer = pc.localDescription.sdp
         result["offerPayloadTypes"] = {"opus": payload_types(offer, "opus"), "vp8": payload_types(offer, "VP8")}
