@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "RTP", targets: ["RTP"]),
         .library(name: "SDP", targets: ["SDP"]),
         .library(name: "Transport", targets: ["Transport"]),
+        .library(name: "STUN", targets: ["STUN"]),
+        .library(name: "TURN", targets: ["TURN"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -22,6 +24,10 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.1.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // C libraries: each wrapped once, found through pkg-config. Their module headers carry the
@@ -37,6 +43,8 @@ let package = Package(
         // Protocol values: pure Swift, no I/O, no threads.
         .target(name: "RTP", swiftSettings: swiftSettings),
         .target(name: "SDP", swiftSettings: swiftSettings),
+        // STUN messages (RFC 8489) and TURN's attributes and ChannelData framing (RFC 8656).
+        .target(name: "STUN", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: swiftSettings),
 
         // Opus encode/decode for tools and tests (the SFU itself never decodes media).
         .target(name: "OpusCodec", dependencies: ["COpus"], swiftSettings: swiftSettings),
@@ -79,6 +87,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The STUN/TURN relay (RFC 8489, RFC 8656, RFC 6156) on SwiftNIO: bundled in `sfu serve`,
+        // alone as `sfu turn`.
+        .target(
+            name: "TURN",
+            dependencies: [
+                "STUN",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "turn",
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
+
         .executableTarget(
             name: "SFUCommand",
             dependencies: [
@@ -95,6 +120,12 @@ let package = Package(
 
         .testTarget(name: "RTPTests", dependencies: ["RTP", "TestSupport"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "SDPTests", dependencies: ["SDP", "TestSupport"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .testTarget(name: "STUNTests", dependencies: ["STUN", "TestSupport"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TURNTests",
+            dependencies: ["TURN", "STUN", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "OpusCodecTests", dependencies: ["OpusCodec", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TransportTests",
