@@ -95,6 +95,7 @@ let package = Package(
                 "STUN",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -107,7 +108,7 @@ let package = Package(
         .executableTarget(
             name: "SFUCommand",
             dependencies: [
-                "Transport", "RTP", "SDP", "OpusCodec", "SFU", "Signaling",
+                "Transport", "RTP", "SDP", "OpusCodec", "SFU", "Signaling", "STUN", "TURN",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -64,11 +64,3 @@ struct TokenCommand: AsyncParsableCommand {
         }
     }
 }
-
-/// A run-time failure ArgumentParser prints as "Error: …" without the usage text (which a
-/// `ValidationError` adds, and which says nothing about a bad key or file).
-private struct CommandFailure: Error, CustomStringConvertible {
-    let description: String
-
-    init(_ description: String) { self.description = description }
-}

@@ -57,8 +57,11 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .v4(let a):
             return "\(a >> 24).\((a >> 16) & 0xFF).\((a >> 8) & 0xFF).\(a & 0xFF)"
-        case .v6:
-            if let mapped = ipv4Mapped { return "::ffff:\(mapped)" }
+        case .v6(let hi, let lo):
+            // RFC 5952 5: only the IPv4-mapped form ::ffff:a.b.c.d is written in mixed notation;
+            // a deprecated IPv4-compatible address (::a.b.c.d) is plain hex, not "::ffff:..."
+            // (which would name a different address).
+            if hi == 0, lo >> 32 == 0xFFFF { return "::ffff:\(IPAddress.v4(UInt32(truncatingIfNeeded: lo)))" }
             return Self.formatV6(bytes)
         }
     }
@@ -134,7 +137,8 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
         guard parts.count == 4 else { return nil }
         var value: UInt32 = 0
         for part in parts {
-            guard (1...3).contains(part.count), part.allSatisfy(\.isASCII), let octet = UInt32(part), octet <= 255 else {
+            // Decimal digits only (RFC 3986 3.2.2 dec-octet): UInt32("+1") and UInt32("-0") would parse.
+            guard (1...3).contains(part.count), part.allSatisfy(\.isASCIIDigit), let octet = UInt32(part), octet <= 255 else {
                 return nil
             }
             value = value << 8 | octet
@@ -159,7 +163,9 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
                     out.append(UInt16(v4 >> 16))
                     out.append(UInt16(v4 & 0xFFFF))
                 } else {
-                    guard (1...4).contains(field.count), let value = UInt16(field, radix: 16) else { return nil }
+                    // Hex digits only (RFC 4291 2.2): UInt16("+f", radix: 16) would parse.
+                    guard (1...4).contains(field.count), field.allSatisfy(\.isASCIIHexDigit),
+                          let value = UInt16(field, radix: 16) else { return nil }
                     out.append(value)
                 }
             }
@@ -218,7 +224,7 @@ public struct IPNetwork: Hashable, Sendable, CustomStringConvertible {
         let maxLength = address.family == .ipv4 ? 32 : 128
         var length = maxLength
         if parts.count == 2 {
-            guard parts[1].count <= 3, parts[1].allSatisfy(\.isASCII), let value = Int(parts[1]) else { return nil }
+            guard (1...3).contains(parts[1].count), parts[1].allSatisfy(\.isASCIIDigit), let value = Int(parts[1]) else { return nil }
             length = value
         }
         self.init(address: address, prefixLength: length)
@@ -244,6 +250,11 @@ public struct IPNetwork: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(address)/\(prefixLength)" }
+}
+
+fileprivate extension Character {
+    var isASCIIDigit: Bool { isASCII && isWholeNumber }
+    var isASCIIHexDigit: Bool { isASCII && isHexDigit }
 }
 
 /// STUN's address family codes (RFC 8489 14.1; REQUESTED-ADDRESS-FAMILY, RFC 8656 18.8).

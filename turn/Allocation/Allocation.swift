@@ -1,0 +1,132 @@
+import NIOCore
+import STUN
+
+/// Where a client's traffic goes back to: the UDP listener socket and the client's address, or
+/// the client's TCP/TLS connection (RFC 8656 2: the 5-tuple).
+enum ClientSink {
+    case datagram(listener: any Channel, client: SocketAddress)
+    case stream(connection: any Channel)
+
+    var channel: any Channel {
+        switch self {
+        case .datagram(let listener, _): listener
+        case .stream(let connection): connection
+        }
+    }
+
+    var isStream: Bool { if case .stream = self { true } else { false } }
+
+    /// Writes without flushing: the data path flushes once per batch of reads.
+    func write(_ buffer: ByteBuffer) {
+        switch self {
+        case .datagram(let listener, let client):
+            listener.write(AddressedEnvelope(remoteAddress: client, data: buffer), promise: nil)
+        case .stream(let connection):
+            connection.write(buffer, promise: nil)
+        }
+    }
+
+    func writeAndFlush(_ bytes: [UInt8]) {
+        var buffer = channel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        write(buffer)
+        channel.flush()
+    }
+}
+
+/// A permission (RFC 8656 9): lets datagrams from one peer IP through, for 300 s at a time.
+struct Permission {
+    var expiry: UInt32
+    /// Granted only because the peer is this SFU's media address: data must use its media ports.
+    var mediaPortsOnly: Bool
+}
+
+/// A channel binding (RFC 8656 12): a 16-bit number standing for one peer transport address.
+struct ChannelBinding {
+    var peer: STUNTransportAddress
+    var peerSocketAddress: SocketAddress
+    var expiry: UInt32
+}
+
+/// One allocation (RFC 8656 2, 7): a relayed transport address on the server, owned by one client
+/// 5-tuple, with its permissions and channels. Lives on one event loop with its relay socket and
+/// the socket its client came in on, so relaying never hops threads.
+final class Allocation {
+    let sink: ClientSink
+    let clientAddress: STUNTransportAddress
+    /// The listener's address the client talks to (the server side of the 5-tuple).
+    let serverAddress: STUNTransportAddress
+    let username: String
+    let identity: String
+    let family: STUNAddressFamily
+    let createdBy: STUNTransactionID
+    /// The success response to the Allocate, for a retransmitted request (RFC 8656 7.2).
+    var allocateResponse: [UInt8] = []
+    var relayChannel: (any Channel)?
+    var relayAddress: STUNTransportAddress?
+    var expiry: UInt32
+    var permissions: [IPAddress: Permission] = [:]
+    var channels: [UInt16: ChannelBinding] = [:]
+    var channelByPeer: [STUNTransportAddress: UInt16] = [:]
+    var toPeerBudget: TokenBucket
+    var toClientBudget: TokenBucket
+    /// Set while the relay socket is written and not yet flushed in this read batch.
+    var relayNeedsFlush = false
+    var isClosed = false
+
+    init(sink: ClientSink, clientAddress: STUNTransportAddress, serverAddress: STUNTransportAddress, username: String,
+         identity: String, family: STUNAddressFamily, createdBy: STUNTransactionID, expiry: UInt32, bytesPerSecond: Int) {
+        self.sink = sink
+        self.clientAddress = clientAddress
+        self.serverAddress = serverAddress
+        self.username = username
+        self.identity = identity
+        self.family = family
+        self.createdBy = createdBy
+        self.expiry = expiry
+        self.toPeerBudget = TokenBucket(bytesPerSecond: bytesPerSecond)
+        self.toClientBudget = TokenBucket(bytesPerSecond: bytesPerSecond)
+    }
+
+    /// A permission for `ip` that has not expired at `now`.
+    @inline(__always)
+    func permission(for ip: IPAddress, now: UInt32) -> Permission? {
+        guard let permission = permissions[ip], permission.expiry > now else { return nil }
+        return permission
+    }
+
+    /// Drops expired permissions and channels (RFC 8656 9, 12: a binding outlives no refresh).
+    func expire(now: UInt32) {
+        permissions = permissions.filter { $0.value.expiry > now }
+        for (number, binding) in channels where binding.expiry <= now {
+            channels[number] = nil
+            channelByPeer[binding.peer] = nil
+        }
+    }
+}
+
+/// Bytes per second with a one-second burst; 0 means unlimited.
+struct TokenBucket {
+    let rate: Int
+    private var tokens: Int
+    private var lastRefill: UInt64 = 0
+
+    init(bytesPerSecond: Int) {
+        rate = bytesPerSecond
+        tokens = bytesPerSecond
+    }
+
+    /// Takes `bytes` if the budget allows. `nanoseconds` is a monotonic clock reading.
+    @inline(__always)
+    mutating func take(_ bytes: Int, nanoseconds: UInt64) -> Bool {
+        if rate == 0 { return true }
+        if tokens < bytes {
+            let elapsed = nanoseconds &- lastRefill
+            lastRefill = nanoseconds
+            tokens = min(rate, tokens + Int(min(elapsed, 1_000_000_000) * UInt64(rate) / 1_000_000_000))
+            if tokens < bytes { return false }
+        }
+        tokens -= bytes
+        return true
+    }
+}

@@ -1,0 +1,426 @@
+import NIOCore
+import NIOPosix
+import STUN
+
+/// STUN and TURN requests (RFC 8489 6.3, RFC 8656 7-12): checked, authenticated and answered on
+/// the loop that received them.
+extension TURNLoop {
+    /// Attributes this server understands; any other comprehension-required one in a request is
+    /// answered 420 (RFC 8489 6.3.1).
+    static let knownAttributes: Set<STUNAttributeType> = [
+        .mappedAddress, .username, .messageIntegrity, .errorCode, .unknownAttributes, .realm, .nonce,
+        .messageIntegritySHA256, .passwordAlgorithm, .xorMappedAddress, .channelNumber, .lifetime, .xorPeerAddress,
+        .data, .xorRelayedAddress, .requestedAddressFamily, .evenPort, .requestedTransport, .dontFragment,
+        .reservationToken, .priority, .useCandidate,
+    ]
+
+    func handleSTUN(_ bytes: [UInt8], from endpoint: ClientEndpoint) {
+        let received: STUNReceivedMessage
+        do {
+            received = try STUNMessage.decode(bytes)
+        } catch {
+            state.count { $0.malformedMessages += 1 }
+            state.metrics.malformedMessages.increment()
+            answerMalformed(bytes, error: error, endpoint: endpoint)
+            return
+        }
+        let message = received.message
+        // RFC 8489 14.7: a FINGERPRINT that does not match means this is not STUN after all.
+        if received.hasFingerprint && !received.fingerprintIsValid {
+            state.count { $0.malformedMessages += 1 }
+            return
+        }
+        switch message.messageClass {
+        case .indication:
+            if message.method == .send { relaySendIndication(message, key: endpoint.key) }
+        case .request:
+            handleRequest(received, bytes.count, endpoint)
+        case .successResponse, .errorResponse:
+            break  // a server sends no requests, so no response is expected
+        }
+    }
+
+    /// RFC 8489 6.3: a message that does not parse is discarded; a request whose header is intact
+    /// gets 400 when that is no larger than what arrived.
+    private func answerMalformed(_ bytes: [UInt8], error: STUNDecodeError, endpoint: ClientEndpoint) {
+        guard bytes.count >= STUNMessage.headerLength, bytes[0] & 0xC0 == 0,
+              bytes[4] == 0x21, bytes[5] == 0x12, bytes[6] == 0xA4, bytes[7] == 0x42 else { return }
+        let type = STUNMessageType(rawValue: UInt16(bytes[0]) << 8 | UInt16(bytes[1]))
+        guard type.messageClass == .request, let id = STUNTransactionID(bytes: bytes[8..<20]) else { return }
+        let request = STUNMessage(type: type, transactionID: id)
+        send(error: STUNErrorCode(code: 400, reason: "Malformed"), to: request, endpoint: endpoint, requestSize: bytes.count)
+    }
+
+    private func handleRequest(_ received: STUNReceivedMessage, _ size: Int, _ endpoint: ClientEndpoint) {
+        let message = received.message
+        if message.method == .binding {
+            // Binding needs no credentials (RFC 8489 3; coturn answers it unauthenticated too).
+            if let unknown = unknownAttributes(message) {
+                send(error: .unknownAttribute, to: message, endpoint: endpoint, requestSize: size, attributes: [.unknownAttributes(unknown)])
+                return
+            }
+            let mapped = STUNAttribute.xorAddress(.xorMappedAddress, endpoint.clientAddress, transactionID: message.transactionID)
+            send(success: message, endpoint: endpoint, attributes: [mapped], integrity: nil, requestSize: size)
+            return
+        }
+        guard [.allocate, .refresh, .createPermission, .channelBind].contains(message.method) else {
+            send(error: .badRequest, to: message, endpoint: endpoint, requestSize: size)
+            return
+        }
+        guard let auth = authenticate(received, size: size, endpoint: endpoint) else { return }
+        if let unknown = unknownAttributes(message) {
+            send(error: .unknownAttribute, to: message, endpoint: endpoint, requestSize: size,
+                 attributes: [.unknownAttributes(unknown)], integrity: auth.integrity)
+            return
+        }
+        switch message.method {
+        case .allocate: allocate(message, auth: auth, endpoint: endpoint)
+        case .refresh: refresh(message, auth: auth, endpoint: endpoint)
+        case .createPermission: createPermission(message, auth: auth, endpoint: endpoint)
+        default: channelBind(message, auth: auth, endpoint: endpoint)
+        }
+    }
+
+    private func unknownAttributes(_ message: STUNMessage) -> [STUNAttributeType]? {
+        var unknown: [STUNAttributeType] = []
+        for attribute in message.attributes where attribute.type.isComprehensionRequired
+            && !Self.knownAttributes.contains(attribute.type) && !unknown.contains(attribute.type) {
+            unknown.append(attribute.type)
+        }
+        return unknown.isEmpty ? nil : unknown
+    }
+
+    // MARK: Allocate (RFC 8656 7.2)
+
+    private func allocate(_ message: STUNMessage, auth: Authenticated, endpoint: ClientEndpoint) {
+        if let existing = allocations[endpoint.key] {
+            // A retransmitted Allocate gets the same answer; anything else is a mismatch.
+            if existing.createdBy == message.transactionID, !existing.allocateResponse.isEmpty {
+                endpoint.sink.writeAndFlush(existing.allocateResponse)
+            } else {
+                send(error: .allocationMismatch, to: message, endpoint: endpoint, integrity: auth.integrity)
+            }
+            return
+        }
+        if pending.contains(endpoint.key) { return }
+        guard let transport = message.attributes.first(where: { $0.type == .requestedTransport }) else {
+            send(error: STUNErrorCode(code: 400, reason: "REQUESTED-TRANSPORT missing"), to: message, endpoint: endpoint, integrity: auth.integrity)
+            return
+        }
+        guard let protocolNumber = transport.requestedTransport else {
+            send(error: .badRequest, to: message, endpoint: endpoint, integrity: auth.integrity)
+            return
+        }
+        guard protocolNumber == 17 else {
+            send(error: .unsupportedTransportProtocol, to: message, endpoint: endpoint, integrity: auth.integrity)
+            return
+        }
+        // RFC 8656 7.2: RESERVATION-TOKEN excludes EVEN-PORT and REQUESTED-ADDRESS-FAMILY.
+        let token = message.value(of: .reservationToken)
+        if token != nil, message.contains(.evenPort) || message.contains(.requestedAddressFamily) {
+            send(error: .badRequest, to: message, endpoint: endpoint, integrity: auth.integrity)
+            return
+        }
+        var portChoice = PortChoice.any
+        if let evenPort = message.attributes.first(where: { $0.type == .evenPort }) {
+            guard let reserve = evenPort.evenPortReserve else {
+                send(error: .badRequest, to: message, endpoint: endpoint, integrity: auth.integrity)
+                return
+            }
+            portChoice = reserve ? .evenReservingNext : .even
+        }
+        if let token {
+            // The port was set aside by an earlier Allocate with EVEN-PORT R=1 (RTP's RTCP port).
+            guard token.count == 8, let reservation = state.redeemReservation(token.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }) else {
+                send(error: .insufficientCapacity, to: message, endpoint: endpoint, integrity: auth.integrity)
+                return
+            }
+            portChoice = .reserved(reservation)
+        }
+        var family = STUNAddressFamily.ipv4
+        if case .reserved(let reservation) = portChoice { family = reservation.address.ip.family }
+        if let requested = message.attributes.first(where: { $0.type == .requestedAddressFamily }) {
+            guard let parsed = requested.addressFamily else {
+                send(error: .badRequest, to: message, endpoint: endpoint, integrity: auth.integrity)
+                return
+            }
+            guard let requestedFamily = parsed else {
+                send(error: .addressFamilyNotSupported, to: message, endpoint: endpoint, integrity: auth.integrity)
+                return
+            }
+            family = requestedFamily
+        }
+        // RFC 8656 7.2: without REQUESTED-ADDRESS-FAMILY the relayed address is IPv4.
+        guard let relayIP = relayAddress(for: family, endpoint: endpoint) else {
+            send(error: .addressFamilyNotSupported, to: message, endpoint: endpoint, integrity: auth.integrity)
+            return
+        }
+        guard state.reserveAllocation(identity: auth.identity) else {
+            state.metrics.quotaRefusals.increment()
+            send(error: .allocationQuotaReached, to: message, endpoint: endpoint, integrity: auth.integrity)
+            return
+        }
+        let lifetime = Self.lifetime(requested: message.value(of: .lifetime), configuration.lifetimes)
+        let allocation = Allocation(
+            sink: endpoint.sink, clientAddress: endpoint.clientAddress, serverAddress: endpoint.serverAddress,
+            username: auth.username, identity: auth.identity, family: family, createdBy: message.transactionID,
+            expiry: now &+ lifetime, bytesPerSecond: configuration.quotas.bytesPerSecondPerAllocation)
+        pending.insert(endpoint.key)
+        let relayFamily = family
+        bindRelay(ip: relayIP, choice: portChoice, allocation: allocation, attempt: 0).assumeIsolated().whenComplete { [self] result in
+            pending.remove(endpoint.key)
+            switch result {
+            case .success(let (channel, reservationToken)):
+                guard endpoint.sink.channel.isActive else {
+                    channel.close(promise: nil)
+                    if let reservationToken { state.redeemReservation(reservationToken)?.placeholder.close(promise: nil) }
+                    state.releaseAllocation(identity: auth.identity)
+                    return
+                }
+                let bound = channel.localAddress.flatMap(STUNTransportAddress.init) ?? STUNTransportAddress(ip: relayIP, port: 0)
+                let advertised = STUNTransportAddress(ip: externalAddress(for: relayFamily) ?? bound.ip, port: bound.port)
+                allocation.relayChannel = channel
+                allocation.relayAddress = advertised
+                allocations[endpoint.key] = allocation
+                state.count { $0.allocationsCreated += 1 }
+                state.metrics.allocationsCreated.increment()
+                var attributes: [STUNAttribute] = [
+                    .xorAddress(.xorRelayedAddress, advertised, transactionID: message.transactionID),
+                    .lifetime(lifetime),
+                    .xorAddress(.xorMappedAddress, endpoint.clientAddress, transactionID: message.transactionID),
+                ]
+                if let reservationToken {
+                    attributes.append(STUNAttribute(type: .reservationToken, value: (0..<8).map { UInt8(truncatingIfNeeded: reservationToken >> (56 - 8 * UInt64($0))) }))
+                }
+                let response = encodeResponse(success: message, endpoint: endpoint, attributes: attributes, integrity: auth.integrity)
+                allocation.allocateResponse = response
+                endpoint.sink.writeAndFlush(response)
+                state.logger.debug("allocation", metadata: [
+                    "client": "\(endpoint.clientAddress)", "relay": "\(advertised)", "user": "\(auth.username)", "lifetime": "\(lifetime)",
+                ])
+            case .failure(let error):
+                state.releaseAllocation(identity: auth.identity)
+                state.logger.warning("no relay port", metadata: ["error": "\(error)", "client": "\(endpoint.clientAddress)"])
+                send(error: .insufficientCapacity, to: message, endpoint: endpoint, integrity: auth.integrity)
+            }
+        }
+    }
+
+    /// RFC 8656 7.2: min(requested, maximum), but never below the default.
+    static func lifetime(requested: [UInt8]?, _ lifetimes: TURNLifetimes) -> UInt32 {
+        guard let bytes = requested, bytes.count == 4 else { return lifetimes.defaultAllocationSeconds }
+        let value = bytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        return max(lifetimes.defaultAllocationSeconds, min(value, lifetimes.maximumAllocationSeconds))
+    }
+
+    private func relayAddress(for family: STUNAddressFamily, endpoint: ClientEndpoint) -> IPAddress? {
+        if let configured = configuration.relayAddresses.first(where: { $0.family == family }) { return configured }
+        if configuration.relayAddresses.isEmpty {
+            if endpoint.serverAddress.ip.family == family, !endpoint.serverAddress.ip.isUnspecified { return endpoint.serverAddress.ip }
+            return state.listenAddresses.first { $0.family == family }
+        }
+        return nil
+    }
+
+    private func externalAddress(for family: STUNAddressFamily) -> IPAddress? {
+        configuration.externalAddresses.first { $0.family == family }
+    }
+
+    enum PortChoice {
+        case any
+        case even
+        /// EVEN-PORT with R=1 (RFC 8656 7.2): an even port, and the next one held for a later
+        /// Allocate that brings the returned RESERVATION-TOKEN.
+        case evenReservingNext
+        case reserved(PortReservation)
+    }
+
+    /// A relay socket bound to this loop, so relaying stays on it: on a random port of the range
+    /// (RFC 8656 7.2: unpredictable ports), retried on collisions; and, for `evenReservingNext`,
+    /// the reservation token of the port after it.
+    private func bindRelay(ip: IPAddress, choice: PortChoice, allocation: Allocation,
+                           attempt: Int) -> EventLoopFuture<(any Channel, UInt64?)> {
+        let range = configuration.relayPorts
+        var port = UInt16.random(in: range)
+        switch choice {
+        case .any:
+            break
+        case .even, .evenReservingNext:
+            port &= ~1
+            if port < range.lowerBound { port += 2 }
+            if case .evenReservingNext = choice, port == range.upperBound || port == UInt16.max { port -= 2 }
+        case .reserved(let reservation):
+            // Free the held port, then take it for this allocation.
+            let address = reservation.address
+            return reservation.placeholder.close().hop(to: eventLoop).assumeIsolated().flatMap { [self] in
+                bindRelaySocket(address, allocation: allocation)
+            }.map { ($0, nil) }.nonisolated()
+        }
+        let address = STUNTransportAddress(ip: ip, port: port)
+        let retry: (any Error) -> EventLoopFuture<(any Channel, UInt64?)> = { [self] error in
+            guard attempt < 32 else { return eventLoop.makeFailedFuture(error) }
+            return bindRelay(ip: ip, choice: choice, allocation: allocation, attempt: attempt + 1)
+        }
+        let relay = bindRelaySocket(address, allocation: allocation)
+        guard case .evenReservingNext = choice else {
+            return relay.assumeIsolated().map { ($0, nil) }.flatMapError(retry).nonisolated()
+        }
+        let next = STUNTransportAddress(ip: ip, port: port + 1)
+        return relay.assumeIsolated().flatMap { [self] channel in
+            DatagramBootstrap(group: eventLoop)
+                .channelOption(.autoRead, value: false)
+                .bind(to: next.socketAddress)
+                .assumeIsolated()
+                .map { [self] placeholder -> (any Channel, UInt64?) in
+                    let token = state.reserve(PortReservation(address: next, placeholder: placeholder, expiry: now &+ 30))
+                    return (channel, token)
+                }
+                .flatMapError { error in
+                    channel.close(promise: nil)
+                    return self.eventLoop.makeFailedFuture(error)
+                }
+                .nonisolated()
+        }.flatMapError(retry).nonisolated()
+    }
+
+    private func bindRelaySocket(_ address: STUNTransportAddress, allocation: Allocation) -> EventLoopFuture<any Channel> {
+        let loop = self
+        let boundAllocation = NIOLoopBound(allocation, eventLoop: eventLoop)
+        return DatagramBootstrap(group: eventLoop)
+            .channelOption(.datagramVectorReadMessageCount, value: 16)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 16 * 2048))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(RelayHandler(loop: loop, allocation: boundAllocation.value))
+                }
+            }
+            .bind(to: address.socketAddress)
+    }
+
+    // MARK: Refresh (RFC 8656 8.2)
+
+    private func refresh(_ message: STUNMessage, auth: Authenticated, endpoint: ClientEndpoint) {
+        guard let allocation = allocations[endpoint.key] else {
+            send(error: .allocationMismatch, to: message, endpoint: endpoint, integrity: auth.integrity)
+            return
+        }
+        guard allocation.username == auth.username else {
+            send(error: .wrongCredentials, to: message, endpoint: endpoint, integrity: auth.integrity)
+            return
+        }
+        if let requested = message.attributes.first(where: { $0.type == .requestedAddressFamily }) {
+            guard case .some(.some(let family)) = requested.addressFamily, family == allocation.family else {
+                send(error: .peerAddressFamilyMismatch, to: message, endpoint: endpoint, integrity: auth.integrity)
+                return
+            }
+        }
+        var lifetime = Self.lifetime(requested: message.value(of: .lifetime), configuration.lifetimes)
+        if let bytes = message.value(of: .lifetime), bytes == [0, 0, 0, 0] {
+            lifetime = 0
+            allocations[endpoint.key] = nil
+            close(allocation)
+        } else {
+            allocation.expiry = now &+ lifetime
+        }
+        send(success: message, endpoint: endpoint, attributes: [.lifetime(lifetime)], integrity: auth.integrity)
+    }
+
+    // MARK: CreatePermission (RFC 8656 9.2)
+
+    private func createPermission(_ message: STUNMessage, auth: Authenticated, endpoint: ClientEndpoint) {
+        guard let allocation = allocations[endpoint.key] else {
+            send(error: .allocationMismatch, to: message, endpoint: endpoint, integrity: auth.integrity)
+            return
+        }
+        guard allocation.username == auth.username else {
+            send(error: .wrongCredentials, to: message, endpoint: endpoint, integrity: auth.integrity)
+            return
+        }
+        let peerAttributes = message.attributes.filter { $0.type == .xorPeerAddress }
+        guard !peerAttributes.isEmpty else {
+            send(error: STUNErrorCode(code: 400, reason: "XOR-PEER-ADDRESS missing"), to: message, endpoint: endpoint, integrity: auth.integrity)
+            return
+        }
+        var granted: [(IPAddress, Bool)] = []
+        for attribute in peerAttributes {
+            guard let peer = attribute.xorAddress(transactionID: message.transactionID) else {
+                send(error: .badRequest, to: message, endpoint: endpoint, integrity: auth.integrity)
+                return
+            }
+            guard peer.ip.family == allocation.family else {
+                send(error: .peerAddressFamilyMismatch, to: message, endpoint: endpoint, integrity: auth.integrity)
+                return
+            }
+            switch state.peerPolicy.verdict(for: peer.ip) {
+            case .allowed: granted.append((peer.ip, false))
+            case .mediaPortsOnly: granted.append((peer.ip, true))
+            case .refused(let reason):
+                refusePeer(peer, reason: reason, message: message, endpoint: endpoint, auth: auth)
+                return
+            }
+        }
+        // RFC 8656 9.2: all or none.
+        let expiry = now &+ configuration.lifetimes.permissionSeconds
+        for (ip, mediaOnly) in granted {
+            allocation.permissions[ip] = Permission(expiry: expiry, mediaPortsOnly: mediaOnly)
+        }
+        send(success: message, endpoint: endpoint, attributes: [], integrity: auth.integrity)
+    }
+
+    private func refusePeer(_ peer: STUNTransportAddress, reason: String, message: STUNMessage, endpoint: ClientEndpoint,
+                            auth: Authenticated) {
+        state.count { $0.refusedPeers += 1 }
+        state.metrics.refusedPeers.increment()
+        state.logger.info("peer refused", metadata: ["peer": "\(peer)", "reason": "\(reason)", "client": "\(endpoint.clientAddress)", "user": "\(auth.username)"])
+        send(error: STUNErrorCode(code: 403, reason: "Forbidden: \(reason)"), to: message, endpoint: endpoint, integrity: auth.integrity)
+    }
+
+    // MARK: ChannelBind (RFC 8656 11.2)
+
+    private func channelBind(_ message: STUNMessage, auth: Authenticated, endpoint: ClientEndpoint) {
+        guard let allocation = allocations[endpoint.key] else {
+            send(error: .allocationMismatch, to: message, endpoint: endpoint, integrity: auth.integrity)
+            return
+        }
+        guard allocation.username == auth.username else {
+            send(error: .wrongCredentials, to: message, endpoint: endpoint, integrity: auth.integrity)
+            return
+        }
+        guard let number = message.attributes.first(where: { $0.type == .channelNumber })?.channelNumber,
+              ChannelData.validNumbers.contains(number),
+              let peer = message.attributes.first(where: { $0.type == .xorPeerAddress })?.xorAddress(transactionID: message.transactionID) else {
+            send(error: .badRequest, to: message, endpoint: endpoint, integrity: auth.integrity)
+            return
+        }
+        guard peer.ip.family == allocation.family else {
+            send(error: .peerAddressFamilyMismatch, to: message, endpoint: endpoint, integrity: auth.integrity)
+            return
+        }
+        // RFC 8656 11.2: a channel stays bound to one peer, and a peer to one channel.
+        if let existing = allocation.channels[number], existing.peer != peer {
+            send(error: STUNErrorCode(code: 400, reason: "Channel bound to another peer"), to: message, endpoint: endpoint, integrity: auth.integrity)
+            return
+        }
+        if let existing = allocation.channelByPeer[peer], existing != number {
+            send(error: STUNErrorCode(code: 400, reason: "Peer bound to another channel"), to: message, endpoint: endpoint, integrity: auth.integrity)
+            return
+        }
+        if case .refused(let reason) = state.peerPolicy.verdict(for: peer) {
+            refusePeer(peer, reason: reason, message: message, endpoint: endpoint, auth: auth)
+            return
+        }
+        let now = self.now
+        let mediaOnly = state.peerPolicy.verdict(for: peer.ip) == .mediaPortsOnly
+        allocation.channels[number] = ChannelBinding(peer: peer, peerSocketAddress: peer.socketAddress,
+                                                     expiry: now &+ configuration.lifetimes.channelSeconds)
+        allocation.channelByPeer[peer] = number
+        // RFC 8656 11.2: binding a channel installs or refreshes the permission for the peer's IP.
+        let permissionExpiry = now &+ configuration.lifetimes.permissionSeconds
+        if let existing = allocation.permissions[peer.ip], existing.expiry > permissionExpiry {
+            _ = existing
+        } else {
+            allocation.permissions[peer.ip] = Permission(expiry: permissionExpiry, mediaPortsOnly: mediaOnly)
+        }
+        send(success: message, endpoint: endpoint, attributes: [], integrity: auth.integrity)
+    }
+}

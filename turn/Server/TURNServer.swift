@@ -1,0 +1,169 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import NIOSSL
+import STUN
+
+/// The STUN/TURN relay: UDP, TCP and TLS listeners on every listening address, one `TURNLoop`
+/// per event loop. UDP listeners exist once per loop per address (SO_REUSEPORT), so the kernel
+/// spreads clients over the loops by 5-tuple hash and an allocation's client socket, relay socket
+/// and state share one thread.
+public final class TURNServer: Sendable {
+    public let configuration: TURNConfiguration
+    private let group: any EventLoopGroup
+    private let ownsGroup: Bool
+    private let state: TURNServerState
+    private let loops: [TURNLoop]
+    private let channels = NIOLockedValueBox<[any Channel]>([])
+    private let bound = NIOLockedValueBox<BoundAddresses>(BoundAddresses())
+
+    /// What the listeners ended up bound to (ports chosen by the kernel when 0 was asked).
+    public struct BoundAddresses: Sendable, Equatable {
+        public var udp: [STUNTransportAddress] = []
+        public var tcp: [STUNTransportAddress] = []
+        public var tls: [STUNTransportAddress] = []
+    }
+
+    /// - Parameters:
+    ///   - mediaEndpoints: the bundled SFU's media addresses and ports, always reachable.
+    ///   - group: event loops to share (the relay makes its own when nil).
+    public init(configuration: TURNConfiguration, mediaEndpoints: PeerAddressPolicy.MediaEndpoints? = nil,
+                logger: Logger = Logger(label: "turn"), group: (any EventLoopGroup)? = nil) throws {
+        self.configuration = configuration
+        if let group {
+            self.group = group
+            self.ownsGroup = false
+        } else {
+            self.group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads == 0 ? System.coreCount : configuration.threads)
+            self.ownsGroup = true
+        }
+        let interfaces = Self.interfaceAddresses()
+        var listen = configuration.listenAddresses
+        if listen.isEmpty { listen = interfaces.filter { !$0.isLinkLocal } }
+        var policy = configuration.peerPolicy
+        policy.ownAddresses.formUnion(interfaces)
+        policy.ownAddresses.formUnion(listen.map(\.canonical))
+        policy.ownAddresses.formUnion(configuration.relayAddresses.map(\.canonical))
+        policy.ownAddresses.formUnion(configuration.externalAddresses.map(\.canonical))
+        policy.mediaEndpoints = mediaEndpoints
+        let state = TURNServerState(configuration: configuration, peerPolicy: policy, listenAddresses: listen, logger: logger)
+        self.state = state
+        var loops: [TURNLoop] = []
+        for loop in self.group.makeIterator() { loops.append(TURNLoop(eventLoop: loop, state: state)) }
+        self.loops = loops
+    }
+
+    /// Every address of every interface (IPv6 link-local included: they are refused as peers).
+    static func interfaceAddresses() -> Set<IPAddress> {
+        guard let devices = try? System.enumerateDevices() else { return [] }
+        return Set(devices.compactMap { $0.address.flatMap(IPAddress.init) })
+    }
+
+    public var listenAddresses: [IPAddress] { state.listenAddresses }
+
+    /// Binds every listener. Throws when one cannot be bound (port taken, address not local).
+    public func start() async throws {
+        for loop in loops {
+            try await loop.eventLoop.submit { loop.startSweeping() }.get()
+        }
+        let sslContext = try configuration.tls.map { settings in
+            let chain = try NIOSSLCertificate.fromPEMFile(settings.certificatePath).map { NIOSSLCertificateSource.certificate($0) }
+            let key = try NIOSSLPrivateKey(file: settings.privateKeyPath, format: .pem)
+            return try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
+        }
+        do {
+            for address in state.listenAddresses {
+                if configuration.enableUDP { try await bindUDP(address) }
+                if configuration.enableTCP { try await bindStream(address, port: configuration.port, tls: nil) }
+                if let sslContext { try await bindStream(address, port: configuration.tlsPort, tls: sslContext) }
+            }
+        } catch {
+            await stop()
+            throw error
+        }
+        state.logger.info("TURN relay listening", metadata: [
+            "udp": "\(bound.withLockedValue { $0.udp })", "tcp": "\(bound.withLockedValue { $0.tcp })", "tls": "\(bound.withLockedValue { $0.tls })", "realm": "\(configuration.realm)",
+            "relay ports": "\(configuration.relayPorts)",
+        ])
+    }
+
+    private func bindUDP(_ address: IPAddress) async throws {
+        var port = configuration.port
+        for loop in loops {
+            let serverAddress = STUNTransportAddress(ip: address, port: port)
+            let channel = try await DatagramBootstrap(group: loop.eventLoop)
+                .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                .channelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
+                .channelOption(.datagramVectorReadMessageCount, value: 32)
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 2048))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let local = channel.localAddress.flatMap(STUNTransportAddress.init) ?? serverAddress
+                        try channel.pipeline.syncOperations.addHandler(DatagramListenerHandler(loop: loop, serverAddress: local))
+                    }
+                }
+                .bind(to: serverAddress.socketAddress).get()
+            if port == 0, let chosen = channel.localAddress?.port { port = UInt16(chosen) }
+            channels.withLockedValue { $0.append(channel) }
+            if loop === loops.first {
+                bound.withLockedValue { $0.udp.append(STUNTransportAddress(ip: address, port: port)) }
+            }
+        }
+    }
+
+    private func bindStream(_ address: IPAddress, port: UInt16, tls: NIOSSLContext?) async throws {
+        let loops = self.loops
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 1024)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    guard let loop = loops.first(where: { $0.eventLoop === channel.eventLoop }) else {
+                        throw ChannelError.ioOnClosedChannel
+                    }
+                    let local = channel.localAddress.flatMap(STUNTransportAddress.init) ?? STUNTransportAddress(ip: address, port: port)
+                    let pipeline = channel.pipeline.syncOperations
+                    if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
+                    try pipeline.addHandler(ByteToMessageHandler(StreamFramer()))
+                    try pipeline.addHandler(StreamConnectionHandler(loop: loop, serverAddress: local))
+                }
+            }
+            .bind(to: STUNTransportAddress(ip: address, port: port).socketAddress).get()
+        channels.withLockedValue { $0.append(channel) }
+        let chosen = STUNTransportAddress(ip: address, port: UInt16(channel.localAddress?.port ?? Int(port)))
+        bound.withLockedValue { tls == nil ? $0.tcp.append(chosen) : $0.tls.append(chosen) }
+    }
+
+    public var boundAddresses: BoundAddresses { bound.withLockedValue { $0 } }
+
+    /// Closes listeners and every allocation.
+    public func stop() async {
+        let open = channels.withLockedValue { channels in
+            defer { channels.removeAll() }
+            return channels
+        }
+        for channel in open { try? await channel.close() }
+        for loop in loops { try? await loop.eventLoop.submit { loop.stop() }.get() }
+        if ownsGroup { try? await group.shutdownGracefully() }
+    }
+
+    /// Counts since start, summed over the event loops.
+    public func statistics() async -> TURNStatistics {
+        var total = state.statistics
+        total.allocations = state.allocationCount
+        for loop in loops {
+            guard let counters = try? await loop.eventLoop.submit({ loop.counters }).get() else { continue }
+            total.packetsToPeers += counters.packetsToPeers
+            total.packetsToClients += counters.packetsToClients
+            total.bytesToPeers += counters.bytesToPeers
+            total.bytesToClients += counters.bytesToClients
+            total.dropped += counters.dropped
+        }
+        return total
+    }
+}
