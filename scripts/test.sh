@@ -28,7 +28,7 @@ NS="sfu-swifttest-$$"
 ip netns add "$NS"
 trap 'ip netns del "$NS" 2>/dev/null || true' EXIT
 ip netns exec "$NS" sh -c 'ip link set lo up && ip link add v0 type veth peer name v1 &&
-  ip addr add 10.213.0.1/24 dev v0 && ip link set v0 up && ip link set v1 up &&
+  ip addr add 10.213.0.1/24 dev v0 && ip -6 addr add fd00:213::1/64 dev v0 nodad && ip link set v0 up && ip link set v1 up &&
   ip route add default via 10.213.0.2 dev v0'
 timeout 900 ip netns exec "$NS" swift test
 ip netns del "$NS"

@@ -1,8 +1,8 @@
 """Interop test plumbing: a network-namespace test host per test, and peer-script runners.
 
 Every test that opens media sockets runs the probe and its peers inside its own test host: a
-network namespace with loopback and a veth pair v0/v1 (10.213.0.1/24 on v0, default route via
-10.213.0.2), so no WebRTC stack ever gathers or sends on the machine's real interfaces. The
+network namespace with loopback and a veth pair v0/v1 (10.213.0.1/24 and fd00:213::1/64 on v0,
+default route via 10.213.0.2), so no WebRTC stack ever gathers or sends on the machine's real interfaces. The
 namespace and every process in it are removed after the test, pass or fail.
 
 Peer scripts (peers/*.py) start `sfu probe` themselves (so it inherits the namespace), talk JSON
@@ -24,6 +24,8 @@ INTEROP_DIR = Path(__file__).resolve().parent
 REPO = INTEROP_DIR.parent.parent
 PEERS = INTEROP_DIR / "peers"
 HOST_ADDR = "10.213.0.1"
+# The test host's IPv6 address (RFC 4193 unique-local; DAD off so it is usable at once).
+HOST_ADDR6 = "fd00:213::1"
 PROBE_MISSING_EXIT = 3
 
 _counter = itertools.count()
@@ -93,6 +95,7 @@ class TestHost:
     def __init__(self, name, workdir):
         self.name = name
         self.addr = HOST_ADDR
+        self.addr6 = HOST_ADDR6
         self.workdir = Path(workdir)
         self._procs = []
 
@@ -100,7 +103,8 @@ class TestHost:
         _run(["ip", "netns", "add", self.name])
         self.exec(["sh", "-c",
                    "ip link set lo up && ip link add v0 type veth peer name v1 && "
-                   f"ip addr add {self.addr}/24 dev v0 && ip link set v0 up && ip link set v1 up && "
+                   f"ip addr add {self.addr}/24 dev v0 && ip -6 addr add {self.addr6}/64 dev v0 nodad && "
+                   "ip link set v0 up && ip link set v1 up && "
                    "ip route add default via 10.213.0.2 dev v0"])
 
     def argv(self, cmd):
