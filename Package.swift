@@ -74,7 +74,7 @@ let package = Package(
         .target(
             name: "Signaling",
             dependencies: [
-                "SFU", "Transport",
+                "SFU", "Transport", "STUN",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "JWTKit", package: "jwt-kit"),

@@ -4,7 +4,9 @@ import Logging
 import SFU
 import ServiceLifecycle
 import Signaling
+import STUN
 import Transport
+import TURN
 
 /// `sfu serve`: the SFU core and the signaling service in one process, stopped gracefully on
 /// SIGTERM/SIGINT (every session gets `bye`, then the core shuts down).
@@ -52,6 +54,30 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Close a connected peer that sent nothing for this long (RFC 7675; default 30).")
     var consentTimeoutSeconds: Int?
 
+    @Flag(name: .customLong("no-turn"), help: "Do not run the bundled STUN/TURN relay.")
+    var noTURN = false
+
+    @Option(name: .customLong("turn-port"), help: "The relay's UDP and TCP port (default 3478).")
+    var turnPort: Int?
+
+    @Option(name: .customLong("turn-host"), help: "Host or address put in the turn: URLs clients get (default: the media address).")
+    var turnHost: String?
+
+    @Option(name: .customLong("turn-relay-ports"), help: "Relay port range, LOW-HIGH, apart from the media ports (default 51000-59999).")
+    var turnRelayPorts: String?
+
+    @Option(name: .customLong("turn-cert"), help: "PEM certificate chain: enables TURN over TLS (turns:, port 5349).")
+    var turnCertificate: String?
+
+    @Option(name: .customLong("turn-key"), help: "PEM private key for --turn-cert.")
+    var turnPrivateKey: String?
+
+    @Option(name: .customLong("turn-allowed-peer"), help: "Peer block the relay may reach despite its default refusals (repeatable).")
+    var turnAllowedPeers: [String] = []
+
+    @Option(name: .customLong("turn-listen"), help: "Address the relay listens on (repeatable; default: the media bind addresses, or all).")
+    var turnListen: [String] = []
+
     @Option(help: "Log level on stderr (trace, debug, info, notice, warning, error).")
     var logLevel: Logger.Level = .info
 
@@ -77,12 +103,19 @@ struct ServeCommand: AsyncParsableCommand {
 
         let signalingConfiguration: SignalingConfiguration
         do {
-            signalingConfiguration = try SignalingConfigurationLoader.load(
-                flags: SignalingConfigurationFlags(configFile: config, host: host, port: port, devMode: dev ? true : nil,
-                                                   apiKeys: apiKeys, publicURL: publicURL, mediaPorts: mediaPorts,
-                                                   bindAddresses: bindAddresses, publicAddresses: publicAddresses,
-                                                   workers: workers, consentTimeoutSeconds: consentTimeoutSeconds),
-                environment: ProcessInfo.processInfo.environment)
+            var flags = SignalingConfigurationFlags(configFile: config, host: host, port: port, devMode: dev ? true : nil,
+                                                    apiKeys: apiKeys, publicURL: publicURL, mediaPorts: mediaPorts,
+                                                    bindAddresses: bindAddresses, publicAddresses: publicAddresses,
+                                                    workers: workers, consentTimeoutSeconds: consentTimeoutSeconds)
+            flags.relayEnabled = noTURN ? false : nil
+            flags.relayPort = turnPort
+            flags.relayHost = turnHost
+            flags.relayPorts = turnRelayPorts
+            flags.relayCertificate = turnCertificate
+            flags.relayPrivateKey = turnPrivateKey
+            flags.relayAllowedPeers = turnAllowedPeers
+            flags.relayListenAddresses = turnListen
+            signalingConfiguration = try SignalingConfigurationLoader.load(flags: flags, environment: ProcessInfo.processInfo.environment)
         } catch {
             throw CommandFailure(error.description)
         }
@@ -98,11 +131,23 @@ struct ServeCommand: AsyncParsableCommand {
         let core = try SFURoomService(configuration: SFUConfiguration(
             workers: media.workers, ice: ice,
             timeouts: PeerTransport.Timeouts(consentMilliseconds: media.consentTimeoutSeconds * 1000)))
-        let server = try await SignalingServer(configuration: signalingConfiguration, roomService: core, logger: logger)
+        var relay: BundledRelay?
+        if signalingConfiguration.relay.enabled {
+            do {
+                relay = try await BundledRelay.start(settings: signalingConfiguration.relay, media: media, logger: Logger(label: "sfu.turn"))
+            } catch {
+                await core.shutdown()
+                throw CommandFailure("cannot start the TURN relay: \(error) (--no-turn runs without it)")
+            }
+        }
+        let server = try await SignalingServer(configuration: signalingConfiguration, roomService: core, logger: logger,
+                                               relayCredentials: relay?.credentials)
         let publicURL = signalingConfiguration.publicURL
+        let relayURLs = relay?.credentials.urls
         let application = server.makeApplication { host, port in
             var line = "sfu serve: listening on http://\(host):\(port) (WebSocket /ws)"
             if let publicURL { line += ", public URL \(publicURL)" }
+            if let relayURLs { line += ", TURN \(relayURLs.joined(separator: " "))" }
             if signalingConfiguration.devMode { line += ", development mode" }
             // Unbuffered, so that a supervisor or test reading the pipe sees it at once.
             FileHandle.standardOutput.write(Data((line + "\n").utf8))
@@ -111,16 +156,17 @@ struct ServeCommand: AsyncParsableCommand {
         // Shut down in reverse order: sessions get `bye` first, then the HTTP server stops,
         // then the core frees its transports and workers.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [CoreService(core: core), application, server.drainService],
+            services: [CoreService(core: core, relay: relay?.server), application, server.drainService],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
     }
 }
 
-/// The SFU core as a service: idle until shutdown, then `shutdown()`.
+/// The SFU core (and the bundled relay) as a service: idle until shutdown, then `shutdown()`.
 private struct CoreService: Service {
     let core: SFURoomService
+    let relay: TURNServer?
 
     func run() async throws {
         do {
@@ -128,6 +174,7 @@ private struct CoreService: Service {
         } catch {
             // Cancelled: the group is going down without grace; still free the core.
         }
+        await relay?.stop()
         await core.shutdown()
     }
 }

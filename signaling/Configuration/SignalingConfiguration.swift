@@ -12,13 +12,15 @@ public struct SignalingConfiguration: Sendable, Equatable {
     /// The URL clients reach this server at, when a proxy or NAT makes it differ from the bind
     /// address (for example `https://sfu.example.com`); shown at start-up and in `/dev/token`.
     public var publicURL: String?
-    /// Sent to clients in `joined` (empty until the TURN relay exists).
+    /// Sent to clients in `joined`, before the bundled relay's entry (other STUN/TURN servers).
     public var iceServers: [ICEServer]
     public var limits: SignalingLimits
     /// Leeway for token `exp`/`nbf` against clock skew.
     public var tokenLeeway: Duration
     /// The media side's settings (ports, addresses, workers, consent timeout).
     public var media = MediaSettings()
+    /// The bundled STUN/TURN relay.
+    public var relay = RelaySettings()
 
     public init(host: String = "127.0.0.1", port: Int = 8080, devMode: Bool = false, apiKeys: [APIKey] = [],
                 publicURL: String? = nil, iceServers: [ICEServer] = [], limits: SignalingLimits = SignalingLimits(),
@@ -60,6 +62,7 @@ public struct SignalingConfiguration: Sendable, Equatable {
         }
         try limits.validate()
         try media.validate()
+        try relay.validate(media: media)
     }
 
     /// Whether `host` is a loopback address: development mode elsewhere earns a warning.

@@ -15,6 +15,15 @@ public struct SignalingConfigurationFlags: Sendable, Equatable {
     public var publicAddresses: [String]
     public var workers: Int?
     public var consentTimeoutSeconds: Int?
+    /// `--no-turn`: nil when absent.
+    public var relayEnabled: Bool?
+    public var relayPort: Int?
+    public var relayHost: String?
+    public var relayPorts: String?
+    public var relayCertificate: String?
+    public var relayPrivateKey: String?
+    public var relayAllowedPeers: [String] = []
+    public var relayListenAddresses: [String] = []
 
     public init(configFile: String? = nil, host: String? = nil, port: Int? = nil, devMode: Bool? = nil,
                 apiKeys: [String] = [], publicURL: String? = nil, mediaPorts: String? = nil, bindAddresses: [String] = [],
@@ -67,7 +76,7 @@ public enum SignalingConfigurationLoader {
         }
         guard let object = root.objectValue else { throw .badFile(path: path, reason: "the top level must be an object") }
         let reader = FileObject(object: object, path: path, prefix: "")
-        try reader.refuseUnknownKeys(["host", "port", "dev", "apiKeys", "publicURL", "iceServers", "limits", "tokenLeewaySeconds", "media"])
+        try reader.refuseUnknownKeys(["host", "port", "dev", "apiKeys", "publicURL", "iceServers", "limits", "tokenLeewaySeconds", "media", "turn"])
 
         if let host = try reader.string("host") { configuration.host = host }
         if let port = try reader.integer("port") { configuration.port = port }
@@ -128,6 +137,33 @@ public enum SignalingConfigurationLoader {
             }
             if let workers = try media.integer("workers") { configuration.media.workers = workers }
             if let seconds = try media.integer("consentTimeoutSeconds") { configuration.media.consentTimeoutSeconds = seconds }
+        }
+        if let relayValue = reader.object["turn"] {
+            let relay = try reader.object(relayValue, at: "turn")
+            try relay.refuseUnknownKeys(["enabled", "port", "tlsPort", "certificate", "privateKey", "secret", "host", "realm",
+                                         "relayPorts", "allowedPeers", "listen", "credentialLifetimeSeconds"])
+            if let enabled = try relay.bool("enabled") { configuration.relay.enabled = enabled }
+            if let port = try relay.integer("port") { configuration.relay.port = UInt16(try parsePort(String(port), setting: "turn.port")) }
+            if let port = try relay.integer("tlsPort") { configuration.relay.tlsPort = UInt16(try parsePort(String(port), setting: "turn.tlsPort")) }
+            if let path = try relay.string("certificate") { configuration.relay.certificatePath = path }
+            if let path = try relay.string("privateKey") { configuration.relay.privateKeyPath = path }
+            if let secret = try relay.string("secret") { configuration.relay.secret = secret }
+            if let host = try relay.string("host") { configuration.relay.urlHost = host }
+            if let realm = try relay.string("realm") { configuration.relay.realm = realm }
+            if let ports = try relay.string("relayPorts") {
+                configuration.relay.relayPorts = try MediaSettings.parsePortRange(ports, setting: "turn.relayPorts")
+            }
+            for (key, apply) in [("allowedPeers", { (list: [String], r: inout RelaySettings) in r.allowedPeers = list }),
+                                 ("listen", { (list: [String], r: inout RelaySettings) in r.listenAddresses = list })] {
+                guard let items = try relay.array(key) else { continue }
+                var list: [String] = []
+                for item in items {
+                    guard let text = item.stringValue else { throw .badFile(path: path, reason: "turn.\(key) must hold strings") }
+                    list.append(text)
+                }
+                apply(list, &configuration.relay)
+            }
+            if let seconds = try relay.integer("credentialLifetimeSeconds") { configuration.relay.credentialLifetimeSeconds = seconds }
         }
         if let limitsValue = reader.object["limits"] {
             let limits = try reader.object(limitsValue, at: "limits")
@@ -225,6 +261,19 @@ public enum SignalingConfigurationLoader {
             }
             configuration.media.consentTimeoutSeconds = value
         }
+        if let enabled = nonEmpty(environment["SFU_TURN"]) { configuration.relay.enabled = try parseBool(enabled, setting: "SFU_TURN") }
+        if let port = nonEmpty(environment["SFU_TURN_PORT"]) {
+            configuration.relay.port = UInt16(try parsePort(port, setting: "SFU_TURN_PORT"))
+        }
+        if let secret = nonEmpty(environment["SFU_TURN_SECRET"]) { configuration.relay.secret = secret }
+        if let host = nonEmpty(environment["SFU_TURN_HOST"]) { configuration.relay.urlHost = host }
+        if let ports = nonEmpty(environment["SFU_TURN_RELAY_PORTS"]) {
+            configuration.relay.relayPorts = try MediaSettings.parsePortRange(ports, setting: "SFU_TURN_RELAY_PORTS")
+        }
+        if let path = nonEmpty(environment["SFU_TURN_CERT"]) { configuration.relay.certificatePath = path }
+        if let path = nonEmpty(environment["SFU_TURN_KEY"]) { configuration.relay.privateKeyPath = path }
+        if let blocks = nonEmpty(environment["SFU_TURN_ALLOWED_PEERS"]) { configuration.relay.allowedPeers = MediaSettings.parseList(blocks) }
+        if let addresses = nonEmpty(environment["SFU_TURN_LISTEN"]) { configuration.relay.listenAddresses = MediaSettings.parseList(addresses) }
     }
 
     // MARK: - Flags
@@ -245,6 +294,16 @@ public enum SignalingConfigurationLoader {
         if !flags.publicAddresses.isEmpty { configuration.media.publicAddresses = flags.publicAddresses }
         if let workers = flags.workers { configuration.media.workers = workers }
         if let seconds = flags.consentTimeoutSeconds { configuration.media.consentTimeoutSeconds = seconds }
+        if let enabled = flags.relayEnabled { configuration.relay.enabled = enabled }
+        if let port = flags.relayPort { configuration.relay.port = UInt16(try parsePort(String(port), setting: "--turn-port")) }
+        if let host = flags.relayHost { configuration.relay.urlHost = host }
+        if let ports = flags.relayPorts {
+            configuration.relay.relayPorts = try MediaSettings.parsePortRange(ports, setting: "--turn-relay-ports")
+        }
+        if let path = flags.relayCertificate { configuration.relay.certificatePath = path }
+        if let path = flags.relayPrivateKey { configuration.relay.privateKeyPath = path }
+        if !flags.relayAllowedPeers.isEmpty { configuration.relay.allowedPeers = flags.relayAllowedPeers }
+        if !flags.relayListenAddresses.isEmpty { configuration.relay.listenAddresses = flags.relayListenAddresses }
     }
 
     // MARK: - Values

@@ -27,9 +27,11 @@ public struct SignalingServer: Sendable {
 
     /// - Parameters:
     ///   - publicDirectory: folder of static files; the bundled one by default.
+    ///   - relayCredentials: the bundled TURN relay's URLs and secret; each `joined` then carries a
+    ///     fresh credential for it after the configured `iceServers`.
     ///   - clock: the verifier's wall clock (tests move it).
     public init(configuration: SignalingConfiguration, roomService: any RoomService, logger: Logger = Logger(label: "sfu.signaling"),
-                publicDirectory: URL? = SignalingServer.bundledPublicDirectory,
+                publicDirectory: URL? = SignalingServer.bundledPublicDirectory, relayCredentials: RelayCredentialIssuer? = nil,
                 clock: @escaping @Sendable () -> Date = { Date() }) async throws(ConfigurationError) {
         try configuration.validate()
         self.configuration = configuration
@@ -37,7 +39,8 @@ public struct SignalingServer: Sendable {
         self.verifier = await TokenVerifier(keys: configuration.effectiveAPIKeys, leeway: configuration.tokenLeeway,
                                             logger: logger, now: clock)
         self.sessionContext = SignalingSession.Context(roomService: roomService, verifier: verifier, limits: configuration.limits,
-                                                       iceServers: configuration.iceServers, logger: logger)
+                                                       iceServers: configuration.iceServers, relayCredentials: relayCredentials,
+                                                       clock: clock, logger: logger)
         self.staticFiles = StaticFiles(directory: publicDirectory)
         self.devIssuer = configuration.devMode ? await TokenIssuer(key: DevelopmentCredentials.apiKey) : nil
     }

@@ -18,7 +18,15 @@ final class SignalingSession: Sendable {
         let verifier: TokenVerifier
         let limits: SignalingLimits
         let iceServers: [ICEServer]
+        let relayCredentials: RelayCredentialIssuer?
+        let clock: @Sendable () -> Date
         let logger: Logger
+
+        /// The configured servers, then the bundled relay with a credential of this participant's.
+        func iceServers(for participantID: String) -> [ICEServer] {
+            guard let relayCredentials else { return iceServers }
+            return iceServers + [relayCredentials.server(for: participantID, now: Int(clock().timeIntervalSince1970))]
+        }
     }
 
     let id: UInt64
@@ -317,7 +325,7 @@ final class SignalingSession: Sendable {
             outbox.markJoined()
             outbox.send(.joined(.init(participantID: result.participantID, resumeToken: result.resumeToken, room: result.room,
                                       identity: claims.identity, name: claims.name ?? claims.identity, grants: claims.grants,
-                                      participants: result.participants, iceServers: context.iceServers)),
+                                      participants: result.participants, iceServers: context.iceServers(for: result.participantID))),
                         id: id)
             outbox.releaseEvents()
             session.logger.info("joined", metadata: ["room": "\(result.room)", "participant": "\(result.participantID)",
