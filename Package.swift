@@ -137,7 +137,7 @@ let package = Package(
         .testTarget(
             name: "SignalingTests",
             dependencies: [
-                "Signaling", "SFU",
+                "Signaling", "SFU", "STUN",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
                 .product(name: "JWTKit", package: "jwt-kit"),

@@ -160,8 +160,9 @@ final class TURNLoop: @unchecked Sendable {
     /// permission.
     @inline(__always)
     func relayFromPeer(_ envelope: AddressedEnvelope<ByteBuffer>, allocation: Allocation) {
-        guard let peer = STUNTransportAddress(envelope.remoteAddress) else { return }
         let length = envelope.data.readableBytes
+        // A Data indication carries at most 65535 bytes (RFC 8656 12.4 for ChannelData too).
+        guard length <= 65_000, let peer = STUNTransportAddress(envelope.remoteAddress) else { return }
         let (now, nanoseconds) = clock()
         guard let permission = allocation.permission(for: peer.ip, now: now),
               !permission.mediaPortsOnly || state.peerPolicy.verdict(for: peer) == .allowed,
