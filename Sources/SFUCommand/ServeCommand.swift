@@ -174,7 +174,11 @@ private struct CoreService: Service {
         } catch {
             // Cancelled: the group is going down without grace; still free the core.
         }
-        await relay?.stop()
+        if let relay {
+            let statistics = await relay.statistics()
+            Logger(label: "sfu.turn").info("TURN relay stopping", metadata: ["statistics": "\(statistics)"])
+            await relay.stop()
+        }
         await core.shutdown()
     }
 }
