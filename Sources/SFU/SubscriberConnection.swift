@@ -115,6 +115,11 @@ final class SubscriberConnection {
         needsOffer = false
         let credentials = transport.localICECredentials
         builder.options.iceCredentials = ICECredentials(ufrag: credentials.ufrag, pwd: credentials.password)
+        // The candidates gathered so far go in the offer (JSEP 5.2.1); later ones trickle. A client
+        // forced to relay has no other way to learn where the SFU is (its TURN permission needs
+        // the SFU's address before the SFU's checks can come through).
+        builder.options.candidates = transport.localCandidates
+        builder.options.gatheringComplete = transport.localGatheringComplete
         let offer: SessionDescription
         do {
             offer = try builder.createOffer()
@@ -156,7 +161,7 @@ final class SubscriberConnection {
     func restartICE() throws(RoomError) {
         guard let transport else { throw .transportFailed("no subscriber transport") }
         do {
-            try transport.ice.restart()
+            try transport.restartLocalICE()
         } catch {
             throw .transportFailed(error.description)
         }

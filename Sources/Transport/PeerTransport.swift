@@ -93,6 +93,10 @@ public final class PeerTransport {
     public private(set) var srtpProfile: SRTPProfile?
     public private(set) var isClosed = false
     private var gatheringStarted = false
+    /// Local candidates gathered since the last (re)start, for an offer that carries them: an
+    /// offerer's candidates gathered before its events are wired would otherwise be lost.
+    public private(set) var localCandidates: [String] = []
+    public private(set) var localGatheringComplete = false
 
     /// Control events (candidates, states, connection, close).
     public var onEvent: (Event) -> Void = { _ in }
@@ -125,8 +129,14 @@ public final class PeerTransport {
         dtlsTimer = WorkerTimer(worker: worker)
         handshakeTimer = WorkerTimer(worker: worker)
         consentTimer = WorkerTimer(worker: worker)
-        ice.onLocalCandidate = { [unowned self] in onEvent(.localCandidate($0)) }
-        ice.onGatheringDone = { [unowned self] in onEvent(.gatheringDone) }
+        ice.onLocalCandidate = { [unowned self] in
+            localCandidates.append($0)
+            onEvent(.localCandidate($0))
+        }
+        ice.onGatheringDone = { [unowned self] in
+            localGatheringComplete = true
+            onEvent(.gatheringDone)
+        }
         ice.onStateChange = { [unowned self] in iceStateChanged($0) }
         ice.onReceive = { [unowned self] in receive($0) }
     }
@@ -184,8 +194,16 @@ public final class PeerTransport {
     /// ICE restart on a new remote ufrag/pwd (RFC 8839 4.4.1.1.1): new local credentials, same
     /// DTLS association and SRTP keys (RFC 8445 9: a restart does not renegotiate DTLS).
     public func restartICE(remoteUfrag: String, remotePassword: String) throws(ICEError) {
-        try ice.restart()
+        try restartLocalICE()
         try ice.setRemoteCredentials(ufrag: remoteUfrag, password: remotePassword)
+    }
+
+    /// New local ICE credentials and candidates (RFC 8445 9), before the peer's are known (an
+    /// offerer's restart).
+    public func restartLocalICE() throws(ICEError) {
+        localCandidates = []
+        localGatheringComplete = false
+        try ice.restart()
     }
 
     // MARK: - Packet path

@@ -138,9 +138,13 @@ public struct OfferBuilder: Sendable {
             }
             let codecs = offeredCodecs(kind: track.kind, restrictedTo: track.codecs)
             var a: [SDPAttribute] = [.mid(slot.mid)]
+            // Candidates go in every bundled section, like the ICE credentials above: RFC 8843
+            // 7.1.3 lets a subsequent offer carry them only in the tagged section, but receivers
+            // that collect a transport's candidates from its last section (aiortc 1.16) then see
+            // none, and a client that can only relay (TURN) cannot reach us at all.
             a += MediaSectionWriter.transport(
                 ice: options.iceCredentials, fingerprint: options.fingerprint, setup: .actpass,
-                trickle: options.iceTrickle, candidates: slot.mid == bundled.first ? candidates : nil,
+                trickle: options.iceTrickle, candidates: candidates,
                 endOfCandidates: options.gatheringComplete)
             a += options.capabilities.headerExtensions(for: track.kind).compactMap { uri in
                 extensionIDs[uri].map { .extmap(ExtMap(id: $0, uri: uri)) }
