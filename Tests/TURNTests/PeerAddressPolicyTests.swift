@@ -19,13 +19,16 @@ struct PeerAddressPolicyTests {
         "::ffff:10.0.0.1", "10.0.0.1", "172.16.0.1", "172.31.255.255", "192.168.1.1", "100.64.0.1", "100.127.255.254",
         "169.254.169.254", "::ffff:169.254.169.254", "fe80::1", "febf::1", "fd00::1", "fc00::1", "224.0.0.1", "239.255.255.250",
         "ff02::1", "240.0.0.1", "255.255.255.255", ownAddress, "::ffff:" + ownAddress,
+        // IPv4 behind translators: NAT64 (RFC 6052) and 6to4 (RFC 3056); deprecated site-local.
+        "64:ff9b::127.0.0.1", "64:ff9b::10.0.0.1", "64:ff9b::169.254.169.254", "2002:7f00:1::1", "2002:a00:1::", "fec0::1",
     ])
     func refusedByDefault(_ text: String) {
         let verdict = Self.defaultPolicy().verdict(for: ip(text))
         #expect(verdict.isRefused, "\(text) should be refused, got \(verdict)")
     }
 
-    @Test("public addresses allowed", arguments: ["8.8.8.8", "2001:4860::8888", "1.1.1.1", "172.32.0.1", "100.128.0.1", "::ffff:8.8.8.8"])
+    @Test("public addresses allowed", arguments: ["8.8.8.8", "2001:4860::8888", "1.1.1.1", "172.32.0.1", "100.128.0.1", "::ffff:8.8.8.8",
+                                                  "64:ff9b::8.8.8.8", "2002:808:808::1"])
     func publicAllowed(_ text: String) {
         #expect(Self.defaultPolicy().verdict(for: ip(text)) == .allowed)
         #expect(Self.defaultPolicy().verdict(for: STUNTransportAddress(ip: ip(text), port: 9)) == .allowed)

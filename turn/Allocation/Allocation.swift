@@ -109,7 +109,9 @@ final class Allocation {
 struct TokenBucket {
     let rate: Int
     private var tokens: Int
-    private var lastRefill: UInt64 = 0
+    /// nil until the first packet: the clock is the machine's uptime, far from zero, and a
+    /// refill measured from zero would hand a new allocation a second burst at once.
+    private var lastRefill: UInt64?
 
     init(bytesPerSecond: Int) {
         rate = bytesPerSecond
@@ -120,8 +122,12 @@ struct TokenBucket {
     @inline(__always)
     mutating func take(_ bytes: Int, nanoseconds: UInt64) -> Bool {
         if rate == 0 { return true }
+        guard let last = lastRefill else {
+            lastRefill = nanoseconds
+            return take(bytes, nanoseconds: nanoseconds)
+        }
         if tokens < bytes {
-            let elapsed = nanoseconds &- lastRefill
+            let elapsed = nanoseconds &- last
             lastRefill = nanoseconds
             tokens = min(rate, tokens + Int(min(elapsed, 1_000_000_000) * UInt64(rate) / 1_000_000_000))
             if tokens < bytes { return false }

@@ -43,6 +43,12 @@ public struct PeerAddressPolicy: Sendable {
     /// The verdict for a peer IP (CreatePermission, ChannelBind, Send).
     public func verdict(for address: IPAddress) -> Verdict {
         let ip = address.canonical
+        // An IPv6 address that a translator turns into IPv4 is judged as that IPv4 address too:
+        // NAT64 (RFC 6052 64:ff9b::/96, RFC 8215 64:ff9b:1::/48) and 6to4 (RFC 3056 2002::/16).
+        if let embedded = Self.translatedIPv4(ip), let refusal = refusal(embedded),
+           !allowed.contains(where: { $0.contains(embedded) || $0.contains(ip) }) {
+            return .refused(reason: "\(refusal) inside \(ip)")
+        }
         if let refusal = refusal(ip) {
             if allowed.contains(where: { $0.contains(ip) || $0.contains(address) }) { return .allowed }
             if let media = mediaEndpoints, isMediaAddress(ip, media) { return .mediaPortsOnly }
@@ -66,6 +72,14 @@ public struct PeerAddressPolicy: Sendable {
         return media.addresses.contains(ip)
     }
 
+    static func translatedIPv4(_ ip: IPAddress) -> IPAddress? {
+        guard case .v6(let hi, let lo) = ip else { return nil }
+        if hi == 0x0064_FF9B_0000_0000, lo >> 32 == 0 { return .v4(UInt32(truncatingIfNeeded: lo)) }
+        if hi >> 16 == 0x0064_FF9B_0001 { return .v4(UInt32(truncatingIfNeeded: lo)) }  // RFC 8215 local-use, /96 form
+        if hi >> 48 == 0x2002 { return .v4(UInt32(truncatingIfNeeded: hi >> 16)) }
+        return nil
+    }
+
     private func refusal(_ ip: IPAddress) -> String? {
         if denied.contains(where: { $0.contains(ip) }) { return "denied by configuration" }
         if ip.isUnspecified { return "unspecified address" }
@@ -75,6 +89,7 @@ public struct PeerAddressPolicy: Sendable {
         if ip.isPrivate { return "private address" }
         if ip.isMulticast { return "multicast" }
         if ip.isReservedV4 { return "reserved address" }
+        if case .v6(let hi, _) = ip, hi >> 54 == 0x3FB { return "site-local (deprecated, RFC 3879)" }
         if ownAddresses.contains(ip) { return "the relay's own address" }
         return nil
     }
