@@ -371,3 +371,209 @@ def make_testhost(workdir):
         yield host
     finally:
         host.destroy()
+
+
+# ------------------------------------------------------------------------------ sfu turn
+
+TURN_REALM = "turn.test"
+TURN_USER = "alice"
+TURN_PASSWORD = "alice-turn-password"
+# The TURN REST API shared secret (sfu turn wants at least 16 bytes).
+TURN_SECRET = "interop-rest-secret-0123456789"
+TURN_PORT = 3478
+TURN_TLS_PORT = 5349
+TURN_RELAY_PORTS = (50000, 50999)
+
+
+class NetnsSockets:
+    """Makes sockets inside a test host's network namespace from the pytest process itself.
+
+    setns(2) with CLONE_NEWNET moves only the calling thread, so each socket is made by a short-
+    lived helper thread that joined the namespace first; a socket belongs to the namespace it was
+    made in for life, so the test then uses it from any thread. Pass an instance as
+    `sock_factory` to peers/stun_client.py's transports."""
+
+    CLONE_NEWNET = 0x40000000
+
+    def __init__(self, netns_name):
+        self.path = f"/run/netns/{netns_name}"
+
+    def __call__(self, family=None, type=None, proto=0):
+        import ctypes
+        import socket
+        import threading
+
+        family = socket.AF_INET if family is None else family
+        type = socket.SOCK_DGRAM if type is None else type
+        out = {}
+
+        def make():
+            try:
+                libc = ctypes.CDLL(None, use_errno=True)
+                fd = os.open(self.path, os.O_RDONLY)
+                try:
+                    if libc.setns(fd, self.CLONE_NEWNET) != 0:
+                        err = ctypes.get_errno()
+                        raise OSError(err, f"setns({self.path}): {os.strerror(err)}")
+                finally:
+                    os.close(fd)
+                out["sock"] = socket.socket(family, type, proto)
+            except BaseException as e:  # handed to the caller's thread
+                out["error"] = e
+
+        worker = threading.Thread(target=make, name="netns-socket")
+        worker.start()
+        worker.join()
+        if "error" in out:
+            raise out["error"]
+        return out["sock"]
+
+
+class TurnServer:
+    """`sfu turn` inside a test host: every interface address of the namespace (10.213.0.1,
+    fd00:213::1, 127.0.0.1, ::1), UDP and TCP port 3478 (TLS 5349 when --cert/--pkey are given),
+    static user TURN_USER, REST secret TURN_SECRET, realm TURN_REALM, relay ports
+    TURN_RELAY_PORTS. `extra_args` are appended (e.g. --allowed-peer-ip, --nonce-lifetime).
+
+    Ready when it prints "sfu turn: listening udp [...] tcp [...] tls [...] realm R" on stdout;
+    at SIGTERM it prints its statistics on stderr ("sfu turn: allocations=... auth failures=N ...")."""
+
+    def __init__(self, host, extra_args=(), name="sfu-turn"):
+        self.host = host
+        self.extra_args = [str(a) for a in extra_args]
+        self.stdout_path = host.workdir / f"{name}.stdout"
+        self.stderr_path = host.workdir / f"{name}.stderr"
+        self.proc = None
+        self.exit_code = None
+        self.stop_note = None
+        self.listening = None
+        self.sockets = NetnsSockets(host.name)
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc else None
+
+    def command(self):
+        return [sfu_bin(), "turn", "--realm", TURN_REALM, "--user", f"{TURN_USER}:{TURN_PASSWORD}",
+                "--static-auth-secret", TURN_SECRET, "--min-port", str(TURN_RELAY_PORTS[0]),
+                "--max-port", str(TURN_RELAY_PORTS[1]), *self.extra_args]
+
+    def start(self, timeout=20.0):
+        binary = sfu_bin()
+        if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
+            pytest.fail(f"sfu binary not found at {binary}: build it (swift build) or set SFU_BIN", pytrace=False)
+        self._out = open(self.stdout_path, "wb")
+        self._err = open(self.stderr_path, "wb")
+        self.proc = self.host.popen(self.command(), stdout=self._out, stderr=self._err, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self._listening_line()
+            if line:
+                self.listening = self._parse_listening(line)
+                return self
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        state = "exited with %s" % self.proc.returncode if self.proc.poll() is not None else "still running"
+        self.stop()
+        pytest.fail(f"sfu turn printed no 'sfu turn: listening' line within {timeout}s ({state})\n"
+                    f"--- command: {' '.join(self.command())}\n--- stdout:\n{tail(self.stdout_path)}"
+                    + self.why(), pytrace=False)
+
+    def _listening_line(self):
+        try:
+            text = self.stdout_path.read_text(errors="replace")
+        except OSError:
+            return None
+        for line in text.splitlines():
+            if line.startswith("sfu turn: listening"):
+                return line
+        return None
+
+    @staticmethod
+    def _parse_listening(line):
+        import re
+        out = {}
+        for kind in ("udp", "tcp", "tls"):
+            m = re.search(kind + r" \[(.*?)\](?= (?:tcp|tls|realm))", line)
+            out[kind] = [a.strip() for a in m.group(1).split(", ")] if m and m.group(1).strip() else []
+        m = re.search(r"realm (\S+)", line)
+        out["realm"] = m.group(1) if m else None
+        out["line"] = line
+        return out
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stderr_tail(self, lines=40):
+        try:
+            self._err.flush()
+        except Exception:
+            pass
+        return tail(self.stderr_path, lines)
+
+    def statistics_line(self):
+        """The "sfu turn: allocations=..." line printed at SIGTERM (None before stop or if missing)."""
+        try:
+            text = self.stderr_path.read_text(errors="replace")
+        except OSError:
+            return None
+        found = None
+        for line in text.splitlines():
+            if line.startswith("sfu turn: ") and "allocations=" in line:
+                found = line
+        return found
+
+    def statistics(self):
+        """The statistics line as a dict: {"allocations": 0, "created": 3, "packets to peers": ...,
+        "packets to clients": ..., "auth failures": 2, "refused peers": 1, "malformed": ...}."""
+        import re
+        line = self.statistics_line()
+        if line is None:
+            return None
+        stats = {}
+        previous = ""
+        for key, value in re.findall(r"([a-z][a-z ]*?)=(\d+)", line[len("sfu turn: "):]):
+            key = key.strip()
+            if key.startswith("to ") and previous:
+                key = previous.split(" ")[0] + " " + key  # "packets to peers=1 to clients=2"
+            stats[key] = int(value)
+            previous = key
+        return stats
+
+    def why(self, lines=40):
+        state = "running" if self.alive() else f"exited with {self.proc.returncode if self.proc else None}"
+        note = f" ({self.stop_note})" if self.stop_note else ""
+        return f"\n--- sfu turn ({state}{note}) stderr, last {lines} lines:\n{self.stderr_tail(lines)}\n"
+
+    def stop(self, grace=10.0):
+        """SIGTERM (the statistics line is printed then), SIGKILL after `grace` seconds."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            try:
+                self.proc.send_signal(signal.SIGTERM)
+                self.proc.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                self.stop_note = f"did not exit within {grace}s of SIGTERM: killed"
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+            except ProcessLookupError:
+                pass
+        self.exit_code = self.proc.returncode
+        for f in (getattr(self, "_err", None), getattr(self, "_out", None)):
+            if f and not f.closed:
+                f.close()
+        return self.exit_code
+
+
+@pytest.fixture
+def turn_server(testhost, request):
+    """`sfu turn` in this test's test host, stopped (SIGTERM, then SIGKILL) at teardown. Extra
+    arguments by indirect parametrization:
+    @pytest.mark.parametrize("turn_server", [["--nonce-lifetime", "2"]], indirect=True)"""
+    server = TurnServer(testhost, getattr(request, "param", None) or ()).start()
+    try:
+        yield server
+    finally:
+        server.stop()
