@@ -631,10 +631,14 @@ def test_failed_logins_rate_limited(bed):
 # ------------------------------------------------------------------------------ amplification
 
 def test_unauthenticated_answers_not_larger_than_request(bed):
-    """Reflection (RFC 8489 16.1.3, RFC 8656 21.1.3): a 401 to an Allocate of 100 bytes or more is
-    no larger than the request, with or without (wrong) credentials. Smaller requests and other
-    unauthenticated answers are recorded for the report only."""
+    """Reflection (RFC 8489 16.1.3, RFC 8656 21.1.3): an answer sent over UDP before
+    authentication is no larger than its request, except the minimum an honest client needs
+    first: a Binding's XOR-MAPPED-ADDRESS and an Allocate's short 401 (REALM and a nonce without
+    the RFC 8489 security-feature cookie, so it owes no PASSWORD-ALGORITHMS). Other tiny
+    unauthenticated requests (Refresh, CreatePermission, unknown methods) go unanswered."""
     sizes = []
+    # The short 401: header, ERROR-CODE without reason, REALM, a 24-character nonce.
+    short_401 = 20 + 8 + 4 + (len(TURN_REALM) + 3) // 4 * 4 + 4 + 24
     c = bed.udp(TURN_USER, "wrong")
     for pad in (0, 72, 100, 172):
         attrs = [(sc.REQUESTED_TRANSPORT, sc.requested_transport())]
@@ -642,21 +646,35 @@ def test_unauthenticated_answers_not_larger_than_request(bed):
             attrs.append((sc.SOFTWARE, b"s" * (pad - 4)))
         m = sc.Message(sc.ALLOCATE, sc.REQUEST, attrs)
         r = c.request(m)
-        assert r is not None and r.code == 401, f"unauthenticated Allocate of {len(m.encode())} bytes: {desc(r)}" + bed.why()
-        sizes.append((len(m.encode()), len(r.raw)))
+        size = len(m.encode())
+        assert r is not None and r.code == 401, f"unauthenticated Allocate of {size} bytes: {desc(r)}" + bed.why()
+        sizes.append((size, len(r.raw)))
+        assert len(r.raw) <= max(size, short_401), f"401 of {len(r.raw)} bytes to an Allocate of {size}" + bed.why()
+        nonce = r.get(sc.NONCE)
+        announces = nonce is not None and nonce.startswith(b"obMatJos2")
+        if announces:
+            assert r.get(sc.PASSWORD_ALGORITHMS) is not None, \
+                f"a nonce with the security-feature cookie but no PASSWORD-ALGORITHMS (RFC 8489 9.2.5), {size}-byte request" + bed.why()
         c._learn(r)
+    assert sizes[-1][1] > sizes[0][1], f"a large request should get the full challenge: {sizes}" + bed.why()
     msg, data = c.signed(sc.ALLOCATE, [(sc.REQUESTED_TRANSPORT, sc.requested_transport())])
     r = c.exchange(data, msg.tid)
     assert r is not None and r.code == 401, f"wrong password: {desc(r)}" + bed.why()
     sizes.append((len(data), len(r.raw)))
-    assert len(data) >= 100, f"the wrong-password Allocate is only {len(data)} bytes" + bed.why()
+    assert len(r.raw) <= len(data), f"401 of {len(r.raw)} bytes to a {len(data)}-byte request" + bed.why()
     s = bed.stun()
-    for request in (sc.Message(sc.BINDING, sc.REQUEST), sc.Message(sc.REFRESH, sc.REQUEST),
-                    sc.Message(sc.CREATE_PERMISSION, sc.REQUEST), sc.Message(0x00B, sc.REQUEST)):
+    r = s.request(sc.Message(sc.BINDING, sc.REQUEST))
+    assert r is not None and len(r.raw) <= 44, f"Binding: {desc(r)}" + bed.why()
+    for request in (sc.Message(sc.REFRESH, sc.REQUEST), sc.Message(sc.CREATE_PERMISSION, sc.REQUEST),
+                    sc.Message(0x00B, sc.REQUEST)):
         r = s.request(request)
-        assert r is not None, f"{request.name}: no answer" + bed.why()
+        assert r is None, f"{request.name} of 20 bytes was answered with {len(r.raw)} bytes" + bed.why()
+    padded = sc.Message(sc.REFRESH, sc.REQUEST, [(sc.SOFTWARE, b"r" * 120)])
+    r = s.request(padded)
+    assert r is not None and r.code == 401 and len(r.raw) <= len(padded.encode()), f"padded Refresh: {desc(r)}" + bed.why()
     print("Allocate -> 401 sizes:", sizes)
-    bed.finish()  # asserts: no 401 to an Allocate of >= 100 bytes was larger than it
+    stats = bed.finish()  # asserts: no 401 to an Allocate of >= 100 bytes was larger than it
+    assert stats.get("unanswered for size", 0) >= 3, f"unanswered requests not counted: {bed.server.statistics_line()}" + bed.why()
 
 
 # ------------------------------------------------------------------------------ statistics

@@ -57,13 +57,14 @@ struct EndToEndTests {
         try await withServer { server, address in
             let client = try TURNTestClient(server: address)
 
-            // A small unauthenticated request: the answer keeps what a client needs.
+            // A small unauthenticated request: the short answer keeps what a client needs, with a
+            // nonce that announces no PASSWORD-ALGORITHMS (none is listed, RFC 8489 9.2.5).
             let challenge = try client.challenge()
             #expect(challenge.message.type == STUNMessageType(method: .allocate, messageClass: .errorResponse))
             #expect(challenge.errorCode?.code == 401)
             #expect(client.realm == "sfu")
             let nonce = try #require(client.nonce)
-            #expect(NonceIssuer.announcesPasswordAlgorithms(nonce))
+            #expect(!NonceIssuer.announcesPasswordAlgorithms(nonce) && challenge.message.value(of: .passwordAlgorithms) == nil)
             #expect(!challenge.hasMessageIntegrity && !challenge.hasMessageIntegritySHA256)
 
             // A request as large as a real client's: the 401 also lists PASSWORD-ALGORITHMS, with FINGERPRINT.
@@ -71,6 +72,7 @@ struct EndToEndTests {
             #expect(padded.errorCode?.code == 401)
             #expect(padded.message.value(of: .passwordAlgorithms) == STUNAttribute.passwordAlgorithms([.md5, .sha256]).value)
             #expect(padded.fingerprintIsValid)
+            #expect(NonceIssuer.announcesPasswordAlgorithms(try #require(client.nonce)))
 
             // Authenticated Allocate.
             let request = client.message(.allocate) { _ in [.requestedTransport(17)] }
@@ -249,7 +251,8 @@ struct EndToEndTests {
     func passwordAlgorithmSHA256() async throws {
         try await withServer { _, address in
             let client = try TURNTestClient(server: address)
-            try client.challenge()
+            // Large enough for the full challenge, whose nonce announces PASSWORD-ALGORITHMS.
+            try client.challenge(extra: [.text(.software, String(repeating: "x", count: 160))])
             let algorithms = STUNAttribute.passwordAlgorithms([.md5, .sha256])
             let request = client.message(.allocate) { _ in [.requestedTransport(17), algorithms, .passwordAlgorithm(.sha256)] }
             let key = client.key(.sha256)

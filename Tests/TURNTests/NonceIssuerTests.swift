@@ -6,7 +6,11 @@ import Testing
 struct NonceIssuerTests {
     static let key = [UInt8](repeating: 7, count: 32)
     static let issuer = NonceIssuer(lifetime: 600, key: key)
-    static let client = ip("192.0.2.10")
+    static let client = STUNTransportAddress(ip: ip("192.0.2.10"), port: 40000)
+
+    static func at(_ text: String, _ port: UInt16 = 40000) -> STUNTransportAddress {
+        STUNTransportAddress(ip: ip(text), port: port)
+    }
     static let issued: UInt32 = 1_700_000_000
 
     @Test("valid for the same client within its lifetime")
@@ -30,11 +34,11 @@ struct NonceIssuerTests {
     @Test("stale from another client IP")
     func staleForAnotherClient() {
         let nonce = Self.issuer.issue(for: Self.client, now: Self.issued)
-        #expect(Self.issuer.check(nonce, for: ip("192.0.2.11"), now: Self.issued) == .stale)
-        #expect(Self.issuer.check(nonce, for: ip("2001:db8::10"), now: Self.issued) == .stale)
-        let v6 = Self.issuer.issue(for: ip("2001:db8::10"), now: Self.issued)
-        #expect(Self.issuer.check(v6, for: ip("2001:db8::10"), now: Self.issued) == .valid)
-        #expect(Self.issuer.check(v6, for: ip("2001:db8::11"), now: Self.issued) == .stale)
+        #expect(Self.issuer.check(nonce, for: Self.at("192.0.2.11"), now: Self.issued) == .stale)
+        #expect(Self.issuer.check(nonce, for: Self.at("2001:db8::10"), now: Self.issued) == .stale)
+        let v6 = Self.issuer.issue(for: Self.at("2001:db8::10"), now: Self.issued)
+        #expect(Self.issuer.check(v6, for: Self.at("2001:db8::10"), now: Self.issued) == .valid)
+        #expect(Self.issuer.check(v6, for: Self.at("2001:db8::11"), now: Self.issued) == .stale)
     }
 
     @Test("stale from an issuer with another key")
@@ -85,11 +89,28 @@ struct NonceIssuerTests {
         #expect(!NonceIssuer.announcesPasswordAlgorithms("obMatJos2AAAA" + "0000000000000000000000000"))
     }
 
+    @Test("stale from another source port, and different per port (RFC 8489 9.2.4)")
+    func perPort() {
+        let nonce = Self.issuer.issue(for: Self.client, now: Self.issued)
+        #expect(Self.issuer.check(nonce, for: Self.at("192.0.2.10", 40001), now: Self.issued) == .stale)
+        #expect(nonce != Self.issuer.issue(for: Self.at("192.0.2.10", 40001), now: Self.issued))
+    }
+
+    @Test("the short form announces nothing and is not the long one without its cookie")
+    func shortForm() {
+        let short = Self.issuer.issue(for: Self.client, now: Self.issued, announcingFeatures: false)
+        #expect(short.utf8.count == NonceIssuer.shortLength && !NonceIssuer.announcesPasswordAlgorithms(short))
+        #expect(Self.issuer.check(short, for: Self.client, now: Self.issued + 10) == .valid)
+        let long = Self.issuer.issue(for: Self.client, now: Self.issued)
+        #expect(Self.issuer.check(String(long.dropFirst(13)), for: Self.client, now: Self.issued) == .stale)
+        #expect(Self.issuer.check("obMatJos2gAAA" + short, for: Self.client, now: Self.issued) == .stale)
+    }
+
     @Test("nonces differ by time and client")
     func distinctNonces() {
         let a = Self.issuer.issue(for: Self.client, now: Self.issued)
         #expect(a == Self.issuer.issue(for: Self.client, now: Self.issued))
         #expect(a != Self.issuer.issue(for: Self.client, now: Self.issued + 1))
-        #expect(a != Self.issuer.issue(for: ip("192.0.2.11"), now: Self.issued))
+        #expect(a != Self.issuer.issue(for: Self.at("192.0.2.11"), now: Self.issued))
     }
 }

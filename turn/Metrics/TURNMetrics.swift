@@ -42,12 +42,15 @@ public struct TURNStatistics: Sendable, Equatable, CustomStringConvertible {
     public var authenticationFailures = 0
     public var refusedPeers = 0
     public var malformedMessages = 0
-    /// Unauthenticated UDP answers that stayed larger than their request after trimming.
+    /// Unauthenticated UDP answers larger than their request even in short form (Binding and
+    /// Allocate only).
     public var oversizedUnauthenticatedAnswers = 0
+    /// Unauthenticated UDP requests left unanswered because even the short answer was larger.
+    public var unansweredForSize = 0
 
     public var description: String {
         "allocations=\(allocations) created=\(allocationsCreated) packets to peers=\(packetsToPeers) to clients=\(packetsToClients) "
             + "bytes to peers=\(bytesToPeers) to clients=\(bytesToClients) dropped=\(dropped) auth failures=\(authenticationFailures) "
-            + "refused peers=\(refusedPeers) malformed=\(malformedMessages) oversized answers=\(oversizedUnauthenticatedAnswers)"
+            + "refused peers=\(refusedPeers) malformed=\(malformedMessages) oversized answers=\(oversizedUnauthenticatedAnswers) unanswered for size=\(unansweredForSize)"
     }
 }

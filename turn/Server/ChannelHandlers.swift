@@ -7,7 +7,8 @@ final class DatagramListenerHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
 
     private let loop: TURNLoop
-    private let serverAddress: STUNTransportAddress
+    /// The listening address; its port is the kernel's choice when 0 was asked, known once bound.
+    private var serverAddress: STUNTransportAddress
     private var listener: ObjectIdentifier?
 
     init(loop: TURNLoop, serverAddress: STUNTransportAddress) {
@@ -17,6 +18,11 @@ final class DatagramListenerHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         listener = ObjectIdentifier(context.channel)
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        if let bound = context.channel.localAddress.flatMap(STUNTransportAddress.init) { serverAddress = bound }
+        context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -31,7 +31,7 @@ extension TURNLoop {
                  endpoint: endpoint, requestSize: size)
             return nil
         }
-        guard state.nonces.check(nonce, for: clientIP, now: now) == .valid else {
+        guard state.nonces.check(nonce, for: endpoint.clientAddress, now: now) == .valid else {
             sendChallenge(.staleNonce, to: message, endpoint: endpoint, requestSize: size)
             return nil
         }
@@ -84,10 +84,20 @@ extension TURNLoop {
     }
 
     /// 401 or 438 with REALM, a fresh NONCE and PASSWORD-ALGORITHMS (RFC 8489 9.2.4), unprotected.
+    /// Over UDP, when that is larger than the request, the short form instead: a nonce without the
+    /// security-feature cookie (so no PASSWORD-ALGORITHMS is owed, RFC 8489 9.2.5), no reason
+    /// phrase, SOFTWARE or FINGERPRINT. See `sendUnauthenticated` for what happens if even that
+    /// does not fit.
     private func sendChallenge(_ error: STUNErrorCode, to message: STUNMessage, endpoint: ClientEndpoint, requestSize: Int) {
-        let nonce = state.nonces.issue(for: endpoint.clientAddress.ip, now: now)
-        send(error: error, to: message, endpoint: endpoint, requestSize: requestSize, attributes: [
-            .text(.realm, state.credentials.realm), .text(.nonce, nonce), Self.passwordAlgorithms,
+        let now = self.now
+        let full = STUNMessage(message.method, .errorResponse, transactionID: message.transactionID, attributes: [
+            .errorCode(error), .text(.realm, state.credentials.realm),
+            .text(.nonce, state.nonces.issue(for: endpoint.clientAddress, now: now)), Self.passwordAlgorithms,
         ])
+        let short = STUNMessage(message.method, .errorResponse, transactionID: message.transactionID, attributes: [
+            .errorCode(STUNErrorCode(code: error.code, reason: "")), .text(.realm, state.credentials.realm),
+            .text(.nonce, state.nonces.issue(for: endpoint.clientAddress, now: now, announcingFeatures: false)),
+        ])
+        sendUnauthenticated(full: full, short: short, request: message, endpoint: endpoint, requestSize: requestSize)
     }
 }

@@ -41,9 +41,9 @@ extension TURNLoop {
     }
 
     /// RFC 8489 6.3: a message that does not parse is discarded; a request whose header is intact
-    /// gets 400 when that is no larger than what arrived.
+    /// gets 400 when that (28 bytes without a reason phrase) is no larger than what arrived.
     private func answerMalformed(_ bytes: [UInt8], error: STUNDecodeError, endpoint: ClientEndpoint) {
-        guard bytes.count >= STUNMessage.headerLength, bytes[0] & 0xC0 == 0,
+        guard bytes.count >= STUNMessage.headerLength + 8 || endpoint.sink.isStream, bytes[0] & 0xC0 == 0,
               bytes[4] == 0x21, bytes[5] == 0x12, bytes[6] == 0xA4, bytes[7] == 0x42 else { return }
         let type = STUNMessageType(rawValue: UInt16(bytes[0]) << 8 | UInt16(bytes[1]))
         guard type.messageClass == .request, let id = STUNTransactionID(bytes: bytes[8..<20]) else { return }
@@ -217,7 +217,11 @@ extension TURNLoop {
         if let configured = configuration.relayAddresses.first(where: { $0.family == family }) { return configured }
         if configuration.relayAddresses.isEmpty {
             if endpoint.serverAddress.ip.family == family, !endpoint.serverAddress.ip.isUnspecified { return endpoint.serverAddress.ip }
-            return state.listenAddresses.first { $0.family == family }
+            // Another family than the request came in on (RFC 6156): a listening address of that
+            // family, not loopback or link-local unless the client itself is on loopback.
+            let ofFamily = state.listenAddresses.filter { $0.family == family && !$0.isLinkLocal }
+            if endpoint.clientAddress.ip.isLoopback { return ofFamily.first { $0.isLoopback } ?? ofFamily.first }
+            return ofFamily.first { !$0.isLoopback }
         }
         return nil
     }

@@ -102,8 +102,8 @@ public final class TURNServer: Sendable {
                 .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 2048))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        let local = channel.localAddress.flatMap(STUNTransportAddress.init) ?? serverAddress
-                        try channel.pipeline.syncOperations.addHandler(DatagramListenerHandler(loop: loop, serverAddress: local))
+                        // Not bound yet here: the handler reads the bound address when active.
+                        try channel.pipeline.syncOperations.addHandler(DatagramListenerHandler(loop: loop, serverAddress: serverAddress))
                     }
                 }
                 .bind(to: serverAddress.socketAddress).get()
