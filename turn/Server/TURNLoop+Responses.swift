@@ -47,7 +47,7 @@ extension TURNLoop {
     /// (with FINGERPRINT) when it is no larger than the request, else the short form. If even that
     /// is larger, it goes out only to the two requests an honest client sends first without
     /// credentials, Binding and Allocate (RFC 8489 needs a Binding answer's XOR-MAPPED-ADDRESS,
-    /// 32 or 44 bytes, and an Allocate's 401, 68 bytes for a 28-byte request from Chromium);
+    /// 32 or 44 bytes, and an Allocate's 401, 64 bytes with the default realm for a 28-byte request from Chromium);
     /// anything else is dropped and counted. Streams (TCP, TLS) have a handshake and get the
     /// full answer.
     func sendUnauthenticated(full: STUNMessage, short: STUNMessage, request: STUNMessage, endpoint: ClientEndpoint, requestSize: Int) {
