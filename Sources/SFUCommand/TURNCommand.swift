@@ -90,12 +90,7 @@ struct TURNCommand: AsyncParsableCommand {
     var logLevel: Logger.Level = .info
 
     func run() async throws {
-        let level = logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        bootstrapLogging(level: logLevel)
         let configuration: TURNConfiguration
         do {
             configuration = try makeConfiguration(environment: ProcessInfo.processInfo.environment)

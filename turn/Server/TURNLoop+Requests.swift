@@ -301,17 +301,24 @@ extension TURNLoop {
             .bind(to: address.socketAddress)
     }
 
-    // MARK: Refresh (RFC 8656 8.2)
-
-    private func refresh(_ message: STUNMessage, auth: Authenticated, endpoint: ClientEndpoint) {
+    /// The 5-tuple's allocation, or the answer why not: 437 without one (RFC 8656 8.2, 9.2,
+    /// 11.2), 441 when another user's credentials ask for it (RFC 8656 5).
+    private func existingAllocation(for message: STUNMessage, auth: Authenticated, endpoint: ClientEndpoint) -> Allocation? {
         guard let allocation = allocations[endpoint.key] else {
             send(error: .allocationMismatch, to: message, endpoint: endpoint, integrity: auth.integrity)
-            return
+            return nil
         }
         guard allocation.username == auth.username else {
             send(error: .wrongCredentials, to: message, endpoint: endpoint, integrity: auth.integrity)
-            return
+            return nil
         }
+        return allocation
+    }
+
+    // MARK: Refresh (RFC 8656 8.2)
+
+    private func refresh(_ message: STUNMessage, auth: Authenticated, endpoint: ClientEndpoint) {
+        guard let allocation = existingAllocation(for: message, auth: auth, endpoint: endpoint) else { return }
         if let requested = message.attributes.first(where: { $0.type == .requestedAddressFamily }) {
             guard case .some(.some(let family)) = requested.addressFamily, family == allocation.family else {
                 send(error: .peerAddressFamilyMismatch, to: message, endpoint: endpoint, integrity: auth.integrity)
@@ -332,14 +339,7 @@ extension TURNLoop {
     // MARK: CreatePermission (RFC 8656 9.2)
 
     private func createPermission(_ message: STUNMessage, auth: Authenticated, endpoint: ClientEndpoint) {
-        guard let allocation = allocations[endpoint.key] else {
-            send(error: .allocationMismatch, to: message, endpoint: endpoint, integrity: auth.integrity)
-            return
-        }
-        guard allocation.username == auth.username else {
-            send(error: .wrongCredentials, to: message, endpoint: endpoint, integrity: auth.integrity)
-            return
-        }
+        guard let allocation = existingAllocation(for: message, auth: auth, endpoint: endpoint) else { return }
         let peerAttributes = message.attributes.filter { $0.type == .xorPeerAddress }
         guard !peerAttributes.isEmpty else {
             send(error: STUNErrorCode(code: 400, reason: "XOR-PEER-ADDRESS missing"), to: message, endpoint: endpoint, integrity: auth.integrity)
@@ -382,14 +382,7 @@ extension TURNLoop {
     // MARK: ChannelBind (RFC 8656 11.2)
 
     private func channelBind(_ message: STUNMessage, auth: Authenticated, endpoint: ClientEndpoint) {
-        guard let allocation = allocations[endpoint.key] else {
-            send(error: .allocationMismatch, to: message, endpoint: endpoint, integrity: auth.integrity)
-            return
-        }
-        guard allocation.username == auth.username else {
-            send(error: .wrongCredentials, to: message, endpoint: endpoint, integrity: auth.integrity)
-            return
-        }
+        guard let allocation = existingAllocation(for: message, auth: auth, endpoint: endpoint) else { return }
         guard let number = message.attributes.first(where: { $0.type == .channelNumber })?.channelNumber,
               ChannelData.validNumbers.contains(number),
               let peer = message.attributes.first(where: { $0.type == .xorPeerAddress })?.xorAddress(transactionID: message.transactionID) else {

@@ -62,12 +62,7 @@ struct ProbeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let level = logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        bootstrapLogging(level: logLevel)
         let settings = ProbeSettings(
             srtpProfiles: try SRTPProfile.parseList(srtpProfiles),
             toneFrequency: tone,
