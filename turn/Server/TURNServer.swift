@@ -75,15 +75,29 @@ public final class TURNServer: Sendable {
             let key = try NIOSSLPrivateKey(file: settings.privateKeyPath, format: .pem)
             return try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
         }
-        do {
-            for address in state.listenAddresses {
+        // Configured addresses must all work; of the interface addresses found on our own, the
+        // ones that cannot be bound (an IPv6 address still in duplicate address detection, say)
+        // are skipped with a warning, as long as one remains.
+        let explicit = !configuration.listenAddresses.isEmpty
+        var listening = 0
+        for address in state.listenAddresses {
+            do {
                 if configuration.enableUDP { try await bindUDP(address) }
                 if configuration.enableTCP { try await bindStream(address, port: configuration.port, tls: nil) }
                 if let sslContext { try await bindStream(address, port: configuration.tlsPort, tls: sslContext) }
+                listening += 1
+            } catch {
+                if explicit {
+                    await stop()
+                    throw TURNServerError.cannotListen(address: "\(address)", reason: "\(error)")
+                }
+                state.logger.warning("not listening on an interface address", metadata: ["address": "\(address)", "error": "\(error)"])
             }
-        } catch {
+        }
+        if listening == 0 {
             await stop()
-            throw error
+            throw TURNServerError.cannotListen(address: state.listenAddresses.map(\.description).joined(separator: ", "),
+                                               reason: "no address could be bound")
         }
         state.logger.info("TURN relay listening", metadata: [
             "udp": "\(bound.withLockedValue { $0.udp })", "tcp": "\(bound.withLockedValue { $0.tcp })", "tls": "\(bound.withLockedValue { $0.tls })", "realm": "\(configuration.realm)",
@@ -165,5 +179,15 @@ public final class TURNServer: Sendable {
             total.dropped += counters.dropped
         }
         return total
+    }
+}
+
+public enum TURNServerError: Error, CustomStringConvertible {
+    case cannotListen(address: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .cannotListen(let address, let reason): "cannot listen on \(address): \(reason)"
+        }
     }
 }
