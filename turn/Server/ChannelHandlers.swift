@@ -71,7 +71,7 @@ final class RelayHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        allocation.sink.channel.flush()
+        loop.flushClientSocketAtEndOfTick(allocation.sink.channel)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

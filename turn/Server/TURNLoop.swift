@@ -33,6 +33,11 @@ final class TURNLoop: @unchecked Sendable {
     private var flushedCounters = DataPathCounters()
     /// Relay sockets written in the current read batch, flushed at its end (one sendmmsg each).
     private var relaysToFlush: [Allocation] = []
+    /// Client sockets written from relay sockets in this event loop tick. Their flush waits for
+    /// the end of the tick, so datagrams from many relay sockets to one listening socket leave
+    /// in one sendmmsg instead of one sendmsg each.
+    private var clientSocketsToFlush: [any Channel] = []
+    private var clientSocketsMarked: Set<ObjectIdentifier> = []
     private var sweepTask: RepeatedTask?
 
     init(eventLoop: any EventLoop, state: TURNServerState) {
@@ -200,6 +205,20 @@ final class TURNLoop: @unchecked Sendable {
             allocation.relayNeedsFlush = true
             relaysToFlush.append(allocation)
         }
+    }
+
+    /// End of a read batch on a relay socket: its client socket is flushed once at the end of
+    /// this event loop tick (tasks run after the tick's I/O).
+    func flushClientSocketAtEndOfTick(_ channel: any Channel) {
+        guard clientSocketsMarked.insert(ObjectIdentifier(channel)).inserted else { return }
+        if clientSocketsToFlush.isEmpty {
+            eventLoop.execute { [self] in
+                for socket in clientSocketsToFlush { socket.flush() }
+                clientSocketsToFlush.removeAll(keepingCapacity: true)
+                clientSocketsMarked.removeAll(keepingCapacity: true)
+            }
+        }
+        clientSocketsToFlush.append(channel)
     }
 
     /// End of a read batch on a client socket: one flush per relay socket written.
