@@ -2,9 +2,9 @@
 /// application data, TURN's low-overhead alternative to Send and Data indications.
 public enum ChannelData {
     public static let headerLength = 4
-    /// RFC 8656 12 lets clients bind 0x4000 through 0x4FFF, but RFC 5766 11 allowed up to 0x7FFE
-    /// and RFC 5766 clients (coturn's own among them) still pick from there; 0x7FFF stays invalid.
-    public static let validNumbers: ClosedRange<UInt16> = 0x4000...0x7FFE
+    /// RFC 8656 12 lets clients bind 0x4000 through 0x4FFF, but RFC 5766 11 allowed 0x4000 through
+    /// 0x7FFF and RFC 5766 clients (coturn's turnutils among them) still pick from there.
+    public static let validNumbers: ClosedRange<UInt16> = 0x4000...0x7FFF
 
     /// True when the first byte says ChannelData: its top two bits are 01 (RFC 7983 7).
     @inlinable

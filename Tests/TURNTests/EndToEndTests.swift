@@ -190,7 +190,7 @@ struct EndToEndTests {
             let channelAtClient = try client.socket.expectDatagram("ChannelData from the peer")
             #expect(channelAtClient.bytes == [0x40, 0x00, 0x00, 0x03] + toClient)
 
-            // A channel number outside 0x4000-0x7FFE is refused; a bound channel cannot move to another peer.
+            // A channel number outside 0x4000-0x7FFF is refused; a bound channel cannot move to another peer.
             #expect(try client.channelBind(0x3FFF, peer.address).errorCode?.code == 400)
             let otherPeer = STUNTransportAddress(ip: peer.address.ip, port: peer.address.port == 9 ? 10 : 9)
             #expect(try client.channelBind(0x4000, otherPeer).errorCode?.code == 400)
