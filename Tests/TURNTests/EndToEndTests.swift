@@ -316,24 +316,37 @@ struct EndToEndTests {
         }
     }
 
-    @Test("past the failed-authentication limit a client's requests go unanswered; others and Binding are served")
+    @Test("past the failed-authentication limit a user's requests from that address go unanswered; other users and Binding are served")
     func failureLimit() async throws {
-        try await withServer({ $0.quotas.authenticationFailures = 2; $0.quotas.authenticationWindowSeconds = 60 }) { _, address in
+        try await withServer({
+            $0.users = ["u": "p", "v": "q"]
+            $0.quotas.authenticationFailures = 2
+            $0.quotas.authenticationWindowSeconds = 60
+        }) { _, address in
             let guesser = try TURNTestClient(server: address, username: "u", password: "guess")
             #expect(try guesser.request(.allocate) { _ in [.requestedTransport(17)] }.errorCode?.code == 401)
             #expect(try guesser.request(.allocate) { _ in [.requestedTransport(17)] }.errorCode?.code == 401)
-            // Limited: even a fresh challenge goes unanswered.
-            let request = STUNMessage(.allocate, .request, attributes: [.requestedTransport(17)])
-            try guesser.socket.send(request.encode(), to: address)
-            #expect(guesser.socket.receive(timeout: 0.3) == nil)
+            // Limited for "u" from this address: even the right password goes unanswered.
+            let rightful = try TURNTestClient(server: address, username: "u", password: "p")
+            try rightful.challenge()
+            let request = rightful.message(.allocate) { _ in [.requestedTransport(17)] }
+            try rightful.socket.send(request.encode(integrity: .sha1(key: rightful.key()), fingerprint: true), to: address)
+            #expect(rightful.socket.receive(timeout: 0.3) == nil)
             // Binding needs no authentication and is still answered.
             let binding = STUNMessage(.binding, .request)
             #expect(try guesser.transact(binding.encode(), transactionID: binding.transactionID).message.messageClass == .successResponse)
-            // The limit is per client IP: every test client is on 127.0.0.1, so a correct one is held too.
-            let honest = try TURNTestClient(server: address)
-            let honestRequest = STUNMessage(.allocate, .request, attributes: [.requestedTransport(17)])
-            try honest.socket.send(honestRequest.encode(), to: address)
-            #expect(honest.socket.receive(timeout: 0.3) == nil)
+            // Another user behind the same address (one hospital NAT) is served.
+            let neighbour = try TURNTestClient(server: address, username: "v", password: "q")
+            _ = try neighbour.allocate()
+            // A guesser rotating names is stopped by the address's total (10 x the limit).
+            for index in 0..<18 {
+                let rotating = try TURNTestClient(server: address, username: "x\(index)", password: "guess")
+                _ = try? rotating.request(.allocate) { _ in [.requestedTransport(17)] }
+            }
+            let late = try TURNTestClient(server: address, username: "v", password: "q")
+            let lateRequest = STUNMessage(.allocate, .request, attributes: [.requestedTransport(17)])
+            try late.socket.send(lateRequest.encode(), to: address)
+            #expect(late.socket.receive(timeout: 0.3) == nil, "the address is past its total: not even a challenge")
         }
     }
 

@@ -31,6 +31,10 @@ extension TURNLoop {
                  endpoint: endpoint, requestSize: size)
             return nil
         }
+        if state.limiter.isLimited(clientIP, username: username, now: now) {
+            state.metrics.rateLimitedRequests.increment()
+            return nil
+        }
         guard state.nonces.check(nonce, for: endpoint.clientAddress, now: now) == .valid else {
             sendChallenge(.staleNonce, to: message, endpoint: endpoint, requestSize: size)
             return nil
@@ -74,7 +78,7 @@ extension TURNLoop {
     static let passwordAlgorithms = STUNAttribute.passwordAlgorithms([.md5, .sha256])
 
     private func fail(_ reason: String, username: String, message: STUNMessage, endpoint: ClientEndpoint, size: Int) {
-        state.limiter.recordFailure(endpoint.clientAddress.ip, now: now)
+        state.limiter.recordFailure(endpoint.clientAddress.ip, username: username, now: now)
         state.count { $0.authenticationFailures += 1 }
         state.metrics.authenticationFailures.increment()
         state.logger.info("authentication failed", metadata: [
