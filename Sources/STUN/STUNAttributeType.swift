@@ -45,7 +45,7 @@ public struct STUNAttributeType: RawRepresentable, Hashable, Sendable, CustomStr
     public static let iceControlled = STUNAttributeType(rawValue: 0x8029)
     public static let iceControlling = STUNAttributeType(rawValue: 0x802A)
 
-    public var description: String { "0x" + String(rawValue, radix: 16).leftPadded(to: 4) }
+    public var description: String { "0x" + Hex.encode([UInt8(rawValue >> 8), UInt8(rawValue & 0xFF)]) }
 }
 
 /// One attribute as it was on the wire: type and value (padding removed).

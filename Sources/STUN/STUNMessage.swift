@@ -49,9 +49,7 @@ public struct STUNMessage: Hashable, Sendable {
     /// offset 4 (RFC 8489 5; RFC 7983 demultiplexing by first byte 0-3).
     public static func looksLikeSTUN(_ bytes: some Collection<UInt8>) -> Bool {
         guard bytes.count >= headerLength else { return false }
-        var iterator = bytes.makeIterator()
-        var header = [UInt8](repeating: 0, count: 8)
-        for i in 0..<8 { header[i] = iterator.next()! }
+        let header = Array(bytes.prefix(8))
         return header[0] & 0xC0 == 0 && header[4] == 0x21 && header[5] == 0x12 && header[6] == 0xA4 && header[7] == 0x42
     }
 

@@ -34,7 +34,7 @@ func hex(_ text: some StringProtocol) -> [UInt8] {
 }
 
 func hexString(_ bytes: [UInt8]) -> String {
-    bytes.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+    Hex.encode(bytes)
 }
 
 /// The error `decode` throws for `bytes`, or nil when it decodes.

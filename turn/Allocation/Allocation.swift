@@ -37,8 +37,13 @@ enum ClientSink {
 /// A permission (RFC 8656 9): lets datagrams from one peer IP through, for 300 s at a time.
 struct Permission {
     var expiry: UInt32
-    /// Granted only because the peer is this SFU's media address: data must use its media ports.
-    var mediaPortsOnly: Bool
+    /// nil: any port. The SFU's media ports when the permission was granted only because the peer
+    /// is this SFU's media address (a permission is per IP, RFC 8656 9, so the port is checked
+    /// per datagram).
+    var ports: ClosedRange<UInt16>?
+
+    @inline(__always)
+    func admits(port: UInt16) -> Bool { ports?.contains(port) ?? true }
 }
 
 /// A channel binding (RFC 8656 12): a 16-bit number standing for one peer transport address.

@@ -26,7 +26,7 @@ public struct NonceIssuer: Sendable {
     }
 
     public func issue(for client: STUNTransportAddress, now: UInt32, announcingFeatures: Bool = true) -> String {
-        let time = String(now, radix: 16).leftPadded(8)
+        let time = Hex.encode([UInt8(now >> 24), UInt8((now >> 16) & 0xFF), UInt8((now >> 8) & 0xFF), UInt8(now & 0xFF)])
         return (announcingFeatures ? Self.prefix : "") + time + mac(time, client, announcingFeatures)
     }
 
@@ -57,12 +57,6 @@ public struct NonceIssuer: Sendable {
     private func mac(_ time: String, _ client: STUNTransportAddress, _ announcing: Bool) -> String {
         let message = Array(time.utf8) + client.ip.bytes + [UInt8(client.port >> 8), UInt8(client.port & 0xFF), announcing ? 1 : 0]
         let digest = STUNKeyedHash.hmacSHA256(key: key, message: message)
-        return digest.prefix(8).map { String($0, radix: 16).leftPadded(2) }.joined()
-    }
-}
-
-extension String {
-    func leftPadded(_ width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
+        return Hex.encode(digest.prefix(8))
     }
 }

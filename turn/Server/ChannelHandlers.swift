@@ -31,14 +31,13 @@ final class DatagramListenerHandler: ChannelInboundHandler {
         guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self),
               let client = STUNTransportAddress(envelope.remoteAddress), let listener else { return }
         let key = AllocationKey.datagram(listener: listener, client: client)
-        switch first >> 6 {
-        case 1:
+        if ChannelData.isChannelData(firstByte: first) {
             loop.relayChannelData(buffer, key: key)
-        case 0:
+        } else if first & 0xC0 == 0 {
             let endpoint = ClientEndpoint(sink: .datagram(listener: context.channel, client: envelope.remoteAddress),
                                           clientAddress: client, serverAddress: serverAddress, key: key)
             loop.handleSTUN(Array(buffer.readableBytesView), from: endpoint)
-        default:
+        } else {
             loop.counters.dropped += 1
         }
     }
@@ -156,7 +155,7 @@ final class StreamConnectionHandler: ChannelInboundHandler {
         guard let endpoint else { return }
         let frame = unwrapInboundIn(data)
         guard let first = frame.getInteger(at: frame.readerIndex, as: UInt8.self) else { return }
-        if first >> 6 == 1 {
+        if ChannelData.isChannelData(firstByte: first) {
             loop.relayChannelData(frame, key: endpoint.key)
         } else {
             loop.handleSTUN(Array(frame.readableBytesView), from: endpoint)

@@ -43,8 +43,7 @@ extension TURNLoop {
     /// RFC 8489 6.3: a message that does not parse is discarded; a request whose header is intact
     /// gets 400 when that (28 bytes without a reason phrase) is no larger than what arrived.
     private func answerMalformed(_ bytes: [UInt8], error: STUNDecodeError, endpoint: ClientEndpoint) {
-        guard bytes.count >= STUNMessage.headerLength + 8 || endpoint.sink.isStream, bytes[0] & 0xC0 == 0,
-              bytes[4] == 0x21, bytes[5] == 0x12, bytes[6] == 0xA4, bytes[7] == 0x42 else { return }
+        guard bytes.count >= STUNMessage.headerLength + 8 || endpoint.sink.isStream, STUNMessage.looksLikeSTUN(bytes) else { return }
         let type = STUNMessageType(rawValue: UInt16(bytes[0]) << 8 | UInt16(bytes[1]))
         guard type.messageClass == .request, let id = STUNTransactionID(bytes: bytes[8..<20]) else { return }
         let request = STUNMessage(type: type, transactionID: id)
@@ -345,7 +344,7 @@ extension TURNLoop {
             send(error: STUNErrorCode(code: 400, reason: "XOR-PEER-ADDRESS missing"), to: message, endpoint: endpoint, integrity: auth.integrity)
             return
         }
-        var granted: [(IPAddress, Bool)] = []
+        var granted: [(IPAddress, ClosedRange<UInt16>?)] = []
         for attribute in peerAttributes {
             guard let peer = attribute.xorAddress(transactionID: message.transactionID) else {
                 send(error: .badRequest, to: message, endpoint: endpoint, integrity: auth.integrity)
@@ -356,8 +355,8 @@ extension TURNLoop {
                 return
             }
             switch state.peerPolicy.verdict(for: peer.ip) {
-            case .allowed: granted.append((peer.ip, false))
-            case .mediaPortsOnly: granted.append((peer.ip, true))
+            case .allowed: granted.append((peer.ip, nil))
+            case .mediaPortsOnly: granted.append((peer.ip, state.peerPolicy.mediaEndpoints?.ports))
             case .refused(let reason):
                 refusePeer(peer, reason: reason, message: message, endpoint: endpoint, auth: auth)
                 return
@@ -365,8 +364,8 @@ extension TURNLoop {
         }
         // RFC 8656 9.2: all or none.
         let expiry = now &+ configuration.lifetimes.permissionSeconds
-        for (ip, mediaOnly) in granted {
-            allocation.permissions[ip] = Permission(expiry: expiry, mediaPortsOnly: mediaOnly)
+        for (ip, ports) in granted {
+            allocation.permissions[ip] = Permission(expiry: expiry, ports: ports)
         }
         send(success: message, endpoint: endpoint, attributes: [], integrity: auth.integrity)
     }
@@ -407,16 +406,14 @@ extension TURNLoop {
             return
         }
         let now = self.now
-        let mediaOnly = state.peerPolicy.verdict(for: peer.ip) == .mediaPortsOnly
+        let ports = state.peerPolicy.verdict(for: peer.ip) == .mediaPortsOnly ? state.peerPolicy.mediaEndpoints?.ports : nil
         allocation.channels[number] = ChannelBinding(peer: peer, peerSocketAddress: peer.socketAddress,
                                                      expiry: now &+ configuration.lifetimes.channelSeconds)
         allocation.channelByPeer[peer] = number
         // RFC 8656 11.2: binding a channel installs or refreshes the permission for the peer's IP.
         let permissionExpiry = now &+ configuration.lifetimes.permissionSeconds
-        if let existing = allocation.permissions[peer.ip], existing.expiry > permissionExpiry {
-            _ = existing
-        } else {
-            allocation.permissions[peer.ip] = Permission(expiry: permissionExpiry, mediaPortsOnly: mediaOnly)
+        if (allocation.permissions[peer.ip]?.expiry ?? 0) <= permissionExpiry {
+            allocation.permissions[peer.ip] = Permission(expiry: permissionExpiry, ports: ports)
         }
         send(success: message, endpoint: endpoint, attributes: [], integrity: auth.integrity)
     }

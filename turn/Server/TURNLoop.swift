@@ -51,7 +51,7 @@ final class TURNLoop: @unchecked Sendable {
     /// the monotonic clock so a packet costs one clock read.
     private let wallAtStart = UInt64(Date().timeIntervalSince1970)
     private let monotonicAtStart = DispatchTime.now().uptimeNanoseconds
-    var now: UInt32 { UInt32(truncatingIfNeeded: wallAtStart + (DispatchTime.now().uptimeNanoseconds - monotonicAtStart) / 1_000_000_000) }
+    var now: UInt32 { clock().seconds }
     @inline(__always) func clock() -> (seconds: UInt32, nanoseconds: UInt64) {
         let nanoseconds = DispatchTime.now().uptimeNanoseconds
         return (UInt32(truncatingIfNeeded: wallAtStart + (nanoseconds - monotonicAtStart) / 1_000_000_000), nanoseconds)
@@ -139,16 +139,9 @@ final class TURNLoop: @unchecked Sendable {
             counters.dropped += 1
             return
         }
-        let now = self.now
-        guard peer.ip.family == allocation.family, let permission = allocation.permission(for: peer.ip, now: now) else {
-            counters.dropped += 1
-            return
-        }
-        if permission.mediaPortsOnly, case .refused = state.peerPolicy.verdict(for: peer) {
-            counters.dropped += 1
-            return
-        }
-        guard allocation.toPeerBudget.take(data.count, nanoseconds: DispatchTime.now().uptimeNanoseconds) else {
+        let (now, nanoseconds) = clock()
+        guard peer.ip.family == allocation.family, let permission = allocation.permission(for: peer.ip, now: now),
+              permission.admits(port: peer.port), allocation.toPeerBudget.take(data.count, nanoseconds: nanoseconds) else {
             counters.dropped += 1
             return
         }
@@ -170,7 +163,7 @@ final class TURNLoop: @unchecked Sendable {
         guard length <= 65_000, let peer = STUNTransportAddress(envelope.remoteAddress) else { return }
         let (now, nanoseconds) = clock()
         guard let permission = allocation.permission(for: peer.ip, now: now),
-              !permission.mediaPortsOnly || state.peerPolicy.verdict(for: peer) == .allowed,
+              permission.admits(port: peer.port),
               allocation.toClientBudget.take(length, nanoseconds: nanoseconds) else {
             counters.dropped += 1
             return
