@@ -215,19 +215,76 @@ ROOM_PORT = 8080
 ROOM_MEDIA_PORTS = "50000-50999"
 
 
-class RoomServer:
-    """`sfu serve --dev` inside a test host, listening on 127.0.0.1:ROOM_PORT of its namespace."""
+class ServerProcess:
+    """An `sfu` server command inside a test host: its process, stdout and stderr files, and a
+    graceful stop. RoomServer (`sfu serve`) and TurnServer (`sfu turn`) add how to start and what
+    to read."""
 
-    def __init__(self, host, port=ROOM_PORT, media_ports=ROOM_MEDIA_PORTS, extra_args=()):
+    def __init__(self, host, name):
         self.host = host
-        self.port = port
-        self.media_ports = media_ports
-        self.extra_args = list(extra_args)
-        self.stderr_path = host.workdir / "sfu-serve.stderr"
-        self.stdout_path = host.workdir / "sfu-serve.stdout"
+        self.stdout_path = host.workdir / f"{name}.stdout"
+        self.stderr_path = host.workdir / f"{name}.stderr"
         self.proc = None
         self.exit_code = None
         self.stop_note = None
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc else None
+
+    def launch(self, cmd):
+        """Start `cmd` in the test host with stdout and stderr to files. `ip netns exec` execs the
+        command: the Popen pid is the server's pid (for /proc)."""
+        binary = sfu_bin()
+        if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
+            pytest.fail(f"sfu binary not found at {binary}: build it (swift build) or set SFU_BIN", pytrace=False)
+        self._err = open(self.stderr_path, "wb")
+        self._out = open(self.stdout_path, "wb")
+        self.proc = self.host.popen(cmd, stdout=self._out, stderr=self._err, stdin=subprocess.DEVNULL)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def state(self):
+        """"running" or "exited with N", for failure messages."""
+        return "running" if self.alive() else f"exited with {self.proc.returncode if self.proc else None}"
+
+    def stderr_tail(self, lines=40):
+        try:
+            self._err.flush()
+        except Exception:
+            pass
+        return tail(self.stderr_path, lines)
+
+    def stop(self, grace=10.0):
+        """SIGTERM (graceful), then SIGKILL after `grace` seconds. Returns the exit code."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            try:
+                self.proc.send_signal(signal.SIGTERM)
+                self.proc.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                self.stop_note = f"did not exit within {grace}s of SIGTERM: killed"
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+            except ProcessLookupError:
+                pass
+        self.exit_code = self.proc.returncode
+        for f in (getattr(self, "_err", None), getattr(self, "_out", None)):
+            if f and not f.closed:
+                f.close()
+        return self.exit_code
+
+
+class RoomServer(ServerProcess):
+    """`sfu serve --dev` inside a test host, listening on 127.0.0.1:ROOM_PORT of its namespace."""
+
+    def __init__(self, host, port=ROOM_PORT, media_ports=ROOM_MEDIA_PORTS, extra_args=()):
+        super().__init__(host, "sfu-serve")
+        self.port = port
+        self.media_ports = media_ports
+        self.extra_args = list(extra_args)
 
     @property
     def http(self):
@@ -237,20 +294,9 @@ class RoomServer:
     def ws(self):
         return f"ws://127.0.0.1:{self.port}/ws"
 
-    @property
-    def pid(self):
-        return self.proc.pid if self.proc else None
-
     def start(self, timeout=30.0):
-        binary = sfu_bin()
-        if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
-            pytest.fail(f"sfu binary not found at {binary}: build it (swift build) or set SFU_BIN", pytrace=False)
-        cmd = [binary, "serve", "--dev", "--host", "127.0.0.1", "--port", str(self.port),
-               "--bind", self.host.addr, "--media-ports", self.media_ports, *self.extra_args]
-        self._err = open(self.stderr_path, "wb")
-        self._out = open(self.stdout_path, "wb")
-        # `ip netns exec` execs the command: the Popen pid is the server's pid (for /proc).
-        self.proc = self.host.popen(cmd, stdout=self._out, stderr=self._err, stdin=subprocess.DEVNULL)
+        self.launch([sfu_bin(), "serve", "--dev", "--host", "127.0.0.1", "--port", str(self.port),
+                     "--bind", self.host.addr, "--media-ports", self.media_ports, *self.extra_args])
         # Wait for GET /healthz inside the namespace: one poller process with its own deadline.
         poll = (
             "import json, sys, time, urllib.request\n"
@@ -300,19 +346,9 @@ class RoomServer:
     def fd_count(self):
         return len(os.listdir(f"/proc/{self.pid}/fd"))
 
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def stderr_tail(self, lines=40):
-        try:
-            self._err.flush()
-        except Exception:
-            pass
-        return tail(self.stderr_path, lines)
-
     def why(self, res=None, lines=40):
         """Failure context: the peer's view (if any) and the server's stderr tail."""
-        state = "running" if self.alive() else f"exited with {self.proc.returncode if self.proc else None}"
+        state = self.state()
         text = ""
         if res is not None:
             d = dict(res.data or {})
@@ -329,25 +365,6 @@ class RoomServer:
             return self.host.run_peer(script, full, timeout=timeout, env=env)
         except pytest.fail.Exception as e:
             pytest.fail(str(e) + self.why(), pytrace=False)
-
-    def stop(self, grace=10.0):
-        """SIGTERM (graceful: sessions get bye), then SIGKILL after `grace` seconds."""
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            try:
-                self.proc.send_signal(signal.SIGTERM)
-                self.exit_code = self.proc.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                self.stop_note = f"did not exit within {grace}s of SIGTERM: killed"
-                self.proc.kill()
-                self.exit_code = self.proc.wait(timeout=5)
-            except ProcessLookupError:
-                pass
-        self.exit_code = self.proc.returncode
-        for f in (getattr(self, "_err", None), getattr(self, "_out", None)):
-            if f:
-                f.close()
 
 
 @pytest.fixture
@@ -429,7 +446,7 @@ class NetnsSockets:
         return out["sock"]
 
 
-class TurnServer:
+class TurnServer(ServerProcess):
     """`sfu turn` inside a test host: every interface address of the namespace (10.213.0.1,
     fd00:213::1, 127.0.0.1, ::1), UDP and TCP port 3478 (TLS 5349 when --cert/--pkey are given),
     static user TURN_USER, REST secret TURN_SECRET, realm TURN_REALM, relay ports
@@ -439,19 +456,10 @@ class TurnServer:
     at SIGTERM it prints its statistics on stderr ("sfu turn: allocations=... auth failures=N ...")."""
 
     def __init__(self, host, extra_args=(), name="sfu-turn"):
-        self.host = host
+        super().__init__(host, name)
         self.extra_args = [str(a) for a in extra_args]
-        self.stdout_path = host.workdir / f"{name}.stdout"
-        self.stderr_path = host.workdir / f"{name}.stderr"
-        self.proc = None
-        self.exit_code = None
-        self.stop_note = None
         self.listening = None
         self.sockets = NetnsSockets(host.name)
-
-    @property
-    def pid(self):
-        return self.proc.pid if self.proc else None
 
     def command(self):
         return [sfu_bin(), "turn", "--realm", TURN_REALM, "--user", f"{TURN_USER}:{TURN_PASSWORD}",
@@ -459,12 +467,7 @@ class TurnServer:
                 "--max-port", str(TURN_RELAY_PORTS[1]), *self.extra_args]
 
     def start(self, timeout=20.0):
-        binary = sfu_bin()
-        if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
-            pytest.fail(f"sfu binary not found at {binary}: build it (swift build) or set SFU_BIN", pytrace=False)
-        self._out = open(self.stdout_path, "wb")
-        self._err = open(self.stderr_path, "wb")
-        self.proc = self.host.popen(self.command(), stdout=self._out, stderr=self._err, stdin=subprocess.DEVNULL)
+        self.launch(self.command())
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             line = self._listening_line()
@@ -502,16 +505,6 @@ class TurnServer:
         out["line"] = line
         return out
 
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def stderr_tail(self, lines=40):
-        try:
-            self._err.flush()
-        except Exception:
-            pass
-        return tail(self.stderr_path, lines)
-
     def statistics_line(self):
         """The "sfu turn: allocations=..." line printed at SIGTERM (None before stop or if missing)."""
         try:
@@ -542,29 +535,8 @@ class TurnServer:
         return stats
 
     def why(self, lines=40):
-        state = "running" if self.alive() else f"exited with {self.proc.returncode if self.proc else None}"
         note = f" ({self.stop_note})" if self.stop_note else ""
-        return f"\n--- sfu turn ({state}{note}) stderr, last {lines} lines:\n{self.stderr_tail(lines)}\n"
-
-    def stop(self, grace=10.0):
-        """SIGTERM (the statistics line is printed then), SIGKILL after `grace` seconds."""
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            try:
-                self.proc.send_signal(signal.SIGTERM)
-                self.proc.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                self.stop_note = f"did not exit within {grace}s of SIGTERM: killed"
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-            except ProcessLookupError:
-                pass
-        self.exit_code = self.proc.returncode
-        for f in (getattr(self, "_err", None), getattr(self, "_out", None)):
-            if f and not f.closed:
-                f.close()
-        return self.exit_code
+        return f"\n--- sfu turn ({self.state()}{note}) stderr, last {lines} lines:\n{self.stderr_tail(lines)}\n"
 
 
 @pytest.fixture

@@ -186,16 +186,7 @@ def main():
             b.driver.get(url)
         result["phase"] = "pages-opened"
 
-        def my_ids():
-            for n in b.pages:
-                if n not in ids:
-                    s = b.snapshot(n)
-                    snaps[n] = s
-                    if s.get("me"):
-                        ids[n] = s["me"]
-            return all(n in ids for n in b.pages)
-        if not wait_until(my_ids, 20):
-            raise RuntimeError(f"not every page joined: ids {ids}")
+        b.wait_joined(ids, snaps)
         result["ids"] = dict(ids)
         result["phase"] = "joined"
 

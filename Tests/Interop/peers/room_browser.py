@@ -141,6 +141,21 @@ class Browser:
         self.use(name)
         return self.driver.execute_async_script(SNAPSHOT)
 
+    def wait_joined(self, ids, snaps, timeout=20):
+        """Waits until every open page knows its own participant id; fills `ids` (page -> id) and
+        `snaps` (page -> its latest snapshot) for the pages that have joined, and raises
+        RuntimeError if some page has not within `timeout` seconds."""
+        def all_joined():
+            for n in self.pages:
+                if n not in ids:
+                    s = self.snapshot(n)
+                    snaps[n] = s
+                    if s.get("me"):
+                        ids[n] = s["me"]
+            return all(n in ids for n in self.pages)
+        if not wait_until(all_joined, timeout):
+            raise RuntimeError(f"not every page joined: ids {ids}")
+
     def presence(self, name, participant_id):
         self.use(name)
         return self.driver.execute_script(PRESENCE, participant_id)

@@ -76,16 +76,7 @@ def main():
             b.open(n, page_url(args.http, args.room, n))
         result["phase"] = "pages-opened"
 
-        def my_ids():
-            for n in b.pages:
-                if n not in ids:
-                    s = b.snapshot(n)
-                    snaps[n] = s
-                    if s.get("me"):
-                        ids[n] = s["me"]
-            return all(n in ids for n in b.pages)
-        if not wait_until(my_ids, 20):
-            raise RuntimeError(f"not every page joined: ids {ids}")
+        b.wait_joined(ids, snaps)
         result["ids"] = dict(ids)
 
         def all_ready(names):
@@ -125,8 +116,10 @@ def main():
 
         # D joins late.
         b.open("D", page_url(args.http, args.room, "D"))
-        if not wait_until(my_ids, 20):
-            raise RuntimeError("D did not join")
+        try:
+            b.wait_joined(ids, snaps)
+        except RuntimeError:
+            raise RuntimeError("D did not join") from None
         result["ids"] = dict(ids)
         t2 = time.monotonic()
         if not wait_until(lambda: all_ready(["A", "B", "D"]), args.media_timeout, 1.0):
