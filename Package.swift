@@ -39,6 +39,8 @@ let package = Package(
         // libsrtp2's AES-ICM, AES-GCM and HMAC-SHA1 on OpenSSL, registered into its crypto kernel
         // by SRTPLibrary (Debian's libsrtp2 does its crypto on NSS, which allocates per packet).
         .target(name: "CSRTPCrypto", dependencies: ["CSRTP", "COpenSSL"]),
+        // recvmmsg, sendmmsg, epoll and eventfd, which Swift's Glibc module does not import.
+        .target(name: "CDatagram"),
 
         // Protocol values: pure Swift, no I/O, no threads.
         .target(name: "RTP", swiftSettings: swiftSettings),
@@ -87,12 +89,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Batched UDP sockets and a readiness poller for packet paths that run their own thread.
+        .target(name: "DatagramIO", dependencies: ["CDatagram", "STUN"], swiftSettings: swiftSettings),
+
         // The STUN/TURN relay (RFC 8489, RFC 8656, RFC 6156) on SwiftNIO: bundled in `sfu serve`,
         // alone as `sfu turn`.
         .target(
             name: "TURN",
             dependencies: [
-                "STUN",
+                "STUN", "DatagramIO",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -122,6 +127,7 @@ let package = Package(
         .testTarget(name: "RTPTests", dependencies: ["RTP", "TestSupport"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "SDPTests", dependencies: ["SDP", "TestSupport"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "STUNTests", dependencies: ["STUN", "TestSupport"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .testTarget(name: "DatagramIOTests", dependencies: ["DatagramIO", "STUN"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TURNTests",
             dependencies: ["TURN", "STUN", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],

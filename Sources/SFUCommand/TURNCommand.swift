@@ -83,7 +83,7 @@ struct TURNCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-allocate-lifetime"), help: "Longest allocation lifetime in seconds (default 3600).")
     var maxAllocateLifetime: UInt32?
 
-    @Option(help: "Event loop threads (0, the default: one per core).")
+    @Option(help: "Relay worker threads (0, the default: one per core).")
     var threads: Int = 0
 
     @Option(help: "Log level on stderr (trace, debug, info, notice, warning, error).")

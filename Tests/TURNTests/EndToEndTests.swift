@@ -5,7 +5,7 @@ import STUN
 import Testing
 @testable import TURN
 
-/// The relay over real sockets on 127.0.0.1: one event loop, an ephemeral UDP port, a high relay
+/// The relay over real sockets on 127.0.0.1: one relay worker, an ephemeral UDP port, a high relay
 /// port range, user u/p, loopback peers allowed. Every receive has a timeout.
 @Suite("TURN server end to end", .timeLimit(.minutes(1)))
 struct EndToEndTests {
@@ -288,7 +288,27 @@ struct EndToEndTests {
         }
     }
 
-    @Test("port 0 with several event loops: one port for all loops, and allocations on each work")
+    @Test("each allocation has a relay port of its own; with the range taken the next Allocate gets 508")
+    func relayPortsExhausted() async throws {
+        let ports: ClosedRange<UInt16> = 61_990...61_991
+        try await withServer({ $0.relayPorts = ports }) { server, address in
+            let first = try TURNTestClient(server: address)
+            let second = try TURNTestClient(server: address)
+            let third = try TURNTestClient(server: address)
+            let (_, relayed1) = try first.allocate()
+            let (_, relayed2) = try second.allocate()
+            #expect(Set([relayed1.port, relayed2.port]) == Set(ports))
+            let refused = try third.request(.allocate) { _ in [.requestedTransport(17)] }
+            #expect(refused.errorCode?.code == 508)
+            #expect(await server.statistics().allocations == 2)
+
+            #expect(try first.refresh(lifetime: 0).message.messageClass == .successResponse)
+            let (_, relayed3) = try third.allocate()
+            #expect(relayed3.port == relayed1.port)
+        }
+    }
+
+    @Test("port 0 with several relay workers: one port for all workers, and allocations on each work")
     func severalLoops() async throws {
         try await withServer(threads: 3) { server, address in
             #expect(server.boundAddresses.udp == [address])

@@ -1,36 +1,57 @@
+import DatagramIO
 import NIOCore
 import STUN
 
-/// Where a client's traffic goes back to: the UDP listener socket and the client's address, or
+/// Where a client's traffic goes back to: the UDP listening socket and the client's address, or
 /// the client's TCP/TLS connection (RFC 8656 2: the 5-tuple).
 enum ClientSink {
-    case datagram(listener: any Channel, client: SocketAddress)
-    case stream(connection: any Channel)
-
-    var channel: any Channel {
-        switch self {
-        case .datagram(let listener, _): listener
-        case .stream(let connection): connection
-        }
-    }
+    case datagram(listener: ListenerSocket, client: STUNTransportAddress)
+    case stream(StreamClient)
 
     var isStream: Bool { if case .stream = self { true } else { false } }
 
-    /// Writes without flushing: the data path flushes once per batch of reads.
-    func write(_ buffer: ByteBuffer) {
+    /// Whether the client can still be reached (a connection may have closed).
+    var isOpen: Bool {
         switch self {
-        case .datagram(let listener, let client):
-            listener.write(AddressedEnvelope(remoteAddress: client, data: buffer), promise: nil)
-        case .stream(let connection):
-            connection.write(buffer, promise: nil)
+        case .datagram(let listener, _): listener.socket.isOpen
+        case .stream(let stream): stream.isOpen
         }
     }
 
-    func writeAndFlush(_ bytes: [UInt8]) {
-        var buffer = channel.allocator.buffer(capacity: bytes.count)
-        buffer.writeBytes(bytes)
-        write(buffer)
-        channel.flush()
+    /// A message to the client: at once over UDP, at the end of the round over a connection.
+    func send(_ bytes: [UInt8], loop: TURNLoop) {
+        switch self {
+        case .datagram(let listener, let client):
+            if !listener.socket.send(bytes, to: client) { loop.counters.dropped += 1 }
+        case .stream(let stream):
+            bytes.withUnsafeBytes { loop.write($0, to: stream) }
+        }
+    }
+}
+
+/// One TCP or TLS client connection, run by SwiftNIO on its event loop and served by one relay
+/// worker: the handler posts what it reads to the worker, the worker writes back through
+/// `channel` (NIO hops to the connection's loop). Everything but `channel` and the addresses is
+/// the worker's.
+final class StreamClient: @unchecked Sendable {
+    let channel: any Channel
+    let clientAddress: STUNTransportAddress
+    let serverAddress: STUNTransportAddress
+    var id: ObjectIdentifier { ObjectIdentifier(self) }
+    var key: AllocationKey { .stream(connection: id) }
+    /// A connection that has not allocated within this long is closed (coturn does the same), so
+    /// idle sockets cannot pile up.
+    static let allocateWithinSeconds: UInt32 = 60
+
+    var isOpen = true
+    var openedAt: UInt32 = 0
+    /// Bytes written in this round, not yet handed to NIO.
+    var pending: ByteBuffer?
+
+    init(channel: any Channel, clientAddress: STUNTransportAddress, serverAddress: STUNTransportAddress) {
+        self.channel = channel
+        self.clientAddress = clientAddress
+        self.serverAddress = serverAddress
     }
 }
 
@@ -49,7 +70,6 @@ struct Permission {
 /// A channel binding (RFC 8656 12): a 16-bit number standing for one peer transport address.
 struct ChannelBinding {
     var peer: STUNTransportAddress
-    var peerSocketAddress: SocketAddress
     var expiry: UInt32
 }
 
@@ -67,7 +87,7 @@ final class Allocation {
     let createdBy: STUNTransactionID
     /// The success response to the Allocate, for a retransmitted request (RFC 8656 7.2).
     var allocateResponse: [UInt8] = []
-    var relayChannel: (any Channel)?
+    var relaySocket: DatagramSocket?
     var relayAddress: STUNTransportAddress?
     var expiry: UInt32
     var permissions: [IPAddress: Permission] = [:]
@@ -75,8 +95,6 @@ final class Allocation {
     var channelByPeer: [STUNTransportAddress: UInt16] = [:]
     var toPeerBudget: TokenBucket
     var toClientBudget: TokenBucket
-    /// Set while the relay socket is written and not yet flushed in this read batch.
-    var relayNeedsFlush = false
     var isClosed = false
 
     init(sink: ClientSink, clientAddress: STUNTransportAddress, serverAddress: STUNTransportAddress, username: String,

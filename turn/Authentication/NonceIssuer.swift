@@ -1,7 +1,7 @@
 import STUN
 
 /// Stateless nonces (RFC 8489 9.2): the issue time and a MAC over it and the client's transport
-/// address, so any event loop can check a nonce without shared state, a nonce is useless from
+/// address, so any relay worker can check a nonce without shared state, a nonce is useless from
 /// another address, two source ports never share one (RFC 8489 9.2.4), and an old one is
 /// answered 438 Stale Nonce.
 ///

@@ -33,7 +33,8 @@ public struct TURNConfiguration: Sendable {
     public var peerPolicy = PeerAddressPolicy()
     public var quotas = TURNQuotas()
     public var lifetimes = TURNLifetimes()
-    /// Worker threads for the relay's event loops; 0: one per core.
+    /// Relay worker threads (UDP and the relaying itself), and as many NIO event loops for TCP
+    /// and TLS connections; 0: one per core.
     public var threads = 0
 
     public init() {}

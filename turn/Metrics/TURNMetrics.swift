@@ -1,7 +1,7 @@
 import Metrics
 
 /// The relay's metrics (swift-metrics; exported by whatever backend the process bootstraps).
-/// Data-path counts are summed per event loop and added here once a second, so the per-packet
+/// Data-path counts are summed per relay worker and added here once a second, so the per-packet
 /// cost is an integer add.
 public struct TURNMetrics: Sendable {
     let allocations = Gauge(label: "turn_allocations")
@@ -20,7 +20,7 @@ public struct TURNMetrics: Sendable {
     public init() {}
 }
 
-/// Plain counters for one event loop's data path, flushed to `TURNMetrics` by the loop's sweep.
+/// Plain counters for one relay worker's data path, flushed to `TURNMetrics` by its sweep.
 /// They are also summed into `TURNServer.statistics()` for tests and `sfu turn` logs.
 struct DataPathCounters {
     var packetsToPeers = 0

@@ -1,5 +1,7 @@
-import NIOCore
-import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#endif
+import DatagramIO
 import STUN
 
 /// STUN and TURN requests (RFC 8489 6.3, RFC 8656 7-12): checked, authenticated and answered on
@@ -95,13 +97,12 @@ extension TURNLoop {
         if let existing = allocations[endpoint.key] {
             // A retransmitted Allocate gets the same answer; anything else is a mismatch.
             if existing.createdBy == message.transactionID, !existing.allocateResponse.isEmpty {
-                endpoint.sink.writeAndFlush(existing.allocateResponse)
+                endpoint.sink.send(existing.allocateResponse, loop: self)
             } else {
                 send(error: .allocationMismatch, to: message, endpoint: endpoint, integrity: auth.integrity)
             }
             return
         }
-        if pending.contains(endpoint.key) { return }
         guard let transport = message.attributes.first(where: { $0.type == .requestedTransport }) else {
             send(error: STUNErrorCode(code: 400, reason: "REQUESTED-TRANSPORT missing"), to: message, endpoint: endpoint, integrity: auth.integrity)
             return
@@ -164,45 +165,38 @@ extension TURNLoop {
             sink: endpoint.sink, clientAddress: endpoint.clientAddress, serverAddress: endpoint.serverAddress,
             username: auth.username, identity: auth.identity, family: family, createdBy: message.transactionID,
             expiry: now &+ lifetime, bytesPerSecond: configuration.quotas.bytesPerSecondPerAllocation)
-        pending.insert(endpoint.key)
-        let relayFamily = family
-        bindRelay(ip: relayIP, choice: portChoice, allocation: allocation, attempt: 0).assumeIsolated().whenComplete { [self] result in
-            pending.remove(endpoint.key)
-            switch result {
-            case .success(let (channel, reservationToken)):
-                guard endpoint.sink.channel.isActive else {
-                    channel.close(promise: nil)
-                    if let reservationToken { state.redeemReservation(reservationToken)?.placeholder.close(promise: nil) }
-                    state.releaseAllocation(identity: auth.identity)
-                    return
-                }
-                let bound = channel.localAddress.flatMap(STUNTransportAddress.init) ?? STUNTransportAddress(ip: relayIP, port: 0)
-                let advertised = STUNTransportAddress(ip: externalAddress(for: relayFamily) ?? bound.ip, port: bound.port)
-                allocation.relayChannel = channel
-                allocation.relayAddress = advertised
-                allocations[endpoint.key] = allocation
-                state.count { $0.allocationsCreated += 1 }
-                state.metrics.allocationsCreated.increment()
-                var attributes: [STUNAttribute] = [
-                    .xorAddress(.xorRelayedAddress, advertised, transactionID: message.transactionID),
-                    .lifetime(lifetime),
-                    .xorAddress(.xorMappedAddress, endpoint.clientAddress, transactionID: message.transactionID),
-                ]
-                if let reservationToken {
-                    attributes.append(STUNAttribute(type: .reservationToken, value: (0..<8).map { UInt8(truncatingIfNeeded: reservationToken >> (56 - 8 * UInt64($0))) }))
-                }
-                let response = encodeResponse(success: message, endpoint: endpoint, attributes: attributes, integrity: auth.integrity)
-                allocation.allocateResponse = response
-                endpoint.sink.writeAndFlush(response)
-                state.logger.debug("allocation", metadata: [
-                    "client": "\(endpoint.clientAddress)", "relay": "\(advertised)", "user": "\(auth.username)", "lifetime": "\(lifetime)",
-                ])
-            case .failure(let error):
-                state.releaseAllocation(identity: auth.identity)
-                state.logger.warning("no relay port", metadata: ["error": "\(error)", "client": "\(endpoint.clientAddress)"])
-                send(error: .insufficientCapacity, to: message, endpoint: endpoint, integrity: auth.integrity)
-            }
+        let relay: DatagramSocket
+        let reservationToken: UInt64?
+        do {
+            (relay, reservationToken) = try bindRelay(ip: relayIP, choice: portChoice)
+            try worker.register(relay: relay, for: allocation)
+        } catch {
+            state.releaseAllocation(identity: auth.identity)
+            state.logger.warning("no relay port", metadata: ["error": "\(error)", "client": "\(endpoint.clientAddress)"])
+            send(error: .insufficientCapacity, to: message, endpoint: endpoint, integrity: auth.integrity)
+            return
         }
+        let bound = relay.localAddress
+        let advertised = STUNTransportAddress(ip: externalAddress(for: family) ?? bound.ip, port: bound.port)
+        allocation.relaySocket = relay
+        allocation.relayAddress = advertised
+        allocations[endpoint.key] = allocation
+        state.count { $0.allocationsCreated += 1 }
+        state.metrics.allocationsCreated.increment()
+        var attributes: [STUNAttribute] = [
+            .xorAddress(.xorRelayedAddress, advertised, transactionID: message.transactionID),
+            .lifetime(lifetime),
+            .xorAddress(.xorMappedAddress, endpoint.clientAddress, transactionID: message.transactionID),
+        ]
+        if let reservationToken {
+            attributes.append(STUNAttribute(type: .reservationToken, value: (0..<8).map { UInt8(truncatingIfNeeded: reservationToken >> (56 - 8 * UInt64($0))) }))
+        }
+        let response = encodeResponse(success: message, endpoint: endpoint, attributes: attributes, integrity: auth.integrity)
+        allocation.allocateResponse = response
+        endpoint.sink.send(response, loop: self)
+        state.logger.debug("allocation", metadata: [
+            "client": "\(endpoint.clientAddress)", "relay": "\(advertised)", "user": "\(auth.username)", "lifetime": "\(lifetime)",
+        ])
     }
 
     /// RFC 8656 7.2: min(requested, maximum), but never below the default.
@@ -238,66 +232,35 @@ extension TURNLoop {
         case reserved(PortReservation)
     }
 
-    /// A relay socket bound to this loop, so relaying stays on it: on a random port of the range
-    /// (RFC 8656 7.2: unpredictable ports), retried on collisions; and, for `evenReservingNext`,
-    /// the reservation token of the port after it.
-    private func bindRelay(ip: IPAddress, choice: PortChoice, allocation: Allocation,
-                           attempt: Int) -> EventLoopFuture<(any Channel, UInt64?)> {
-        let range = configuration.relayPorts
-        var port = UInt16.random(in: range)
-        switch choice {
-        case .any:
-            break
-        case .even, .evenReservingNext:
-            port &= ~1
-            if port < range.lowerBound { port += 2 }
-            if case .evenReservingNext = choice, port == range.upperBound || port == UInt16.max { port -= 2 }
-        case .reserved(let reservation):
+    /// A relay socket on a random port of the range (RFC 8656 7.2: unpredictable ports), tried
+    /// again on another port when taken; and, for `evenReservingNext`, the reservation token of
+    /// the port after it.
+    private func bindRelay(ip: IPAddress, choice: PortChoice) throws(DatagramIOError) -> (DatagramSocket, UInt64?) {
+        if case .reserved(let reservation) = choice {
             // Free the held port, then take it for this allocation.
-            let address = reservation.address
-            return reservation.placeholder.close().hop(to: eventLoop).assumeIsolated().flatMap { [self] in
-                bindRelaySocket(address, allocation: allocation)
-            }.map { ($0, nil) }.nonisolated()
+            reservation.placeholder.close()
+            return (try DatagramSocket(boundTo: reservation.address), nil)
         }
-        let address = STUNTransportAddress(ip: ip, port: port)
-        let retry: (any Error) -> EventLoopFuture<(any Channel, UInt64?)> = { [self] error in
-            guard attempt < 32 else { return eventLoop.makeFailedFuture(error) }
-            return bindRelay(ip: ip, choice: choice, allocation: allocation, attempt: attempt + 1)
-        }
-        let relay = bindRelaySocket(address, allocation: allocation)
-        guard case .evenReservingNext = choice else {
-            return relay.assumeIsolated().map { ($0, nil) }.flatMapError(retry).nonisolated()
-        }
-        let next = STUNTransportAddress(ip: ip, port: port + 1)
-        return relay.assumeIsolated().flatMap { [self] channel in
-            DatagramBootstrap(group: eventLoop)
-                .channelOption(.autoRead, value: false)
-                .bind(to: next.socketAddress)
-                .assumeIsolated()
-                .map { [self] placeholder -> (any Channel, UInt64?) in
-                    let token = state.reserve(PortReservation(address: next, placeholder: placeholder, expiry: now &+ 30))
-                    return (channel, token)
-                }
-                .flatMapError { error in
-                    channel.close(promise: nil)
-                    return self.eventLoop.makeFailedFuture(error)
-                }
-                .nonisolated()
-        }.flatMapError(retry).nonisolated()
-    }
-
-    private func bindRelaySocket(_ address: STUNTransportAddress, allocation: Allocation) -> EventLoopFuture<any Channel> {
-        let loop = self
-        let boundAllocation = NIOLoopBound(allocation, eventLoop: eventLoop)
-        return DatagramBootstrap(group: eventLoop)
-            .channelOption(.datagramVectorReadMessageCount, value: 16)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 16 * 2048))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(RelayHandler(loop: loop, allocation: boundAllocation.value))
-                }
+        let range = configuration.relayPorts
+        var lastError = DatagramIOError(.bind, errno: EADDRINUSE, subject: "\(ip) ports \(range)")
+        for _ in 0..<32 {
+            var port = UInt16.random(in: range)
+            if case .any = choice {} else {
+                port &= ~1
+                if port < range.lowerBound { port += 2 }
+                if case .evenReservingNext = choice, port == range.upperBound || port == UInt16.max { port -= 2 }
             }
-            .bind(to: address.socketAddress)
+            do {
+                let relay = try DatagramSocket(boundTo: STUNTransportAddress(ip: ip, port: port))
+                guard case .evenReservingNext = choice else { return (relay, nil) }
+                let next = STUNTransportAddress(ip: ip, port: port + 1)
+                let placeholder = try DatagramSocket(boundTo: next)
+                return (relay, state.reserve(PortReservation(address: next, placeholder: placeholder, expiry: now &+ 30)))
+            } catch where error.isAddressInUse {
+                lastError = error
+            }
+        }
+        throw lastError
     }
 
     /// The 5-tuple's allocation, or the answer why not: 437 without one (RFC 8656 8.2, 9.2,
@@ -407,7 +370,7 @@ extension TURNLoop {
         }
         let now = self.now
         let ports = state.peerPolicy.verdict(for: peer.ip) == .mediaPortsOnly ? state.peerPolicy.mediaEndpoints?.ports : nil
-        allocation.channels[number] = ChannelBinding(peer: peer, peerSocketAddress: peer.socketAddress,
+        allocation.channels[number] = ChannelBinding(peer: peer,
                                                      expiry: now &+ configuration.lifetimes.channelSeconds)
         allocation.channelByPeer[peer] = number
         // RFC 8656 11.2: binding a channel installs or refreshes the permission for the peer's IP.

@@ -8,7 +8,7 @@ extension TURNLoop {
               requestSize: Int = .max) {
         let response = STUNMessage(request.method, .successResponse, transactionID: request.transactionID, attributes: attributes)
         guard integrity == nil else {
-            endpoint.sink.writeAndFlush(encodeResponse(success: request, endpoint: endpoint, attributes: attributes, integrity: integrity!))
+            endpoint.sink.send(encodeResponse(success: request, endpoint: endpoint, attributes: attributes, integrity: integrity!), loop: self)
             return
         }
         sendUnauthenticated(full: withSoftware(response), short: response, request: request, endpoint: endpoint, requestSize: requestSize)
@@ -28,7 +28,7 @@ extension TURNLoop {
         let response = STUNMessage(request.method, .errorResponse, transactionID: request.transactionID,
                                    attributes: [.errorCode(error)] + attributes)
         if let integrity {
-            endpoint.sink.writeAndFlush(withSoftware(response).encode(integrity: integrity, fingerprint: true))
+            endpoint.sink.send(withSoftware(response).encode(integrity: integrity, fingerprint: true), loop: self)
             return
         }
         var short = response
@@ -53,13 +53,13 @@ extension TURNLoop {
     func sendUnauthenticated(full: STUNMessage, short: STUNMessage, request: STUNMessage, endpoint: ClientEndpoint, requestSize: Int) {
         let fullBytes = full.encode(fingerprint: true)
         if endpoint.sink.isStream || fullBytes.count <= requestSize {
-            endpoint.sink.writeAndFlush(fullBytes)
+            endpoint.sink.send(fullBytes, loop: self)
             return
         }
         let shortBytes = short.encode()
         if shortBytes.count <= requestSize || request.method == .binding || request.method == .allocate {
             if shortBytes.count > requestSize { state.count { $0.oversizedUnauthenticatedAnswers += 1 } }
-            endpoint.sink.writeAndFlush(shortBytes)
+            endpoint.sink.send(shortBytes, loop: self)
         } else {
             state.count { $0.unansweredForSize += 1 }
         }

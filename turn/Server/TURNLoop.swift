@@ -1,6 +1,6 @@
 import Foundation
 import NIOCore
-import NIOPosix
+import DatagramIO
 import STUN
 
 /// The key of an allocation: RFC 8656 2's 5-tuple. Over UDP the listener socket fixes the server
@@ -20,29 +20,28 @@ struct ClientEndpoint {
     let key: AllocationKey
 }
 
-/// One event loop's share of the relay: the allocations whose client socket and relay socket live
-/// on this loop, and its data-path counters. Every method runs on `eventLoop` (the handlers that
-/// call it are bound to that loop), which is what makes the unchecked Sendable sound.
+/// One relay worker's share of the relay: the allocations whose client arrived on this worker
+/// (through one of its UDP listening sockets, or a TCP/TLS connection assigned to it) with their
+/// relay sockets, and its data-path counters. Every method runs on the worker's thread, which is
+/// what makes the unchecked Sendable sound.
 final class TURNLoop: @unchecked Sendable {
-    let eventLoop: any EventLoop
+    unowned let worker: RelayWorker
     let state: TURNServerState
+    let ring: DatagramReceiveRing
+    let sendQueue: DatagramSendQueue
     var allocations: [AllocationKey: Allocation] = [:]
-    /// Allocate requests whose relay socket is being bound (a retransmission meanwhile is dropped).
-    var pending: Set<AllocationKey> = []
+    /// Open TCP/TLS connections of this worker, for the allocate-within deadline.
+    var streams: [ObjectIdentifier: StreamClient] = [:]
     var counters = DataPathCounters()
     private var flushedCounters = DataPathCounters()
-    /// Relay sockets written in the current read batch, flushed at its end (one sendmmsg each).
-    private var relaysToFlush: [Allocation] = []
-    /// Client sockets written from relay sockets in this event loop tick. Their flush waits for
-    /// the end of the tick, so datagrams from many relay sockets to one listening socket leave
-    /// in one sendmmsg instead of one sendmsg each.
-    private var clientSocketsToFlush: [any Channel] = []
-    private var clientSocketsMarked: Set<ObjectIdentifier> = []
-    private var sweepTask: RepeatedTask?
+    /// Connections written in this round, flushed at its end (one write and flush each).
+    private var streamsToFlush: [StreamClient] = []
 
-    init(eventLoop: any EventLoop, state: TURNServerState) {
-        self.eventLoop = eventLoop
+    init(worker: RelayWorker, state: TURNServerState) {
+        self.worker = worker
         self.state = state
+        self.ring = worker.ring
+        self.sendQueue = worker.sendQueue
     }
 
     var configuration: TURNConfiguration { state.configuration }
@@ -57,21 +56,17 @@ final class TURNLoop: @unchecked Sendable {
         return (UInt32(truncatingIfNeeded: wallAtStart + (nanoseconds - monotonicAtStart) / 1_000_000_000), nanoseconds)
     }
 
-    func startSweeping() {
-        sweepTask = eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in
-            sweep()
-        }
-    }
-
     func stop() {
-        sweepTask?.cancel()
         state.expireReservations(now: .max)
         for allocation in allocations.values { close(allocation) }
         allocations.removeAll()
+        for stream in streams.values { stream.channel.close(promise: nil) }
+        streams.removeAll()
     }
 
-    /// Once a second: expire allocations, permissions and channels; publish counters.
-    private func sweep() {
+    /// Once a second: expire allocations, permissions and channels; close connections that did
+    /// not allocate in time; publish counters.
+    func sweep() {
         let now = self.now
         for (key, allocation) in allocations {
             if allocation.expiry <= now {
@@ -82,6 +77,10 @@ final class TURNLoop: @unchecked Sendable {
             }
         }
         state.expireReservations(now: now)
+        for stream in streams.values where stream.openedAt &+ StreamClient.allocateWithinSeconds <= now
+            && allocations[stream.key] == nil {
+            stream.channel.close(promise: nil)
+        }
         let metrics = state.metrics
         metrics.packetsRelayedToPeers.increment(by: Int64(counters.packetsToPeers - flushedCounters.packetsToPeers))
         metrics.packetsRelayedToClients.increment(by: Int64(counters.packetsToClients - flushedCounters.packetsToClients))
@@ -94,45 +93,114 @@ final class TURNLoop: @unchecked Sendable {
     func close(_ allocation: Allocation) {
         guard !allocation.isClosed else { return }
         allocation.isClosed = true
-        allocation.relayChannel?.close(promise: nil)
+        if let relay = allocation.relaySocket { worker.close(relay) }
         state.releaseAllocation(identity: allocation.identity)
     }
 
+    // MARK: Stream clients (posted by their NIO connection handler)
+
+    func streamOpened(_ stream: StreamClient) {
+        stream.openedAt = now
+        streams[stream.id] = stream
+    }
+
+    /// Messages framed from a TCP/TLS connection (one read batch).
+    func streamFrames(_ frames: [ByteBuffer], from stream: StreamClient) {
+        guard stream.isOpen else { return }
+        let endpoint = ClientEndpoint(sink: .stream(stream), clientAddress: stream.clientAddress,
+                                      serverAddress: stream.serverAddress, key: stream.key)
+        for frame in frames {
+            guard let first = frame.getInteger(at: frame.readerIndex, as: UInt8.self) else { continue }
+            if ChannelData.isChannelData(firstByte: first) {
+                frame.withUnsafeReadableBytes { relayChannelData($0, key: endpoint.key, stable: false) }
+            } else {
+                handleSTUN(Array(frame.readableBytesView), from: endpoint)
+            }
+        }
+    }
+
     /// A TCP/TLS client went away: its allocation goes with it (RFC 8656 7: the 5-tuple is gone).
-    func connectionClosed(_ key: AllocationKey) {
-        if let allocation = allocations.removeValue(forKey: key) { close(allocation) }
+    func streamClosed(_ stream: StreamClient) {
+        stream.isOpen = false
+        streams[stream.id] = nil
+        if let allocation = allocations.removeValue(forKey: stream.key) { close(allocation) }
+    }
+
+    /// Bytes for a connection, written at the end of this round.
+    func write(_ bytes: UnsafeRawBufferPointer, to stream: StreamClient, padTo4: Bool = false) {
+        guard stream.isOpen else { return }
+        if stream.pending == nil {
+            stream.pending = stream.channel.allocator.buffer(capacity: max(1024, bytes.count + 3))
+            streamsToFlush.append(stream)
+        }
+        stream.pending!.writeBytes(bytes)
+        if padTo4, bytes.count & 3 != 0 { stream.pending!.writeRepeatingByte(0, count: 4 - bytes.count & 3) }
+    }
+
+    /// End of a round: one write and flush per connection written (NIO takes it to the
+    /// connection's own event loop).
+    func flushStreams() {
+        guard !streamsToFlush.isEmpty else { return }
+        for stream in streamsToFlush {
+            if let pending = stream.pending { stream.channel.writeAndFlush(pending, promise: nil) }
+            stream.pending = nil
+        }
+        streamsToFlush.removeAll(keepingCapacity: true)
     }
 
     // MARK: Data path
 
-    /// A ChannelData message from a client (RFC 8656 12.6): to the bound peer, without copying.
+    /// A datagram on a UDP listening socket: ChannelData to relay, or a STUN message.
     @inline(__always)
-    func relayChannelData(_ buffer: ByteBuffer, key: AllocationKey) {
-        guard let allocation = allocations[key], let relay = allocation.relayChannel,
-              let number = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self),
-              let length16 = buffer.getInteger(at: buffer.readerIndex + 2, as: UInt16.self) else {
+    func listenerDatagram(_ slot: Int, listener: ListenerSocket) {
+        let payload = UnsafeRawBufferPointer(ring.payload(slot))
+        guard !payload.isEmpty, !ring.isTruncated(slot), let client = ring.source(slot) else {
             counters.dropped += 1
             return
         }
-        let length = Int(length16)
+        let first = payload[0]
+        let key = AllocationKey.datagram(listener: listener.id, client: client)
+        if ChannelData.isChannelData(firstByte: first) {
+            relayChannelData(payload, key: key, stable: true)
+        } else if first & 0xC0 == 0 {
+            let endpoint = ClientEndpoint(sink: .datagram(listener: listener, client: client), clientAddress: client,
+                                          serverAddress: listener.serverAddress, key: key)
+            handleSTUN(Array(payload), from: endpoint)
+        } else {
+            counters.dropped += 1
+        }
+    }
+
+    /// A ChannelData message from a client (RFC 8656 12.6): its data to the bound peer. `stable`:
+    /// the bytes stay valid until the send queue is flushed (a receive slot), so they are sent
+    /// from where they are instead of copied.
+    @inline(__always)
+    func relayChannelData(_ message: UnsafeRawBufferPointer, key: AllocationKey, stable: Bool) {
+        guard message.count >= 4, let allocation = allocations[key], let relay = allocation.relaySocket else {
+            counters.dropped += 1
+            return
+        }
+        let number = UInt16(message[0]) << 8 | UInt16(message[1])
+        let length = Int(UInt16(message[2]) << 8 | UInt16(message[3]))
         let (now, nanoseconds) = clock()
         // RFC 8656 12.6: unbound channel, data longer than the message, or no permission: discard.
-        guard length <= buffer.readableBytes - 4, let binding = allocation.channels[number], binding.expiry > now,
+        guard length <= message.count - 4, let binding = allocation.channels[number], binding.expiry > now,
               allocation.permission(for: binding.peer.ip, now: now) != nil,
-              allocation.toPeerBudget.take(length, nanoseconds: nanoseconds),
-              let payload = buffer.getSlice(at: buffer.readerIndex + 4, length: length) else {
+              allocation.toPeerBudget.take(length, nanoseconds: nanoseconds) else {
             counters.dropped += 1
             return
         }
-        relay.write(AddressedEnvelope(remoteAddress: binding.peerSocketAddress, data: payload), promise: nil)
+        let data = UnsafeRawBufferPointer(rebasing: message[4..<(4 + length)])
+        let result = stable ? sendQueue.enqueue(data, to: binding.peer, through: relay.descriptor)
+            : sendQueue.enqueueCopy(data, to: binding.peer, through: relay.descriptor)
+        counters.dropped += result.refused
         counters.packetsToPeers += 1
         counters.bytesToPeers += length
-        markForFlush(allocation)
     }
 
     /// A Send indication (RFC 8656 11.2): like ChannelData, with the peer in XOR-PEER-ADDRESS.
     func relaySendIndication(_ message: STUNMessage, key: AllocationKey) {
-        guard let allocation = allocations[key], let relay = allocation.relayChannel,
+        guard let allocation = allocations[key], let relay = allocation.relaySocket,
               let peerAttribute = message.attributes.first(where: { $0.type == .xorPeerAddress }),
               let peer = peerAttribute.xorAddress(transactionID: message.transactionID),
               let data = message.value(of: .data) else {
@@ -145,22 +213,24 @@ final class TURNLoop: @unchecked Sendable {
             counters.dropped += 1
             return
         }
-        var buffer = relay.allocator.buffer(capacity: data.count)
-        buffer.writeBytes(data)
-        relay.write(AddressedEnvelope(remoteAddress: peer.socketAddress, data: buffer), promise: nil)
+        let result = data.withUnsafeBytes { sendQueue.enqueueCopy($0, to: peer, through: relay.descriptor) }
+        counters.dropped += result.refused
         counters.packetsToPeers += 1
         counters.bytesToPeers += data.count
-        markForFlush(allocation)
     }
 
     /// A datagram from a peer to a relayed address (RFC 8656 11.3, 12.7): to the client as
-    /// ChannelData when the peer has a channel, else as a Data indication; dropped without a
-    /// permission.
+    /// ChannelData when the peer has a channel (its header written in the slot's headroom, so the
+    /// payload is not copied), else as a Data indication; dropped without a permission.
     @inline(__always)
-    func relayFromPeer(_ envelope: AddressedEnvelope<ByteBuffer>, allocation: Allocation) {
-        let length = envelope.data.readableBytes
+    func relayFromPeer(_ slot: Int, allocation: Allocation) {
+        let payload = ring.payload(slot)
+        let length = payload.count
         // A Data indication carries at most 65535 bytes (RFC 8656 12.4 for ChannelData too).
-        guard length <= 65_000, let peer = STUNTransportAddress(envelope.remoteAddress) else { return }
+        guard length <= 65_000, !ring.isTruncated(slot), let peer = ring.source(slot) else {
+            counters.dropped += 1
+            return
+        }
         let (now, nanoseconds) = clock()
         guard let permission = allocation.permission(for: peer.ip, now: now),
               permission.admits(port: peer.port),
@@ -168,58 +238,27 @@ final class TURNLoop: @unchecked Sendable {
             counters.dropped += 1
             return
         }
-        let sink = allocation.sink
         if let number = allocation.channelByPeer[peer], let binding = allocation.channels[number], binding.expiry > now {
-            let padded = sink.isStream ? (length + 3) & ~3 : length
-            var out = sink.channel.allocator.buffer(capacity: 4 + padded)
-            out.writeInteger(number)
-            out.writeInteger(UInt16(length))
-            out.writeImmutableBuffer(envelope.data)
-            if padded > length { out.writeRepeatingByte(0, count: padded - length) }
-            sink.write(out)
+            // DatagramReceiveRing.headroom bytes precede every payload.
+            let framed = UnsafeMutableRawBufferPointer(start: payload.baseAddress! - 4, count: length + 4)
+            framed.storeBytes(of: number.bigEndian, toByteOffset: 0, as: UInt16.self)
+            framed.storeBytes(of: UInt16(length).bigEndian, toByteOffset: 2, as: UInt16.self)
+            switch allocation.sink {
+            case .datagram(let listener, let client):
+                counters.dropped += sendQueue.enqueue(UnsafeRawBufferPointer(framed), to: client, through: listener.socket.descriptor).refused
+            case .stream(let stream):
+                // RFC 8656 12.5: over a stream, ChannelData is padded to a multiple of 4 bytes.
+                write(UnsafeRawBufferPointer(framed), to: stream, padTo4: true)
+            }
         } else {
             let transactionID = STUNTransactionID.random()
             let indication = STUNMessage(.data, .indication, transactionID: transactionID, attributes: [
                 .xorAddress(.xorPeerAddress, peer, transactionID: transactionID),
-                STUNAttribute(type: .data, value: Array(envelope.data.readableBytesView)),
+                STUNAttribute(type: .data, value: Array(payload)),
             ])
-            let bytes = indication.encode()
-            var out = sink.channel.allocator.buffer(capacity: bytes.count)
-            out.writeBytes(bytes)
-            sink.write(out)
+            allocation.sink.send(indication.encode(), loop: self)
         }
         counters.packetsToClients += 1
         counters.bytesToClients += length
-    }
-
-    @inline(__always)
-    private func markForFlush(_ allocation: Allocation) {
-        if !allocation.relayNeedsFlush {
-            allocation.relayNeedsFlush = true
-            relaysToFlush.append(allocation)
-        }
-    }
-
-    /// End of a read batch on a relay socket: its client socket is flushed once at the end of
-    /// this event loop tick (tasks run after the tick's I/O).
-    func flushClientSocketAtEndOfTick(_ channel: any Channel) {
-        guard clientSocketsMarked.insert(ObjectIdentifier(channel)).inserted else { return }
-        if clientSocketsToFlush.isEmpty {
-            eventLoop.execute { [self] in
-                for socket in clientSocketsToFlush { socket.flush() }
-                clientSocketsToFlush.removeAll(keepingCapacity: true)
-                clientSocketsMarked.removeAll(keepingCapacity: true)
-            }
-        }
-        clientSocketsToFlush.append(channel)
-    }
-
-    /// End of a read batch on a client socket: one flush per relay socket written.
-    func flushRelays() {
-        for allocation in relaysToFlush {
-            allocation.relayNeedsFlush = false
-            allocation.relayChannel?.flush()
-        }
-        relaysToFlush.removeAll(keepingCapacity: true)
     }
 }

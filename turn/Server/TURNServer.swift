@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import DatagramIO
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -8,16 +9,18 @@ import NIOPosix
 import NIOSSL
 import STUN
 
-/// The STUN/TURN relay: UDP, TCP and TLS listeners on every listening address, one `TURNLoop`
-/// per event loop. UDP listeners exist once per loop per address (SO_REUSEPORT), so the kernel
-/// spreads clients over the loops by 5-tuple hash and an allocation's client socket, relay socket
-/// and state share one thread.
+/// The STUN/TURN relay: UDP, TCP and TLS listeners on every listening address, served by relay
+/// workers (one thread each, `RelayWorker`). UDP listeners exist once per worker per address
+/// (SO_REUSEPORT), so the kernel spreads clients over the workers by 5-tuple hash and an
+/// allocation's client socket, relay socket and state share one thread. TCP and TLS connections
+/// run on SwiftNIO event loops and are assigned to the workers in turn.
 public final class TURNServer: Sendable {
     public let configuration: TURNConfiguration
     private let group: any EventLoopGroup
     private let ownsGroup: Bool
     private let state: TURNServerState
-    private let loops: [TURNLoop]
+    private let workers: [RelayWorker]
+    private let nextWorker = NIOLockedValueBox(0)
     private let channels = NIOLockedValueBox<[any Channel]>([])
     private let bound = NIOLockedValueBox<BoundAddresses>(BoundAddresses())
 
@@ -30,17 +33,11 @@ public final class TURNServer: Sendable {
 
     /// - Parameters:
     ///   - mediaEndpoints: the bundled SFU's media addresses and ports, always reachable.
-    ///   - group: event loops to share (the relay makes its own when nil).
+    ///   - group: event loops for the TCP and TLS connections (the relay makes its own when nil).
     public init(configuration: TURNConfiguration, mediaEndpoints: PeerAddressPolicy.MediaEndpoints? = nil,
                 logger: Logger = Logger(label: "turn"), group: (any EventLoopGroup)? = nil) throws {
         self.configuration = configuration
-        if let group {
-            self.group = group
-            self.ownsGroup = false
-        } else {
-            self.group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads == 0 ? System.coreCount : configuration.threads)
-            self.ownsGroup = true
-        }
+        let threads = configuration.threads == 0 ? System.coreCount : configuration.threads
         let interfaces = Self.interfaceAddresses()
         var listen = configuration.listenAddresses
         if listen.isEmpty { listen = interfaces.filter { !$0.isLinkLocal } }
@@ -52,9 +49,14 @@ public final class TURNServer: Sendable {
         policy.mediaEndpoints = mediaEndpoints
         let state = TURNServerState(configuration: configuration, peerPolicy: policy, listenAddresses: listen, logger: logger)
         self.state = state
-        var loops: [TURNLoop] = []
-        for loop in self.group.makeIterator() { loops.append(TURNLoop(eventLoop: loop, state: state)) }
-        self.loops = loops
+        self.workers = try (0..<threads).map { index throws(DatagramIOError) in try RelayWorker(index: index, state: state) }
+        if let group {
+            self.group = group
+            self.ownsGroup = false
+        } else {
+            self.group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+            self.ownsGroup = true
+        }
     }
 
     /// Every address of every interface (IPv6 link-local included: they are refused as peers).
@@ -67,9 +69,7 @@ public final class TURNServer: Sendable {
 
     /// Binds every listener. Throws when one cannot be bound (port taken, address not local).
     public func start() async throws {
-        for loop in loops {
-            try await loop.eventLoop.submit { loop.startSweeping() }.get()
-        }
+        for worker in workers { worker.start() }
         let sslContext = try configuration.tls.map { settings in
             let chain = try NIOSSLCertificate.fromPEMFile(settings.certificatePath).map { NIOSSLCertificateSource.certificate($0) }
             let key = try NIOSSLPrivateKey(file: settings.privateKeyPath, format: .pem)
@@ -107,48 +107,42 @@ public final class TURNServer: Sendable {
 
     private func bindUDP(_ address: IPAddress) async throws {
         var port = configuration.port
-        for loop in loops {
-            let serverAddress = STUNTransportAddress(ip: address, port: port)
-            let channel = try await DatagramBootstrap(group: loop.eventLoop)
-                .channelOption(.socketOption(.so_reuseaddr), value: 1)
-                .channelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
-                // One listening socket carries every client of its loop: a 4 MB queue (as coturn
-                // asks for) rides out bursts instead of dropping them (capped by net.core.rmem_max).
-                .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
-                .channelOption(.socketOption(.so_sndbuf), value: 4 << 20)
-                .channelOption(.datagramVectorReadMessageCount, value: 32)
-                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 2048))
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        // Not bound yet here: the handler reads the bound address when active.
-                        try channel.pipeline.syncOperations.addHandler(DatagramListenerHandler(loop: loop, serverAddress: serverAddress))
-                    }
-                }
-                .bind(to: serverAddress.socketAddress).get()
-            if port == 0, let chosen = channel.localAddress?.port { port = UInt16(chosen) }
-            channels.withLockedValue { $0.append(channel) }
-            if loop === loops.first {
+        for worker in workers {
+            // One listening socket carries every client of its worker: a 4 MB queue (as coturn
+            // asks for) rides out bursts instead of dropping them (capped by net.core.rmem_max).
+            let socket = try DatagramSocket(boundTo: STUNTransportAddress(ip: address, port: port),
+                                            options: .init(reusePort: true, receiveBufferBytes: 4 << 20, sendBufferBytes: 4 << 20))
+            port = socket.localAddress.port
+            let listener = ListenerSocket(socket: socket)
+            let registered = await worker.submit { loop -> Result<Void, DatagramIOError> in
+                Result { () throws(DatagramIOError) in try loop.worker.register(listener) }
+            }
+            guard let registered else { throw TURNServerError.cannotListen(address: "\(address)", reason: "relay worker stopped") }
+            try registered.get()
+            if worker === workers.first {
                 bound.withLockedValue { $0.udp.append(STUNTransportAddress(ip: address, port: port)) }
             }
         }
     }
 
     private func bindStream(_ address: IPAddress, port: UInt16, tls: NIOSSLContext?) async throws {
-        let loops = self.loops
+        let workers = self.workers
+        let nextWorker = self.nextWorker
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 1024)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    guard let loop = loops.first(where: { $0.eventLoop === channel.eventLoop }) else {
-                        throw ChannelError.ioOnClosedChannel
-                    }
+                    let worker = workers[nextWorker.withLockedValue { next in
+                        defer { next = (next + 1) % workers.count }
+                        return next
+                    }]
                     let local = channel.localAddress.flatMap(STUNTransportAddress.init) ?? STUNTransportAddress(ip: address, port: port)
                     let pipeline = channel.pipeline.syncOperations
                     if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
                     try pipeline.addHandler(ByteToMessageHandler(StreamFramer()))
-                    try pipeline.addHandler(StreamConnectionHandler(loop: loop, serverAddress: local))
+                    try pipeline.addHandler(StreamConnectionHandler(worker: worker, serverAddress: local))
                 }
             }
             .bind(to: STUNTransportAddress(ip: address, port: port).socketAddress).get()
@@ -166,16 +160,16 @@ public final class TURNServer: Sendable {
             return channels
         }
         for channel in open { try? await channel.close() }
-        for loop in loops { try? await loop.eventLoop.submit { loop.stop() }.get() }
+        for worker in workers { await worker.stop() }
         if ownsGroup { try? await group.shutdownGracefully() }
     }
 
-    /// Counts since start, summed over the event loops.
+    /// Counts since start, summed over the workers.
     public func statistics() async -> TURNStatistics {
         var total = state.statistics
         total.allocations = state.allocationCount
-        for loop in loops {
-            guard let counters = try? await loop.eventLoop.submit({ loop.counters }).get() else { continue }
+        for worker in workers {
+            guard let counters = await worker.submit({ $0.counters }) else { continue }
             total.packetsToPeers += counters.packetsToPeers
             total.packetsToClients += counters.packetsToClients
             total.bytesToPeers += counters.bytesToPeers

@@ -1,16 +1,16 @@
+import DatagramIO
 import Logging
 import NIOConcurrencyHelpers
-import NIOCore
 import STUN
 
 /// A relay port held for a RESERVATION-TOKEN: a bound socket that reads nothing.
 struct PortReservation: Sendable {
     let address: STUNTransportAddress
-    let placeholder: any Channel
+    let placeholder: DatagramSocket
     let expiry: UInt32
 }
 
-/// What every event loop of one relay shares: settings, credentials, nonces and the counts that
+/// What every relay worker shares: settings, credentials, nonces and the counts that
 /// cross loops (quotas, failed authentications). Only control messages touch the locks here.
 final class TURNServerState: Sendable {
     let configuration: TURNConfiguration
@@ -89,7 +89,7 @@ final class TURNServerState: Sendable {
             for token in old.keys { table[token] = nil }
             return Array(old.values)
         }
-        for reservation in expired { reservation.placeholder.close(promise: nil) }
+        for reservation in expired { reservation.placeholder.close() }
     }
 
     func count(_ update: (inout TURNStatistics) -> Void) {
