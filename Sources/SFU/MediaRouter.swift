@@ -9,6 +9,7 @@ final class MediaRouter {
     let name: String
     let worker: MediaWorker
     let logger: Logger
+    let metrics: SFUMetrics
     private let context: DTLSContext
     private let configuration: SFUConfiguration
     private let capabilities: CodecCapabilities
@@ -19,11 +20,16 @@ final class MediaRouter {
     private(set) var isClosed = false
     /// Tells the service that a participant left on the SFU's own initiative.
     private let onParticipantGone: @Sendable (String) -> Void
+    /// Once a second: the participants' bitrates.
+    private let statisticsTimer: WorkerTimer
 
     init(name: String, worker: MediaWorker, context: DTLSContext, configuration: SFUConfiguration,
-         capabilities: CodecCapabilities = .default, onParticipantGone: @escaping @Sendable (String) -> Void) {
+         capabilities: CodecCapabilities = .default, metrics: SFUMetrics = SFUMetrics(),
+         onParticipantGone: @escaping @Sendable (String) -> Void) {
         self.name = name
         self.worker = worker
+        self.metrics = metrics
+        statisticsTimer = WorkerTimer(worker: worker)
         self.context = context
         self.configuration = configuration
         self.capabilities = capabilities
@@ -31,6 +37,17 @@ final class MediaRouter {
         var logger = Logger(label: "sfu.room")
         logger[metadataKey: "room"] = "\(name)"
         self.logger = logger
+        statisticsTimer.schedule(after: 1000, repeats: true) { [unowned self] in
+            let now = MediaWorker.monotonicNanoseconds()
+            for participant in participants.values { participant.sampleBitrates(nanoseconds: now) }
+        }
+    }
+
+    deinit { statisticsTimer.cancel() }
+
+    /// The room's participants and their figures now, in join order.
+    var statistics: RoomStatistics {
+        RoomStatistics(name: name, worker: worker.index, participants: order.compactMap { participants[$0]?.statistics })
     }
 
     var isEmpty: Bool { participants.isEmpty }
@@ -41,6 +58,7 @@ final class MediaRouter {
     func closeIfEmpty() -> Bool {
         guard participants.isEmpty else { return false }
         isClosed = true
+        statisticsTimer.cancel()
         return true
     }
 
@@ -61,6 +79,7 @@ final class MediaRouter {
         participants[participant.id] = participant
         order.append(participant.id)
         for other in others { other.send(.participantJoined(participant.info)) }
+        metrics.joins.increment()
         logger.info("joined", metadata: ["participant": "\(participant.id)", "identity": "\(participant.identity)"])
         // The first subscriber offer goes out on the next turn of the worker, after the join
         // reply has been handed back.
@@ -116,6 +135,7 @@ final class MediaRouter {
         participants = [:]
         order = []
         isClosed = true
+        statisticsTimer.cancel()
     }
 
     /// Ends a participant's session on the SFU's initiative: it is told, the others too.
@@ -139,6 +159,7 @@ final class MediaRouter {
             other.send(.participantLeft(participantID: participant.id, reason: reason))
             other.subscriber?.negotiateIfNeeded()
         }
+        metrics.leaves.increment()
         logger.info("left", metadata: ["participant": "\(participant.id)", "reason": "\(reason.rawValue)"])
     }
 
@@ -233,7 +254,7 @@ final class MediaRouter {
     /// Transport events become room events for the participant; a dead transport ends it.
     private func wire(_ transport: PeerTransport, of participant: Participant, role: PeerRole) {
         let participantID = participant.id
-        transport.onEvent = { [unowned self] event in
+        transport.onEvent = { [unowned self, unowned transport] event in
             guard let participant = participants[participantID] else { return }
             switch event {
             case .localCandidate(let candidate):
@@ -246,6 +267,8 @@ final class MediaRouter {
                 default: break
                 }
             case .dtlsConnected:
+                if let duration = transport.timings.iceConnect { metrics.iceConnect.record(duration: duration) }
+                if let duration = transport.timings.dtlsHandshake { metrics.dtlsHandshake.record(duration: duration) }
                 participant.send(.connectionState(target: role, state: "connected"))
             case .closed(let reason):
                 guard reason != .local else { return }

@@ -21,6 +21,11 @@ final class Participant {
     private(set) var isGone = false
     /// The current signaling connection (0 at join, +1 per resume).
     private(set) var connection = 0
+    /// When the join was asked for, and whether media has reached the participant since.
+    let joinRequestedNanoseconds: Int64
+    private(set) var hasReceivedMedia = false
+    var bitrateIn = BitrateMeter()
+    var bitrateOut = BitrateMeter()
 
     init(id: String, request: JoinRequest, room: MediaRouter, events: @escaping @Sendable (RoomEvent) -> Void) {
         self.id = id
@@ -31,6 +36,42 @@ final class Participant {
         self.room = room
         self.events = events
         graceTimer = WorkerTimer(worker: room.worker)
+        joinRequestedNanoseconds = request.receivedNanoseconds ?? MediaWorker.monotonicNanoseconds()
+    }
+
+    /// The first media packet went out to this participant: the join-to-first-media time.
+    func firstMediaSent(nanoseconds: Int64) {
+        hasReceivedMedia = true
+        room.metrics.joinToFirstMedia.recordNanoseconds(nanoseconds - joinRequestedNanoseconds)
+    }
+
+    /// Once a second, from the room's tick.
+    func sampleBitrates(nanoseconds: Int64) {
+        bitrateIn.sample(bytes: publisher?.transport.stats.rtpBytesReceived ?? 0, nanoseconds: nanoseconds)
+        bitrateOut.sample(bytes: subscriber?.transport?.stats.rtpBytesSent ?? 0, nanoseconds: nanoseconds)
+    }
+
+    var statistics: ParticipantStatistics {
+        var lost = 0, expected = 0
+        var jitterIn = 0.0
+        for track in publishedTracks {
+            lost += max(0, Int(track.statistics.cumulativeLost))
+            expected += Int(track.statistics.expected)
+            jitterIn = max(jitterIn, Double(track.statistics.jitter) / Double(max(1, track.codec.clockRate)))
+        }
+        let remote = subscriber?.remoteReception
+        return ParticipantStatistics(
+            id: id, identity: identity,
+            bitrateInBitsPerSecond: bitrateIn.bitsPerSecond, bitrateOutBitsPerSecond: bitrateOut.bitsPerSecond,
+            packetsIn: publisher?.transport.stats.rtpPacketsReceived ?? 0,
+            packetsOut: subscriber?.transport?.stats.rtpPacketsSent ?? 0,
+            packetsLostIn: lost, lossRatioIn: expected > 0 ? Double(lost) / Double(expected) : 0,
+            jitterInSeconds: jitterIn,
+            lossRatioOut: remote?.lossRatio, jitterOutSeconds: remote?.jitterSeconds, roundTripSeconds: remote?.roundTripSeconds,
+            nacksReceived: subscriber?.nacksReceived ?? 0, plisReceived: subscriber?.plisReceived ?? 0,
+            firsReceived: subscriber?.firsReceived ?? 0, retransmissionsSent: subscriber?.retransmissions ?? 0,
+            keyframeRequestsSent: publisher?.keyframeRequestsSent ?? 0,
+            publishedTracks: publishedTracks.count, subscribedTracks: subscriber?.forwarders.count ?? 0)
     }
 
     var info: ParticipantInfo {

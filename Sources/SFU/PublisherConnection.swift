@@ -20,6 +20,7 @@ final class PublisherConnection {
     private let reportTimer: WorkerTimer
     private(set) var parseFailures = 0
     private(set) var unknownSSRCPackets = 0
+    private(set) var keyframeRequestsSent = 0
 
     init(participant: Participant, worker: MediaWorker, context: DTLSContext, configuration: SFUConfiguration) throws(RoomError) {
         self.participant = participant
@@ -150,7 +151,8 @@ final class PublisherConnection {
         // Retransmissions from the publisher answer NACKs we do not send yet; padding-only RTX
         // is the publisher's bandwidth probing. Neither is forwarded.
         guard packet.ssrc == track.ssrc else { return }
-        let now = MediaClock.monotonicMicroseconds()
+        // The arrival time the transport stamped on this datagram (no second clock read).
+        let now = worker.arrivalNanoseconds / 1000
         track.statistics.update(sequence: packet.sequenceNumber, timestamp: packet.timestamp,
                                 payloadBytes: packet.payload.count, arrivalMicroseconds: now)
         track.cache?.store(bytes, sequence: packet.sequenceNumber)
@@ -192,7 +194,7 @@ final class PublisherConnection {
         else { return }
         let buffer = worker.forwardBuffer
         guard let length = try? PictureLossIndication.write(senderSSRC: participant.rtcpSSRC, mediaSSRC: track.ssrc, into: buffer) else { return }
-        transport.sendRTCP(buffer, length: length)
+        if transport.sendRTCP(buffer, length: length) { keyframeRequestsSent += 1 }
     }
 
     /// Receiver reports for every published stream, once a second (RFC 3550 6.2, 6.4.2).

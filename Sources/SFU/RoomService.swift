@@ -36,6 +36,17 @@ public protocol RoomService: Sendable {
     /// participant for the grace period, then leave. Ignored when the participant has resumed on
     /// a newer connection meanwhile (the old socket's drop is often noticed late).
     func disconnected(participantID: String, connection: Int) async
+
+    /// One room's participants and their figures now; nil for a room that does not exist.
+    func statistics(room: String) async -> RoomStatistics?
+
+    /// Every room and every media worker now (the metrics exposition).
+    func serviceStatistics() async -> ServiceStatistics
+}
+
+extension RoomService {
+    public func statistics(room: String) async -> RoomStatistics? { nil }
+    public func serviceStatistics() async -> ServiceStatistics { ServiceStatistics() }
 }
 
 /// What a token allows (checked by signaling before `join`).
@@ -59,12 +70,16 @@ public struct JoinRequest: Sendable, Equatable {
     /// Display name (defaults to the identity).
     public var name: String
     public var grants: Grants
+    /// When the join request arrived (`MediaWorker.monotonicNanoseconds()`), for the
+    /// join-to-first-media time; the SFU's own admission time when nil.
+    public var receivedNanoseconds: Int64?
 
-    public init(room: String, identity: String, name: String? = nil, grants: Grants) {
+    public init(room: String, identity: String, name: String? = nil, grants: Grants, receivedNanoseconds: Int64? = nil) {
         self.room = room
         self.identity = identity
         self.name = name ?? identity
         self.grants = grants
+        self.receivedNanoseconds = receivedNanoseconds
     }
 }
 

@@ -10,9 +10,11 @@ public final class SFURoomService: RoomService {
     private let context: DTLSContext
     private let directory = RoomDirectory()
     private let logger = Logger(label: "sfu.rooms")
+    private let metrics: SFUMetrics
 
-    public init(configuration: SFUConfiguration, certificate: DTLSCertificate? = nil) throws {
+    public init(configuration: SFUConfiguration, certificate: DTLSCertificate? = nil, metrics: SFUMetrics = SFUMetrics()) throws {
         self.configuration = configuration
+        self.metrics = metrics
         pool = MediaWorkerPool(count: configuration.workers > 0 ? configuration.workers : ProcessInfo.processInfo.activeProcessorCount)
         context = try DTLSContext(certificate: certificate ?? DTLSCertificate.generate(), srtpProfiles: configuration.srtpProfiles)
     }
@@ -92,6 +94,29 @@ public final class SFURoomService: RoomService {
         await room.worker.run { room.value.disconnected(participantID, connection: connection) }
     }
 
+    // MARK: - Statistics
+
+    public func statistics(room name: String) async -> RoomStatistics? {
+        guard let room = await directory.existingRoom(named: name) else { return nil }
+        return await room.worker.run { room.value.statistics }
+    }
+
+    public func serviceStatistics() async -> ServiceStatistics {
+        let rooms = await directory.allRooms()
+        var statistics = ServiceStatistics()
+        for room in rooms { statistics.rooms.append(await room.worker.run { room.value.statistics }) }
+        statistics.rooms.sort { $0.name < $1.name }
+        for worker in pool.workers {
+            let roomCount = statistics.rooms.filter { $0.worker == worker.index }.count
+            statistics.workers.append(await worker.run {
+                WorkerStatistics(index: worker.index, cpuSeconds: Double(worker.threadCPUNanoseconds()) / 1e9,
+                                 packetsForwarded: worker.packetsForwarded, forwardingLatency: worker.forwardingLatency,
+                                 rooms: roomCount)
+            })
+        }
+        return statistics
+    }
+
     // MARK: -
 
     private func room(of participantID: String) async throws(RoomError) -> WorkerBound<MediaRouter> {
@@ -101,10 +126,11 @@ public final class SFURoomService: RoomService {
 
     /// Called by `RoomDirectory` on its actor for a room name not yet known.
     private var makeRoom: @Sendable (String, Int) async -> WorkerBound<MediaRouter> {
-        { [pool, context, configuration, directory] name, index in
+        { [pool, context, configuration, directory, metrics] name, index in
             let worker = pool.worker(for: index)
             return await worker.run {
-                WorkerBound(MediaRouter(name: name, worker: worker, context: context, configuration: configuration) { id in
+                WorkerBound(MediaRouter(name: name, worker: worker, context: context, configuration: configuration,
+                                        metrics: metrics) { id in
                     // The SFU ended a participant on its own (media lost, no resume, replaced).
                     Task { await directory.participantGone(id) }
                 }, worker: worker)
@@ -159,4 +185,16 @@ actor RoomDirectory {
     }
 
     func counts() -> (rooms: Int, participants: Int) { (rooms.count, participants.count) }
+
+    /// The room of that name if it exists (never creates one).
+    func existingRoom(named name: String) async -> WorkerBound<MediaRouter>? {
+        guard let task = rooms[name] else { return nil }
+        return await task.value
+    }
+
+    func allRooms() async -> [WorkerBound<MediaRouter>] {
+        var all: [WorkerBound<MediaRouter>] = []
+        for task in rooms.values { all.append(await task.value) }
+        return all
+    }
 }

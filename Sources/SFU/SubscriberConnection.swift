@@ -24,6 +24,11 @@ final class SubscriberConnection {
     private var pendingNACKs: [(forwarder: TrackForwarder, sequence: UInt16)] = []
     private(set) var retransmissions = 0
     private(set) var keyframeRequests = 0
+    private(set) var nacksReceived = 0
+    private(set) var plisReceived = 0
+    private(set) var firsReceived = 0
+    /// From the subscriber's latest receiver report.
+    private(set) var remoteReception: RemoteReceptionSummary?
     /// The m-line of the last removed track, kept active (without media) instead of stopped while
     /// no other is active: stopping every m-line empties the BUNDLE group, and a browser then
     /// closes the transport (RFC 9143 7.3.3), which later offers could not bring back. It is
@@ -222,8 +227,10 @@ final class SubscriberConnection {
                 let target: UInt32?
                 if packet.count == RTP.RTCPFeedback.Format.pictureLossIndication {
                     target = (try? PictureLossIndication(packet))?.mediaSSRC
+                    plisReceived += 1
                 } else {
                     target = (try? FullIntraRequest(packet))?.first { _ in true }?.ssrc
+                    firsReceived += 1
                 }
                 if let target, let forwarder = forwarders.values.first(where: { $0.ssrc == target }) {
                     keyframeRequests += 1
@@ -233,7 +240,10 @@ final class SubscriberConnection {
                 guard let nack = try? GenericNACK(packet),
                     let forwarder = forwarders.values.first(where: { $0.ssrc == nack.mediaSSRC })
                 else { continue }
+                nacksReceived += 1
                 for sequence in nack where pendingNACKs.count < 256 { pendingNACKs.append((forwarder, sequence)) }
+            case .receiverReport, .senderReport:
+                receiveReports(packet)
             default:
                 continue
             }
@@ -243,6 +253,33 @@ final class SubscriberConnection {
             retransmissions += 1
         }
         pendingNACKs.removeAll(keepingCapacity: true)
+    }
+
+    /// Reception reports about the streams we forward (RFC 3550 6.4): loss, jitter, and the
+    /// round trip from LSR and DLSR (6.4.1: now - LSR - DLSR, in 1/65536 s).
+    private func receiveReports(_ packet: RTCPPacket) {
+        let blocks: ReceptionReportBlocks
+        if packet.packetType == .receiverReport {
+            guard let report = try? ReceiverReport(packet) else { return }
+            blocks = report.reports
+        } else {
+            guard let report = try? SenderReport(packet) else { return }
+            blocks = report.reports
+        }
+        guard !blocks.isEmpty else { return }
+        var summary = RemoteReceptionSummary()
+        let now = MediaClock.ntpNow().middle32
+        for block in blocks {
+            guard let forwarder = forwarders.values.first(where: { $0.ssrc == block.ssrc }) else { continue }
+            summary.lossRatio = max(summary.lossRatio, Double(block.fractionLost) / 256)
+            summary.jitterSeconds = max(summary.jitterSeconds, Double(block.jitter) / Double(max(1, forwarder.track.codec.clockRate)))
+            if block.lastSenderReport != 0 {
+                let units = now &- block.lastSenderReport &- block.delaySinceLastSenderReport
+                // A negative round trip (clock step, a report older than the SR) wraps: skipped.
+                if units < 0x8000_0000 { summary.roundTripSeconds = max(summary.roundTripSeconds ?? 0, Double(units) / 65536) }
+            }
+        }
+        remoteReception = summary
     }
 
     /// A sender report per forwarded stream, once a second (RFC 3550 6.4.1): NTP now and the

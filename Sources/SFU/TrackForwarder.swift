@@ -92,6 +92,12 @@ final class TrackForwarder {
         if transport.sendRTP(scratch, length: length) {
             packetsSent &+= 1
             octetsSent &+= UInt32(truncatingIfNeeded: packet.payload.count)
+            let worker = transport.worker
+            let sent = MediaWorker.monotonicNanoseconds()
+            worker.forwardingLatency.record(nanoseconds: sent - worker.arrivalNanoseconds)
+            worker.packetsForwarded &+= 1
+            let participant = subscriber.participant
+            if !participant.hasReceivedMedia { participant.firstMediaSent(nanoseconds: sent) }
         }
     }
 

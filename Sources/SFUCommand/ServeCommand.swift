@@ -39,6 +39,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("public-url"), help: "URL clients reach this server at, when a proxy makes it differ.")
     var publicURL: String?
 
+    @Option(name: .customLong("metrics-token"), help: "Bearer token that /metrics and /stats require (16+ characters; open in --dev without one).")
+    var metricsToken: String?
+
     @Option(help: "UDP port range for media, LOW-HIGH (default 50000-50999).")
     var mediaPorts: String?
 
@@ -110,6 +113,7 @@ struct ServeCommand: AsyncParsableCommand {
             flags.relayPrivateKey = turnPrivateKey
             flags.relayAllowedPeers = turnAllowedPeers
             flags.relayListenAddresses = turnListen
+            flags.metricsToken = metricsToken
             signalingConfiguration = try SignalingConfigurationLoader.load(flags: flags, environment: ProcessInfo.processInfo.environment)
         } catch {
             throw CommandFailure(error.description)
@@ -121,11 +125,15 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
 
+        // Metrics first: every handle (SFU, signaling, relay) is made from this backend.
+        let (registry, metricsFactory) = PrometheusSetup.bootstrap()
+
         let media = signalingConfiguration.media
         let ice = ICEConfiguration(portRange: media.portRange, bindAddresses: media.bindAddresses, publicAddresses: media.publicAddresses)
         let core = try SFURoomService(configuration: SFUConfiguration(
             workers: media.workers, ice: ice,
-            timeouts: PeerTransport.Timeouts(consentMilliseconds: media.consentTimeoutSeconds * 1000)))
+            timeouts: PeerTransport.Timeouts(consentMilliseconds: media.consentTimeoutSeconds * 1000)),
+            metrics: SFUMetrics(factory: metricsFactory))
         var relay: BundledRelay?
         if signalingConfiguration.relay.enabled {
             do {
@@ -136,7 +144,9 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         let server = try await SignalingServer(configuration: signalingConfiguration, roomService: core, logger: logger,
-                                               relayCredentials: relay?.credentials)
+                                               relayCredentials: relay?.credentials,
+                                               metrics: SignalingMetrics(factory: metricsFactory),
+                                               metricsExporter: SFUMetricsExporter(registry: registry, roomService: core))
         let publicURL = signalingConfiguration.publicURL
         let relayURLs = relay?.credentials.urls
         let application = server.makeApplication { host, port in

@@ -90,6 +90,7 @@ public final class PeerTransport {
     public let worker: MediaWorker
     public let ice: ICEAgent
     public private(set) var stats = TransportStats()
+    public private(set) var timings = TransportTimings()
     public private(set) var srtpProfile: SRTPProfile?
     public private(set) var isClosed = false
     private var gatheringStarted = false
@@ -178,6 +179,7 @@ public final class PeerTransport {
             throw .ice(error)
         }
         if remote.candidatesComplete { ice.remoteGatheringDone() }
+        timings.startedNanoseconds = MediaWorker.monotonicNanoseconds()
         handshakeTimer.schedule(after: timeouts.handshakeMilliseconds) { [unowned self] in
             if srtpProfile == nil { close(reason: .handshakeTimedOut) }
         }
@@ -211,6 +213,7 @@ public final class PeerTransport {
     @inline(__always)
     private func receive(_ datagram: UnsafeRawBufferPointer) {
         guard !isClosed else { return }
+        worker.arrivalNanoseconds = MediaWorker.monotonicNanoseconds()
         switch PacketDemultiplexer.classify(datagram) {
         case .dtls:
             stats.dtlsDatagramsReceived += 1
@@ -302,6 +305,7 @@ public final class PeerTransport {
         onEvent(.iceState(state))
         switch state {
         case .connected, .ready:
+            if timings.iceConnectedNanoseconds == nil { timings.iceConnectedNanoseconds = MediaWorker.monotonicNanoseconds() }
             if let dtls, dtls.state == .new { handle(dtls.start()) }
         case .failed:
             close(reason: .iceFailed)
@@ -328,6 +332,7 @@ public final class PeerTransport {
                 return
             }
             srtpProfile = keys.profile
+            timings.dtlsConnectedNanoseconds = MediaWorker.monotonicNanoseconds()
             handshakeTimer.cancel()
             startConsentWatch()
             let cipher = dtls?.negotiatedCipher

@@ -20,3 +20,27 @@ public struct TransportStats: Sendable, Equatable {
 
     public init() {}
 }
+
+/// When a transport's setup steps completed (monotonic nanoseconds, `MediaWorker`'s clock).
+public struct TransportTimings: Sendable, Equatable {
+    /// The peer's parameters applied: ICE checks may begin.
+    public var startedNanoseconds: Int64?
+    /// ICE first reported a working pair.
+    public var iceConnectedNanoseconds: Int64?
+    /// DTLS finished and SRTP keys exist.
+    public var dtlsConnectedNanoseconds: Int64?
+
+    public init() {}
+
+    /// Start to the first connected ICE pair (RFC 8445 checks, with the peer's pace).
+    public var iceConnect: Duration? {
+        guard let start = startedNanoseconds, let end = iceConnectedNanoseconds else { return nil }
+        return .nanoseconds(end - start)
+    }
+
+    /// ICE connected to DTLS connected: the handshake (RFC 6347, RFC 5764).
+    public var dtlsHandshake: Duration? {
+        guard let start = iceConnectedNanoseconds, let end = dtlsConnectedNanoseconds else { return nil }
+        return .nanoseconds(end - start)
+    }
+}

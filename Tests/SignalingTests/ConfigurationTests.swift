@@ -56,6 +56,23 @@ import Testing
         #expect(single.apiKeys.map(\.id) == ["one"])
     }
 
+    @Test("the metrics token: file, environment, flag; at least 16 characters")
+    func metricsToken() throws {
+        let path = try file(#"{"dev": true, "metricsToken": "from-the-file-0123456789"}"#)
+        #expect(try load(.init(configFile: path)).metricsToken == "from-the-file-0123456789")
+        let env = ["SFU_CONFIG": path, "SFU_METRICS_TOKEN": "from-the-environment-0123"]
+        #expect(try load(env: env).metricsToken == "from-the-environment-0123")
+        var flags = SignalingConfigurationFlags()
+        flags.metricsToken = "from-the-flag-0123456789"
+        #expect(try load(flags, env: env).metricsToken == "from-the-flag-0123456789")
+        #expect(try load(.init(devMode: true)).metricsToken == nil)
+        var short = SignalingConfigurationFlags(devMode: true)
+        short.metricsToken = "short"
+        let error = refusal(short)
+        #expect(error.map { "\($0)".contains("metricsToken") && "\($0)".contains("16") && !"\($0)".contains("short\"") } == true,
+                "\(String(describing: error))")
+    }
+
     @Test func badFiles() throws {
         let key = #""apiKeys": [{"key": "k", "secret": "\#(Self.secret)"}]"#
         for (text, fragment) in [("{", "not valid JSON"), ("[]", "top level"), (#"{"prot": 1}"#, "unknown setting \"prot\""),

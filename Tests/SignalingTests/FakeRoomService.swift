@@ -83,4 +83,12 @@ actor FakeRoomService: RoomService {
     func disconnected(participantID: String, connection: Int) async {
         calls.append("disconnected \(participantID)")
     }
+
+    /// Scripted figures for the stats endpoints.
+    var rooms: [RoomStatistics] = []
+    func set(rooms: [RoomStatistics]) { self.rooms = rooms }
+
+    func statistics(room: String) async -> RoomStatistics? { rooms.first { $0.name == room } }
+
+    func serviceStatistics() async -> ServiceStatistics { ServiceStatistics(rooms: rooms) }
 }

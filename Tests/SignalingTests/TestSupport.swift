@@ -12,11 +12,14 @@ enum Fixtures {
     static let key = try! APIKey(id: "testkey", secret: "test-secret-0123456789abcdef-0123456789")
 
     static func server(_ service: FakeRoomService, dev: Bool = false, limits: SignalingLimits = SignalingLimits(),
-                       publicDirectory: URL? = SignalingServer.bundledPublicDirectory) async throws -> SignalingServer {
+                       publicDirectory: URL? = SignalingServer.bundledPublicDirectory, metricsToken: String? = nil,
+                       metricsExporter: (any MetricsExporter)? = nil) async throws -> SignalingServer {
         var logger = Logger(label: "signaling-test")
         logger.logLevel = ProcessInfo.processInfo.environment["SIG_TEST_DEBUG"] != nil ? .trace : .warning
-        let configuration = SignalingConfiguration(host: "127.0.0.1", port: 0, devMode: dev, apiKeys: [key], limits: limits)
-        return try await SignalingServer(configuration: configuration, roomService: service, logger: logger, publicDirectory: publicDirectory)
+        var configuration = SignalingConfiguration(host: "127.0.0.1", port: 0, devMode: dev, apiKeys: [key], limits: limits)
+        configuration.metricsToken = metricsToken
+        return try await SignalingServer(configuration: configuration, roomService: service, logger: logger, publicDirectory: publicDirectory,
+                                         metricsExporter: metricsExporter)
     }
 
     static func token(room: String = "room", identity: String = "alice", grants: Grants = Grants(), ttl: Duration = .seconds(600),

@@ -21,6 +21,9 @@ public struct SignalingConfiguration: Sendable, Equatable {
     public var media = MediaSettings()
     /// The bundled STUN/TURN relay.
     public var relay = RelaySettings()
+    /// The bearer token `/metrics` and `/stats/...` require (`Authorization: Bearer TOKEN`).
+    /// Without one they are refused, except in development mode, where they are open.
+    public var metricsToken: String?
 
     public init(host: String = "127.0.0.1", port: Int = 8080, devMode: Bool = false, apiKeys: [APIKey] = [],
                 publicURL: String? = nil, iceServers: [ICEServer] = [], limits: SignalingLimits = SignalingLimits(),
@@ -59,6 +62,9 @@ public struct SignalingConfiguration: Sendable, Equatable {
         }
         if iceServers.contains(where: { $0.urls.isEmpty }) {
             throw .invalidValue(setting: "iceServers", value: "[]", reason: "every ICE server needs at least one URL")
+        }
+        if let metricsToken, metricsToken.count < 16 {
+            throw .invalidValue(setting: "metricsToken", value: "(\(metricsToken.count) characters)", reason: "must be at least 16 characters")
         }
         try limits.validate()
         try media.validate()

@@ -24,6 +24,7 @@ public struct SignalingConfigurationFlags: Sendable, Equatable {
     public var relayPrivateKey: String?
     public var relayAllowedPeers: [String] = []
     public var relayListenAddresses: [String] = []
+    public var metricsToken: String?
 
     public init(configFile: String? = nil, host: String? = nil, port: Int? = nil, devMode: Bool? = nil,
                 apiKeys: [String] = [], publicURL: String? = nil, mediaPorts: String? = nil, bindAddresses: [String] = [],
@@ -76,12 +77,13 @@ public enum SignalingConfigurationLoader {
         }
         guard let object = root.objectValue else { throw .badFile(path: path, reason: "the top level must be an object") }
         let reader = FileObject(object: object, path: path, prefix: "")
-        try reader.refuseUnknownKeys(["host", "port", "dev", "apiKeys", "publicURL", "iceServers", "limits", "tokenLeewaySeconds", "media", "turn"])
+        try reader.refuseUnknownKeys(["host", "port", "dev", "apiKeys", "publicURL", "iceServers", "limits", "tokenLeewaySeconds", "media", "turn", "metricsToken"])
 
         if let host = try reader.string("host") { configuration.host = host }
         if let port = try reader.integer("port") { configuration.port = port }
         if let dev = try reader.bool("dev") { configuration.devMode = dev }
         if let publicURL = try reader.string("publicURL") { configuration.publicURL = publicURL }
+        if let token = try reader.string("metricsToken") { configuration.metricsToken = token }
         if let leeway = try reader.integer("tokenLeewaySeconds") {
             guard (0...300).contains(leeway) else { throw .badFile(path: path, reason: "tokenLeewaySeconds must be 0 to 300") }
             configuration.tokenLeeway = .seconds(leeway)
@@ -233,6 +235,7 @@ public enum SignalingConfigurationLoader {
         if let port = nonEmpty(environment["SFU_PORT"]) { configuration.port = try parsePort(port, setting: "SFU_PORT") }
         if let dev = nonEmpty(environment["SFU_DEV"]) { configuration.devMode = try parseBool(dev, setting: "SFU_DEV") }
         if let publicURL = nonEmpty(environment["SFU_PUBLIC_URL"]) { configuration.publicURL = publicURL }
+        if let token = nonEmpty(environment["SFU_METRICS_TOKEN"]) { configuration.metricsToken = token }
         // SFU_API_KEYS holds a list; SFU_API_KEY with SFU_API_SECRET one pair (the form
         // `sfu token` reads too). Both may be given: the keys are added together.
         var keys: [APIKey] = []
@@ -286,6 +289,7 @@ public enum SignalingConfigurationLoader {
         }
         if let dev = flags.devMode { configuration.devMode = dev }
         if let publicURL = flags.publicURL { configuration.publicURL = publicURL }
+        if let token = flags.metricsToken { configuration.metricsToken = token }
         if !flags.apiKeys.isEmpty {
             configuration.apiKeys = try flags.apiKeys.map { (text) throws(ConfigurationError) -> APIKey in try APIKey.parse(text) }
         }

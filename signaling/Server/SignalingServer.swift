@@ -6,19 +6,21 @@ import SFU
 import ServiceLifecycle
 
 /// The signaling service: `GET /ws` (room protocol), `GET /healthz`, the bundled static files,
-/// and in development mode `/dev/token` and `/debug/token-timing`.
+/// `GET /metrics` (Prometheus) and `GET /stats`, `GET /stats/rooms/NAME` (JSON) behind the metrics
+/// token, and in development mode `/dev/token` and `/debug/token-timing`.
 ///
 /// `sfu serve` runs `makeApplication()` and `drainService` in one `ServiceGroup` with the SFU
 /// core; tests run the application through HummingbirdTesting.
 public struct SignalingServer: Sendable {
     public let configuration: SignalingConfiguration
     public let verifier: TokenVerifier
-    private let registry = SessionRegistry()
-    private let sessionContext: SignalingSession.Context
+    let registry = SessionRegistry()
+    let sessionContext: SignalingSession.Context
     private let staticFiles: StaticFiles
     private let devIssuer: TokenIssuer?
     private let startedAt = ContinuousClock.now
     private let logger: Logger
+    let metricsExporter: (any MetricsExporter)?
 
     /// The bundled `Public` folder (demo page, browser client).
     public static var bundledPublicDirectory: URL? {
@@ -30,17 +32,21 @@ public struct SignalingServer: Sendable {
     ///   - relayCredentials: the bundled TURN relay's URLs and secret; each `joined` then carries a
     ///     fresh credential for it after the configured `iceServers`.
     ///   - clock: the verifier's wall clock (tests move it).
+    ///   - metrics: where token checks and message handling times are recorded.
+    ///   - metricsExporter: what `/metrics` serves; without one it answers 404.
     public init(configuration: SignalingConfiguration, roomService: any RoomService, logger: Logger = Logger(label: "sfu.signaling"),
                 publicDirectory: URL? = SignalingServer.bundledPublicDirectory, relayCredentials: RelayCredentialIssuer? = nil,
+                metrics: SignalingMetrics = SignalingMetrics(), metricsExporter: (any MetricsExporter)? = nil,
                 clock: @escaping @Sendable () -> Date = { Date() }) async throws(ConfigurationError) {
         try configuration.validate()
         self.configuration = configuration
         self.logger = logger
+        self.metricsExporter = metricsExporter
         self.verifier = await TokenVerifier(keys: configuration.effectiveAPIKeys, leeway: configuration.tokenLeeway,
-                                            logger: logger, now: clock)
+                                            metrics: metrics, logger: logger, now: clock)
         self.sessionContext = SignalingSession.Context(roomService: roomService, verifier: verifier, limits: configuration.limits,
                                                        iceServers: configuration.iceServers, relayCredentials: relayCredentials,
-                                                       clock: clock, logger: logger)
+                                                       clock: clock, logger: logger, metrics: metrics)
         self.staticFiles = StaticFiles(directory: publicDirectory)
         self.devIssuer = configuration.devMode ? await TokenIssuer(key: DevelopmentCredentials.apiKey) : nil
     }
@@ -118,6 +124,7 @@ public struct SignalingServer: Sendable {
         router.get("/ws") { _, _ -> Response in
             Self.json(["error": "this endpoint speaks WebSocket (RFC 6455): send an Upgrade request"], status: .upgradeRequired)
         }
+        addObservabilityRoutes(to: router)
         guard configuration.devMode, let devIssuer else { return }
         router.get("/dev/token") { [configuration] request, _ -> Response in
             let query = request.uri.queryParameters

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import SFU
+import Transport
 
 /// One WebSocket connection speaking the room protocol (docs/signaling.md).
 ///
@@ -21,6 +22,7 @@ final class SignalingSession: Sendable {
         let relayCredentials: RelayCredentialIssuer?
         let clock: @Sendable () -> Date
         let logger: Logger
+        let metrics: SignalingMetrics
 
         /// The configured servers, then the bundled relay with a credential of this participant's.
         func iceServers(for participantID: String) -> [ICEServer] {
@@ -219,13 +221,18 @@ final class SignalingSession: Sendable {
         }
 
         mutating func handle(_ data: Data) async {
+            let clock = ContinuousClock()
+            let start = clock.now
+            let received = MediaWorker.monotonicNanoseconds()
             let request: ClientRequest
             do {
                 request = try ClientMessageDecoder.decode(data)
             } catch {
                 outbox.send(.error(code: error.code, message: error.message), id: error.id)
+                context.metrics.recordMessage(type: nil, clock.now - start)
                 return
             }
+            defer { context.metrics.recordMessage(type: request.message.type, clock.now - start) }
             let id = request.id
             if case .ping = request.message {
                 outbox.send(.pong, id: id)
@@ -233,7 +240,7 @@ final class SignalingSession: Sendable {
             }
             guard let participant else {
                 if case .join(let token, let resume) = request.message {
-                    await join(token: token, resume: resume, id: id)
+                    await join(token: token, resume: resume, id: id, receivedNanoseconds: received)
                 } else {
                     outbox.send(.error(code: .notJoined, message: "send join first"), id: id)
                 }
@@ -293,7 +300,7 @@ final class SignalingSession: Sendable {
             }
         }
 
-        private mutating func join(token: String?, resume: ResumeRequest?, id: MessageID?) async {
+        private mutating func join(token: String?, resume: ResumeRequest?, id: MessageID?, receivedNanoseconds: Int64) async {
             let claims: JoinClaims
             do {
                 claims = try await context.verifier.verify(token)
@@ -308,7 +315,8 @@ final class SignalingSession: Sendable {
                     result = try await context.roomService.resume(participantID: resume.participantID, resumeToken: resume.resumeToken,
                                                                   events: sink)
                 } else {
-                    let request = JoinRequest(room: claims.room, identity: claims.identity, name: claims.name, grants: claims.grants)
+                    let request = JoinRequest(room: claims.room, identity: claims.identity, name: claims.name, grants: claims.grants,
+                                              receivedNanoseconds: receivedNanoseconds)
                     result = try await context.roomService.join(request, events: sink)
                 }
             } catch {

@@ -19,8 +19,10 @@ public struct TokenVerifier: Sendable {
     private let now: @Sendable () -> Date
     public let timings: TokenTimings
     private let logger: Logger
+    private let metrics: SignalingMetrics
 
     public init(keys: [APIKey], leeway: Duration = .seconds(5), timings: TokenTimings = TokenTimings(),
+                metrics: SignalingMetrics = SignalingMetrics(),
                 logger: Logger = Logger(label: "sfu.tokens"), now: @escaping @Sendable () -> Date = { Date() }) async {
         var collections: [String: JWTKeyCollection] = [:]
         for key in keys {
@@ -31,6 +33,7 @@ public struct TokenVerifier: Sendable {
         self.keys = collections
         self.leeway = Double(leeway.components.seconds) + Double(leeway.components.attoseconds) / 1e18
         self.timings = timings
+        self.metrics = metrics
         self.logger = logger
         self.now = now
     }
@@ -47,6 +50,7 @@ public struct TokenVerifier: Sendable {
         }
         let elapsed = clock.now - start
         await timings.record(elapsed)
+        metrics.tokenCheck.record(duration: elapsed)
         logger.debug("token checked", metadata: [
             "duration_us": "\(elapsed.microseconds)",
             "outcome": "\(result.outcomeName)",

@@ -10,7 +10,10 @@ import Transport
 /// 4. the `onRTP` closure (stored, `[unowned self]`, as the transport's), which parses with
 ///    `RTPRewriter`, sets SSRC, sequence number, timestamp and payload type for the subscriber,
 ///    looks up the transport-wide sequence number extension and restamps it for this hop,
-/// 5. `SRTPSession.protectRTP` in place with the subscriber's outbound session.
+/// 5. `SRTPSession.protectRTP` in place with the subscriber's outbound session,
+/// 6. the forwarding latency: the arrival stamp taken in step 1 and a second clock read after
+///    the send, recorded into a `LatencyHistogram` (`MediaWorker.arrivalNanoseconds`,
+///    `TrackForwarder.forward`).
 ///
 /// `PeerTransport` itself needs a live ICE agent and DTLS handshake; these are its own public
 /// building blocks composed the same way, so that what it costs and allocates per packet can be
@@ -34,6 +37,8 @@ final class Forwarder {
     private(set) var failures = 0
     /// The protected length of the last packet forwarded, i.e. what would be handed to libnice.
     private(set) var lastSentLength = 0
+    private var arrivalNanoseconds: Int64 = 0
+    private(set) var latency = LatencyHistogram()
 
     /// The route for each decrypted packet, stored like `PeerTransport.onRTP`.
     var onRTP: (_ buffer: UnsafeMutableRawBufferPointer, _ length: Int) -> Void = { _, _ in }
@@ -56,6 +61,7 @@ final class Forwarder {
     /// `PeerTransport.receive` and `receiveSRTP` for an RTP datagram.
     @inline(__always)
     func receive(_ datagram: UnsafeRawBufferPointer) {
+        arrivalNanoseconds = MediaWorker.monotonicNanoseconds()
         switch PacketDemultiplexer.classify(datagram) {
         case .rtp:
             break
@@ -102,14 +108,20 @@ final class Forwarder {
         }
         guard let outbound else {
             lastSentLength = length
-            forwarded += 1
+            sent()
             return
         }
         do {
             lastSentLength = try outbound.protectRTP(buffer, length: length)
-            forwarded += 1
+            sent()
         } catch {
             failures += 1
         }
+    }
+
+    @inline(__always)
+    private func sent() {
+        forwarded += 1
+        latency.record(nanoseconds: MediaWorker.monotonicNanoseconds() - arrivalNanoseconds)
     }
 }

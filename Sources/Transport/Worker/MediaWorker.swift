@@ -30,6 +30,14 @@ public final class MediaWorker: @unchecked Sendable {
     /// intact for the next subscriber. Also used by RTCP writers on the worker's timers.
     public let forwardBuffer: UnsafeMutableRawBufferPointer
 
+    /// When the datagram being handled reached this worker (monotonic nanoseconds, set by the
+    /// transport as libnice hands it over): the "packet in" of the forwarding latency.
+    public internal(set) var arrivalNanoseconds: Int64 = 0
+    /// Packet in to packet out, for every forwarded copy (worker thread only; read with `sync`).
+    public var forwardingLatency = LatencyHistogram()
+    /// Forwarded copies sent (worker thread only).
+    public var packetsForwarded = 0
+
     public init(index: Int) {
         self.index = index
         context = g_main_context_new()
@@ -62,6 +70,23 @@ public final class MediaWorker: @unchecked Sendable {
         while g_main_context_iteration(context, sfu_g_false()) != 0 {}
         g_main_context_pop_thread_default(context)
         finished.signal()
+    }
+
+    /// CPU time this thread has used, in nanoseconds (CLOCK_THREAD_CPUTIME_ID): on the worker
+    /// only. Its rate against the wall clock is the worker's load.
+    public func threadCPUNanoseconds() -> Int64 {
+        precondition(isCurrent, "a thread's CPU clock is read on that thread")
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    /// Monotonic nanoseconds (CLOCK_MONOTONIC through the vDSO: no system call).
+    @inline(__always)
+    public static func monotonicNanoseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 
     /// True when called on this worker's thread.

@@ -1,0 +1,23 @@
+/// Bits per second from a growing byte count, sampled about once a second by the room's tick.
+struct BitrateMeter {
+    private var lastBytes = 0
+    private var lastNanoseconds: Int64 = 0
+    private(set) var bitsPerSecond = 0
+
+    mutating func sample(bytes: Int, nanoseconds: Int64) {
+        defer {
+            lastBytes = bytes
+            lastNanoseconds = nanoseconds
+        }
+        guard lastNanoseconds > 0, nanoseconds > lastNanoseconds, bytes >= lastBytes else { return }
+        bitsPerSecond = Int((Int64(bytes - lastBytes) * 8 * 1_000_000_000) / (nanoseconds - lastNanoseconds))
+    }
+}
+
+/// The latest receiver reports a subscriber sent about the streams it receives (RFC 3550 6.4.2).
+struct RemoteReceptionSummary {
+    /// Highest fraction lost of the last report, 0...1.
+    var lossRatio: Double = 0
+    var jitterSeconds: Double = 0
+    var roundTripSeconds: Double?
+}

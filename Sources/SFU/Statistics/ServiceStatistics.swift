@@ -1,0 +1,115 @@
+import Transport
+
+/// What one participant sends and receives now: read on the room's worker, handed to the stats
+/// endpoint and the metrics exposition as values.
+public struct ParticipantStatistics: Sendable, Equatable, Codable {
+    public var id: String
+    public var identity: String
+    /// RTP bytes per second (headers included, SRTP overhead not) over the last second.
+    public var bitrateInBitsPerSecond: Int
+    public var bitrateOutBitsPerSecond: Int
+    /// Since the participant joined.
+    public var packetsIn: Int
+    public var packetsOut: Int
+    /// From this participant's published streams (RFC 3550 A.3: expected less received).
+    public var packetsLostIn: Int
+    public var lossRatioIn: Double
+    /// The highest interarrival jitter of its published streams (RFC 3550 6.4.1).
+    public var jitterInSeconds: Double
+    /// From the receiver reports this participant sends for what it receives: the highest
+    /// fraction lost and jitter of the last reports, and the round-trip time (RFC 3550 6.4.1,
+    /// LSR and DLSR). nil until a report came.
+    public var lossRatioOut: Double?
+    public var jitterOutSeconds: Double?
+    public var roundTripSeconds: Double?
+    /// Feedback from this participant as a subscriber (RFC 4585, RFC 5104).
+    public var nacksReceived: Int
+    public var plisReceived: Int
+    public var firsReceived: Int
+    public var retransmissionsSent: Int
+    /// Keyframe requests (PLI) sent to this participant as a publisher.
+    public var keyframeRequestsSent: Int
+    public var publishedTracks: Int
+    public var subscribedTracks: Int
+
+    /// A participant with every figure at zero (tools and tests fill in the rest).
+    public init(id: String, identity: String) {
+        self.init(id: id, identity: identity, bitrateInBitsPerSecond: 0, bitrateOutBitsPerSecond: 0, packetsIn: 0, packetsOut: 0,
+                  packetsLostIn: 0, lossRatioIn: 0, jitterInSeconds: 0, lossRatioOut: nil, jitterOutSeconds: nil,
+                  roundTripSeconds: nil, nacksReceived: 0, plisReceived: 0, firsReceived: 0, retransmissionsSent: 0,
+                  keyframeRequestsSent: 0, publishedTracks: 0, subscribedTracks: 0)
+    }
+
+    init(id: String, identity: String, bitrateInBitsPerSecond: Int, bitrateOutBitsPerSecond: Int, packetsIn: Int, packetsOut: Int,
+         packetsLostIn: Int, lossRatioIn: Double, jitterInSeconds: Double, lossRatioOut: Double?, jitterOutSeconds: Double?,
+         roundTripSeconds: Double?, nacksReceived: Int, plisReceived: Int, firsReceived: Int, retransmissionsSent: Int,
+         keyframeRequestsSent: Int, publishedTracks: Int, subscribedTracks: Int) {
+        self.id = id
+        self.identity = identity
+        self.bitrateInBitsPerSecond = bitrateInBitsPerSecond
+        self.bitrateOutBitsPerSecond = bitrateOutBitsPerSecond
+        self.packetsIn = packetsIn
+        self.packetsOut = packetsOut
+        self.packetsLostIn = packetsLostIn
+        self.lossRatioIn = lossRatioIn
+        self.jitterInSeconds = jitterInSeconds
+        self.lossRatioOut = lossRatioOut
+        self.jitterOutSeconds = jitterOutSeconds
+        self.roundTripSeconds = roundTripSeconds
+        self.nacksReceived = nacksReceived
+        self.plisReceived = plisReceived
+        self.firsReceived = firsReceived
+        self.retransmissionsSent = retransmissionsSent
+        self.keyframeRequestsSent = keyframeRequestsSent
+        self.publishedTracks = publishedTracks
+        self.subscribedTracks = subscribedTracks
+    }
+}
+
+public struct RoomStatistics: Sendable, Equatable, Codable {
+    public var name: String
+    public var worker: Int
+    public var participants: [ParticipantStatistics]
+
+    public init(name: String, worker: Int, participants: [ParticipantStatistics]) {
+        self.name = name
+        self.worker = worker
+        self.participants = participants
+    }
+
+    public var bitrateInBitsPerSecond: Int { participants.reduce(0) { $0 + $1.bitrateInBitsPerSecond } }
+    public var bitrateOutBitsPerSecond: Int { participants.reduce(0) { $0 + $1.bitrateOutBitsPerSecond } }
+}
+
+/// One media worker thread.
+public struct WorkerStatistics: Sendable, Equatable {
+    public var index: Int
+    /// CPU time the thread has used since it started.
+    public var cpuSeconds: Double
+    /// Packets forwarded (one per subscriber copy) since start.
+    public var packetsForwarded: Int
+    /// Packet in to packet out of every forwarded copy since start.
+    public var forwardingLatency: LatencyHistogram
+    public var rooms: Int
+
+    public init(index: Int, cpuSeconds: Double, packetsForwarded: Int, forwardingLatency: LatencyHistogram, rooms: Int) {
+        self.index = index
+        self.cpuSeconds = cpuSeconds
+        self.packetsForwarded = packetsForwarded
+        self.forwardingLatency = forwardingLatency
+        self.rooms = rooms
+    }
+}
+
+/// The whole SFU now: every room and every worker.
+public struct ServiceStatistics: Sendable, Equatable {
+    public var rooms: [RoomStatistics]
+    public var workers: [WorkerStatistics]
+
+    public init(rooms: [RoomStatistics] = [], workers: [WorkerStatistics] = []) {
+        self.rooms = rooms
+        self.workers = workers
+    }
+
+    public var participantCount: Int { rooms.reduce(0) { $0 + $1.participants.count } }
+}

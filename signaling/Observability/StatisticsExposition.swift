@@ -1,0 +1,93 @@
+import SFU
+import Transport
+
+/// The SFU's figures read at scrape time, in the Prometheus text format (0.0.4): the forwarding
+/// latency histogram (kept per worker without locks, merged here), worker CPU and forwarded
+/// packets, and per-room and per-participant series. Participant series exist while the
+/// participant is in the room, so no stale series pile up.
+public enum StatisticsExposition {
+    public static func render(_ statistics: ServiceStatistics, into text: inout String) {
+        var latency = LatencyHistogram()
+        for worker in statistics.workers { latency.merge(worker.forwardingLatency) }
+        header(&text, "sfu_forwarding_latency_seconds", "histogram",
+               "From a packet's arrival on its media worker to each forwarded copy's send.")
+        var cumulative: UInt64 = 0
+        for (index, count) in latency.counts.enumerated() {
+            cumulative += count
+            let bound = index < LatencyHistogram.boundsNanoseconds.count
+                ? seconds(LatencyHistogram.boundsNanoseconds[index]) : "+Inf"
+            text += "sfu_forwarding_latency_seconds_bucket{le=\"\(bound)\"} \(cumulative)\n"
+        }
+        text += "sfu_forwarding_latency_seconds_sum \(seconds(Int64(latency.sumNanoseconds)))\n"
+        text += "sfu_forwarding_latency_seconds_count \(latency.count)\n"
+
+        let workers = statistics.workers
+        family(&text, "sfu_worker_cpu_seconds_total", "counter", "CPU time used by each media worker thread.",
+               workers.map { ("worker=\"\($0.index)\"", "\($0.cpuSeconds)") })
+        family(&text, "sfu_worker_forwarded_packets_total", "counter", "Forwarded copies sent by each media worker.",
+               workers.map { ("worker=\"\($0.index)\"", "\($0.packetsForwarded)") })
+        family(&text, "sfu_worker_rooms", "gauge", "Rooms on each media worker.",
+               workers.map { ("worker=\"\($0.index)\"", "\($0.rooms)") })
+        family(&text, "sfu_rooms", "gauge", "Open rooms.", [("", "\(statistics.rooms.count)")])
+        family(&text, "sfu_participants", "gauge", "Participants in all rooms.", [("", "\(statistics.participantCount)")])
+
+        let rooms: [(String, String, String, (RoomStatistics) -> Int)] = [
+            ("sfu_room_participants", "Participants per room.", "gauge", { $0.participants.count }),
+            ("sfu_room_bitrate_in_bits_per_second", "RTP received from the room's publishers, last second.", "gauge", { $0.bitrateInBitsPerSecond }),
+            ("sfu_room_bitrate_out_bits_per_second", "RTP sent to the room's subscribers, last second.", "gauge", { $0.bitrateOutBitsPerSecond }),
+        ]
+        for (name, help, type, value) in rooms {
+            family(&text, name, type, help, statistics.rooms.map { ("room=\"\(escape($0.name))\"", "\(value($0))") })
+        }
+
+        let participants: [(String, String, String, (ParticipantStatistics) -> String?)] = [
+            ("sfu_participant_bitrate_in_bits_per_second", "gauge", "RTP received from the participant, last second.", { "\($0.bitrateInBitsPerSecond)" }),
+            ("sfu_participant_bitrate_out_bits_per_second", "gauge", "RTP sent to the participant, last second.", { "\($0.bitrateOutBitsPerSecond)" }),
+            ("sfu_participant_loss_in_ratio", "gauge", "Packets lost of what the participant published (RFC 3550 A.3).", { "\($0.lossRatioIn)" }),
+            ("sfu_participant_jitter_in_seconds", "gauge", "Highest interarrival jitter of the participant's published streams.", { "\($0.jitterInSeconds)" }),
+            ("sfu_participant_loss_out_ratio", "gauge", "Fraction lost the participant last reported for what it receives.", { $0.lossRatioOut.map { "\($0)" } }),
+            ("sfu_participant_jitter_out_seconds", "gauge", "Jitter the participant last reported for what it receives.", { $0.jitterOutSeconds.map { "\($0)" } }),
+            ("sfu_participant_round_trip_seconds", "gauge", "Round trip from the participant's receiver reports (RFC 3550 6.4.1).", { $0.roundTripSeconds.map { "\($0)" } }),
+            ("sfu_participant_nacks_received_total", "counter", "Generic NACKs from the participant (RFC 4585).", { "\($0.nacksReceived)" }),
+            ("sfu_participant_plis_received_total", "counter", "Picture loss indications from the participant.", { "\($0.plisReceived)" }),
+            ("sfu_participant_firs_received_total", "counter", "Full intra requests from the participant (RFC 5104).", { "\($0.firsReceived)" }),
+            ("sfu_participant_keyframe_requests_sent_total", "counter", "PLIs sent to the participant as a publisher.", { "\($0.keyframeRequestsSent)" }),
+        ]
+        for (name, type, help, value) in participants {
+            var rows: [(String, String)] = []
+            for room in statistics.rooms {
+                for participant in room.participants {
+                    guard let figure = value(participant) else { continue }
+                    rows.append(("room=\"\(escape(room.name))\",participant=\"\(escape(participant.id))\"", figure))
+                }
+            }
+            family(&text, name, type, help, rows)
+        }
+    }
+
+    /// One metric family: its HELP and TYPE lines, then a sample per (labels, value) row.
+    private static func family(_ text: inout String, _ name: String, _ type: String, _ help: String, _ rows: [(labels: String, value: String)]) {
+        header(&text, name, type, help)
+        for row in rows { text += row.labels.isEmpty ? "\(name) \(row.value)\n" : "\(name){\(row.labels)} \(row.value)\n" }
+    }
+
+    private static func header(_ text: inout String, _ name: String, _ type: String, _ help: String) {
+        text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+    }
+
+    private static func seconds(_ nanoseconds: Int64) -> String { "\(Double(nanoseconds) / 1e9)" }
+
+    /// A label value in the text format: backslash, double quote and newline escaped.
+    static func escape(_ value: String) -> String {
+        var escaped = ""
+        for character in value {
+            switch character {
+            case "\\": escaped += "\\\\"
+            case "\"": escaped += "\\\""
+            case "\n": escaped += "\\n"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
+    }
+}
