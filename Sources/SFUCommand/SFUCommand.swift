@@ -6,6 +6,6 @@ struct SFUCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sfu",
         abstract: "A WebRTC selective forwarding unit.",
-        subcommands: [ProbeCommand.self, ServeCommand.self, TokenCommand.self, TURNCommand.self]
+        subcommands: [LoadCommand.self, ProbeCommand.self, ServeCommand.self, TokenCommand.self, TURNCommand.self]
     )
 }

@@ -1,73 +1,13 @@
 """`sfu serve`: /metrics and /stats after and during a real call (two aiortc participants, an
 Opus tone), behind the metrics token."""
 import json
-import re
 import threading
 import time
 
-import pytest
-
-from conftest import RoomServer
+from conftest import RoomServer, http_get, parse_exposition, histogram_quantile, histogram_count as count
 
 TOKEN = "interop-metrics-token-0123456789"
 ROOM = "metrics-room"
-
-
-def http_get(server, path, token=None, timeout=5):
-    """GET inside the test host; (status, body)."""
-    header = f"req.add_header('Authorization', 'Bearer {token}')\n" if token else ""
-    code = (
-        "import json, urllib.request, urllib.error\n"
-        f"req = urllib.request.Request('{server.http}{path}')\n"
-        + header +
-        "try:\n"
-        f"    r = urllib.request.urlopen(req, timeout={timeout})\n"
-        "    print(json.dumps({'status': r.status, 'body': r.read().decode()}))\n"
-        "except urllib.error.HTTPError as e:\n"
-        "    print(json.dumps({'status': e.code, 'body': e.read().decode()}))\n")
-    p = server.host.run_python(code, timeout=timeout + 10)
-    assert p.returncode == 0, f"GET {path} failed: {p.stderr[-500:]}"
-    d = json.loads(p.stdout)
-    return d["status"], d["body"]
-
-
-SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)$')
-
-
-def parse_exposition(text):
-    """{(name, labels): value} of every sample line; the families' TYPE lines."""
-    samples, types = {}, {}
-    for line in text.splitlines():
-        if line.startswith("# TYPE "):
-            _, _, name, kind = line.split(" ", 3)
-            types[name] = kind
-            continue
-        if not line or line.startswith("#"):
-            continue
-        m = SAMPLE.match(line)
-        assert m, f"not a sample line: {line!r}"
-        samples[(m.group(1), m.group(2) or "")] = float(m.group(3))
-    return samples, types
-
-
-def histogram_quantile(samples, name, q):
-    """Upper bound of the bucket holding quantile q (Prometheus histogram_quantile without
-    interpolation), from the cumulative buckets of an unlabelled histogram."""
-    buckets = []
-    for (n, labels), value in samples.items():
-        if n == f"{name}_bucket":
-            le = re.search(r'le="([^"]+)"', labels).group(1)
-            buckets.append((float("inf") if le == "+Inf" else float(le), value))
-    buckets.sort()
-    total = buckets[-1][1]
-    for bound, cumulative in buckets:
-        if cumulative >= q * total:
-            return bound
-    return None
-
-
-def count(samples, name, labels=""):
-    return samples.get((f"{name}_count", labels), 0)
 
 
 def test_metrics_and_stats_of_a_call(testhost):

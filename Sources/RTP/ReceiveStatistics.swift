@@ -1,10 +1,10 @@
 /// Reception statistics of one incoming RTP stream, as RFC 3550 A.1 and A.8 define them:
 /// extended highest sequence number, expected and lost packets, and interarrival jitter.
 /// Updated per packet with integer arithmetic only.
-struct ReceiveStatistics {
-    let clockRate: UInt32
-    private(set) var packetsReceived: Int = 0
-    private(set) var bytesReceived: Int = 0
+public struct ReceiveStatistics: Sendable {
+    public let clockRate: UInt32
+    public private(set) var packetsReceived: Int = 0
+    public private(set) var bytesReceived: Int = 0
     private var baseSequence: UInt32 = 0
     private var maxSequence: UInt16 = 0
     private var cycles: UInt32 = 0
@@ -16,10 +16,10 @@ struct ReceiveStatistics {
     private var expectedPrior: UInt32 = 0
     private var receivedPrior: Int = 0
 
-    init(clockRate: UInt32) { self.clockRate = clockRate }
+    public init(clockRate: UInt32) { self.clockRate = clockRate }
 
     /// `arrivalMicroseconds` is any monotonic clock in microseconds.
-    mutating func update(sequence: UInt16, timestamp: UInt32, payloadBytes: Int, arrivalMicroseconds: Int64) {
+    public mutating func update(sequence: UInt16, timestamp: UInt32, payloadBytes: Int, arrivalMicroseconds: Int64) {
         packetsReceived += 1
         bytesReceived += payloadBytes
         if !started {
@@ -44,13 +44,13 @@ struct ReceiveStatistics {
         lastTransit = transit
     }
 
-    var extendedHighestSequence: UInt32 { cycles &+ UInt32(maxSequence) }
-    var jitter: UInt32 { jitterScaled >> 4 }
-    var expected: UInt32 { started ? extendedHighestSequence &- baseSequence &+ 1 : 0 }
-    var cumulativeLost: Int32 { Int32(clamping: Int64(expected) - Int64(packetsReceived)) }
+    public var extendedHighestSequence: UInt32 { cycles &+ UInt32(maxSequence) }
+    public var jitter: UInt32 { jitterScaled >> 4 }
+    public var expected: UInt32 { started ? extendedHighestSequence &- baseSequence &+ 1 : 0 }
+    public var cumulativeLost: Int32 { Int32(clamping: Int64(expected) - Int64(packetsReceived)) }
 
     /// The fraction lost since the previous call, in 1/256 (RFC 3550 A.3), and rolls the interval.
-    mutating func takeFractionLost() -> UInt8 {
+    public mutating func takeFractionLost() -> UInt8 {
         let expectedInterval = expected &- expectedPrior
         let receivedInterval = packetsReceived - receivedPrior
         expectedPrior = expected

@@ -1,0 +1,218 @@
+import Foundation
+import Logging
+import SDP
+import SFU
+import Signaling
+import Transport
+
+/// One simulated participant: what it does, and what it measured.
+struct ParticipantPlan: Sendable {
+    var room: String
+    var identity: String
+    var publishes: Bool
+    var subscribes: Bool
+    /// When to start, from the run's start (a join storm spreads these over its window).
+    var startAfter: Duration
+}
+
+struct ParticipantOutcome: Sendable, Encodable {
+    var room: String
+    var identity: String
+    var publishes: Bool
+    var joined = false
+    /// Stayed to the end of the run and left (false: the session ended early, see `error`).
+    var completed = false
+    var error: String?
+    /// From opening the WebSocket to `joined`.
+    var joinMilliseconds: Double?
+    /// From opening the WebSocket to the first media packet received (subscribers).
+    var firstMediaMilliseconds: Double?
+    var publisherConnectedMilliseconds: Double?
+    var subscriberConnectedMilliseconds: Double?
+    var packetsPublished = 0
+    var audio = Reception()
+    var video = Reception()
+    /// Seconds from the first media packet to the end of the measurement.
+    var receivingSeconds = 0.0
+    /// End-to-end latency samples of the synthetic video, microseconds (summarised, not encoded).
+    var latencyMicroseconds: [UInt32] = []
+
+    struct Reception: Sendable, Encodable {
+        var packets = 0
+        var bytes = 0
+        var expected = 0
+        var lost = 0
+        var jitterMilliseconds = 0.0
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case room, identity, publishes, joined, completed, error, joinMilliseconds, firstMediaMilliseconds, publisherConnectedMilliseconds,
+             subscriberConnectedMilliseconds, packetsPublished, audio, video, receivingSeconds
+    }
+
+    var receivedBitsPerSecond: Double {
+        receivingSeconds > 0 ? Double((audio.bytes + video.bytes) * 8) / receivingSeconds : 0
+    }
+}
+
+/// Runs one participant through the room protocol with a `LoadPeer` on its media worker.
+struct LoadParticipant {
+    let plan: ParticipantPlan
+    let url: String
+    let issuer: TokenIssuer
+    let worker: MediaWorker
+    let context: DTLSContext
+    let ice: ICEConfiguration
+    let media: LoadMediaSettings
+    let expectedPackets: Int
+    let logger: Logger
+
+    private enum Input: Sendable {
+        case signal(JSONValue)
+        case signalingClosed
+        case peer(LoadPeerEvent)
+        case timeUp
+        case keepalive
+    }
+
+    /// Joins, publishes or subscribes, and stays until `end`; then leaves.
+    func run(start: ContinuousClock.Instant, end: ContinuousClock.Instant) async -> ParticipantOutcome {
+        var outcome = ParticipantOutcome(room: plan.room, identity: plan.identity, publishes: plan.publishes)
+        try? await Task.sleep(until: start + plan.startAfter, clock: .continuous)
+        let token: String
+        do {
+            token = try await issuer.mint(room: plan.room, identity: plan.identity, grants: Grants(publish: plan.publishes, subscribe: plan.subscribes),
+                                          ttl: .seconds(3600))
+        } catch {
+            outcome.error = "token: \(error)"
+            return outcome
+        }
+        let (inputs, input) = AsyncStream.makeStream(of: Input.self)
+        let emit: @Sendable (LoadPeerEvent) -> Void = { input.yield(.peer($0)) }
+        let (worker, context, ice, media, expected) = (self.worker, self.context, self.ice, self.media, self.expectedPackets)
+        let peer = await worker.run {
+            WorkerBound(LoadPeer(worker: worker, context: context, ice: ice, settings: media, expectedPackets: expected, emit: emit), worker: worker)
+        }
+        let opened = ContinuousClock.now
+        let openedNanoseconds = MediaWorker.monotonicNanoseconds()
+        let connection = SignalingConnection(url: url, logger: logger)
+        let reader = Task {
+            for await message in connection.messages { input.yield(.signal(message)) }
+            input.yield(.signalingClosed)
+        }
+        let timer = Task {
+            while ContinuousClock.now < end {
+                do {
+                    try await Task.sleep(for: min(.seconds(15), ContinuousClock.now.duration(to: end)))
+                } catch {
+                    return  // cancelled: the session is over
+                }
+                if ContinuousClock.now < end { input.yield(.keepalive) }
+            }
+            input.yield(.timeUp)
+        }
+        connection.send(["v": 1, "type": "join", "id": "join", "token": .string(token)])
+        var leaving = false
+        loop: for await next in inputs {
+            switch next {
+            case .signal(let message):
+                let type = message["type"]?.stringValue ?? ""
+                do {
+                    switch type {
+                    case "joined":
+                        outcome.joined = true
+                        outcome.joinMilliseconds = opened.duration(to: .now).milliseconds
+                        if plan.publishes { try await worker.run { () throws in try peer.value.startPublishing() } }
+                    case "published":
+                        let sdp = message["sdp"]?.stringValue ?? ""
+                        try await worker.run { () throws in try peer.value.applyPublisherAnswer(sdp) }
+                    case "subscriber-offer":
+                        let sdp = message["sdp"]?.stringValue ?? ""
+                        let version = Int(message["version"]?.integerValue ?? 0)
+                        try await worker.run { () throws in try peer.value.answerSubscriberOffer(sdp, version: version) }
+                    case "trickle":
+                        let candidate = message["candidate"]?.stringValue ?? ""
+                        let target = message["target"]?.stringValue ?? ""
+                        await worker.run { peer.value.addRemoteCandidate(candidate, target: target) }
+                    case "error":
+                        let code = message["code"]?.stringValue ?? "?"
+                        outcome.error = outcome.error ?? "error \(code): \(message["message"]?.stringValue ?? "")"
+                    case "bye":
+                        outcome.completed = leaving
+                        if !leaving { outcome.error = outcome.error ?? "bye: \(message["reason"]?.stringValue ?? "?")" }
+                        break loop
+                    default:
+                        break
+                    }
+                } catch {
+                    outcome.error = outcome.error ?? "\(type): \(error)"
+                }
+            case .signalingClosed:
+                if !leaving { outcome.error = outcome.error ?? "signaling closed: \(connection.failureDescription ?? "by the server")" }
+                break loop
+            case .peer(let event):
+                switch event {
+                case .publisherOffer(let sdp):
+                    connection.send(["v": 1, "type": "publish", "id": "publish", "sdp": .string(sdp)])
+                case .subscriberAnswer(let sdp, let version):
+                    connection.send(["v": 1, "type": "subscriber-answer", "sdp": .string(sdp), "version": .integer(Int64(version))])
+                case .candidate(let target, let candidate):
+                    connection.send(["v": 1, "type": "trickle", "target": .string(target), "candidate": .string(candidate)])
+                case .connected(let target):
+                    let elapsed = opened.duration(to: .now).milliseconds
+                    if target == "publisher" { outcome.publisherConnectedMilliseconds = elapsed } else { outcome.subscriberConnectedMilliseconds = elapsed }
+                case .failed(let target, let reason):
+                    // Media is what a load participant is for: a dead transport ends its session
+                    // (often the first sign of a server gone; its socket's close may come late).
+                    if !leaving {
+                        outcome.error = outcome.error ?? "\(target) transport: \(reason)"
+                        break loop
+                    }
+                }
+            case .keepalive:
+                connection.send(["v": 1, "type": "ping"])
+            case .timeUp:
+                guard !leaving else { break loop }
+                leaving = true
+                connection.send(["v": 1, "type": "leave", "id": "leave"])
+                // The `bye` ends the loop; a server that does not answer gets 3 s.
+                Task {
+                    try? await Task.sleep(for: .seconds(3))
+                    input.yield(.timeUp)
+                }
+            }
+        }
+        timer.cancel()
+        logger.debug("session over", metadata: ["identity": "\(plan.identity)", "error": "\(outcome.error ?? "-")"])
+        let measuredUntil = MediaWorker.monotonicNanoseconds()
+        let received = await worker.run { () -> (ParticipantOutcome.Reception, ParticipantOutcome.Reception, Int64?, [UInt32], Int) in
+            let peer = peer.value
+            peer.close()
+            let receiver = peer.receiver
+            func reception(_ kind: MediaKind) -> ParticipantOutcome.Reception {
+                let totals = receiver.totals(of: kind)
+                return .init(packets: totals.packets, bytes: totals.bytes, expected: totals.expected, lost: totals.lost,
+                             jitterMilliseconds: totals.jitterSeconds * 1000)
+            }
+            return (reception(.audio), reception(.video), receiver.firstMediaNanoseconds, receiver.latencyMicroseconds, peer.packetsPublished)
+        }
+        outcome.audio = received.0
+        outcome.video = received.1
+        if let first = received.2 {
+            outcome.firstMediaMilliseconds = Double(first - openedNanoseconds) / 1e6
+            outcome.receivingSeconds = Double(measuredUntil - first) / 1e9
+        }
+        outcome.latencyMicroseconds = received.3
+        outcome.packetsPublished = received.4
+        if outcome.completed { await connection.close() } else { await connection.abort() }
+        reader.cancel()
+        logger.debug("closed", metadata: ["identity": "\(plan.identity)"])
+        return outcome
+    }
+}
+
+extension Duration {
+    var milliseconds: Double {
+        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
+    }
+}

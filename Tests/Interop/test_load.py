@@ -1,0 +1,139 @@
+"""`sfu load`: the project's own WebRTC participants (libnice, DTLS, SRTP) against `sfu serve` in
+a test host: a small room finds no loss and fills the metrics; a server that disappears mid-run,
+or a load tool killed mid-run, leaves clear results on the other side."""
+import json
+import signal
+import subprocess
+import time
+
+from conftest import RoomServer, http_get, parse_exposition, histogram_count, sfu_bin
+
+TOKEN = "interop-load-metrics-token-0123456789"
+
+
+def start_load(server, workdir, name, args):
+    out = workdir / f"{name}.json"
+    log = open(workdir / f"{name}.log", "wb")
+    proc = server.host.popen(
+        [sfu_bin(), "load", "--url", server.ws, "--bind", server.host.addr, "--json", str(out), *args],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    return proc, out, workdir / f"{name}.log"
+
+
+def finish(proc, timeout):
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+        return None
+
+
+def test_room_of_twenty_subscribers_without_loss_then_metrics(testhost):
+    server = RoomServer(testhost, extra_args=["--metrics-token", TOKEN]).start()
+    try:
+        proc, out, log = start_load(server, testhost.workdir, "load",
+                                    ["--scenario", "room", "--subscribers", "20", "--duration", "10", "--join-within", "1",
+                                     "--room", "load-room"])
+        code = finish(proc, 90)
+        text = log.read_text(errors="replace")
+        assert code == 0, f"sfu load exited {code}:\n{text[-3000:]}" + server.why()
+        report = json.loads(out.read_text())
+        assert report["participants"] == 21 and report["joined"] == 21, text
+        assert report["failed"] == 0, report["errors"]
+        assert report["packetsExpected"] > 0 and report["packetsLost"] == 0, text
+        subscribers = [o for o in report["outcomes"] if not o["publishes"]]
+        assert len(subscribers) == 20
+        for o in subscribers:
+            assert o["audio"]["packets"] > 300 and o["video"]["packets"] > 1000, o
+            assert o["firstMediaMilliseconds"] is not None, o
+        assert report["latencyMilliseconds"]["count"] > 20 * 1000
+        # The summary carries the percentiles a user sizes with.
+        for key in ("joinMilliseconds", "firstMediaMilliseconds", "latencyMilliseconds", "receivedKilobitsPerSecond"):
+            assert report[key]["p99"] is not None, key
+        assert "p99" in text and "loss" in text
+
+        status, exposition = http_get(server, "/metrics", TOKEN)
+        assert status == 200
+        samples, types = parse_exposition(exposition)
+        assert types.get("sfu_join_to_first_media_seconds") == "histogram"
+        assert histogram_count(samples, "sfu_join_to_first_media_seconds") >= 20, exposition
+        assert histogram_count(samples, "sfu_ice_connect_seconds") >= 21
+        assert histogram_count(samples, "sfu_dtls_handshake_seconds") >= 21
+        assert histogram_count(samples, "sfu_token_check_seconds") >= 21
+        forwarded = histogram_count(samples, "sfu_forwarding_latency_seconds")
+        received = sum(o["audio"]["packets"] + o["video"]["packets"] for o in subscribers)
+        # Every packet a subscriber received was timed on its way through (a few sent at the very
+        # end may still be in flight when the subscriber stops counting).
+        assert forwarded >= received, (forwarded, received)
+        assert samples[("sfu_forwarding_latency_seconds_bucket", '{le="+Inf"}')] == forwarded
+    finally:
+        server.stop()
+
+
+def test_load_reports_partial_results_when_the_server_disappears(testhost):
+    server = RoomServer(testhost).start()
+    proc, out, log = start_load(server, testhost.workdir, "load-gone",
+                                ["--subscribers", "5", "--duration", "30", "--room", "gone-room"])
+    try:
+        # Media flows, then the server dies without a word (SIGKILL: no bye, no close frame).
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            status, body = http_get(server, "/stats", None)
+            if status == 200 and json.loads(body)["participants"] == 6:
+                break
+            time.sleep(0.3)
+        time.sleep(3)
+        server.proc.send_signal(signal.SIGKILL)
+        server.proc.wait(timeout=10)
+        # It notices at once (the sockets close), not at the end of its 30 s.
+        code = finish(proc, 15)
+        text = log.read_text(errors="replace")
+        assert code is not None, "sfu load did not end within 15 s of the server's death:\n" + text[-2000:]
+        assert code != 0, "a run cut short must not exit 0:\n" + text
+        assert "interrupted" in text or "error" in text, text
+        report = json.loads(out.read_text())
+        assert report["joined"] == 6, text
+        subscribers = [o for o in report["outcomes"] if not o["publishes"]]
+        # What flowed before the server died is in the results, and every participant says why
+        # it stopped.
+        assert all(o["video"]["packets"] > 0 for o in subscribers), report["outcomes"]
+        assert all(o["error"] for o in report["outcomes"]), report["outcomes"]
+    finally:
+        finish(proc, 1)
+        server.stop()
+
+
+def test_server_and_metrics_survive_a_load_tool_killed_mid_run(testhost):
+    server = RoomServer(testhost, extra_args=["--metrics-token", TOKEN]).start()
+    try:
+        proc, out, log = start_load(server, testhost.workdir, "load-killed",
+                                    ["--subscribers", "8", "--duration", "30", "--room", "killed-room"])
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            status, body = http_get(server, "/stats/rooms/killed-room", TOKEN)
+            if status == 200 and len(json.loads(body)["participants"]) == 9:
+                break
+            time.sleep(0.3)
+        else:
+            raise AssertionError("the load never filled the room:\n" + log.read_text(errors="replace")[-2000:])
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        # The participants vanish without leave: /metrics keeps answering meanwhile, and once the
+        # resume grace period (20 s) is over the room is gone.
+        deadline = time.monotonic() + 40
+        gone = False
+        while time.monotonic() < deadline:
+            status, exposition = http_get(server, "/metrics", TOKEN)
+            assert status == 200 and server.alive(), server.why()
+            status, _ = http_get(server, "/stats/rooms/killed-room", TOKEN)
+            if status == 404:
+                gone = True
+                break
+            time.sleep(1)
+        assert gone, "the room outlived its vanished participants" + server.why()
+        samples, _ = parse_exposition(http_get(server, "/metrics", TOKEN)[1])
+        assert samples.get(("sfu_participants", "")) == 0
+        assert samples.get(("sfu_leaves_total", ""), 0) >= 9
+    finally:
+        server.stop()
