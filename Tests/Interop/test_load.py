@@ -137,3 +137,24 @@ def test_server_and_metrics_survive_a_load_tool_killed_mid_run(testhost):
         assert samples.get(("sfu_leaves_total", ""), 0) >= 9
     finally:
         server.stop()
+
+
+def test_retry_storm_everyone_rejoins_and_gets_media_again(testhost):
+    server = RoomServer(testhost).start()
+    try:
+        proc, out, log = start_load(server, testhost.workdir, "load-storm",
+                                    ["--scenario", "retry-storm", "--subscribers", "10", "--duration", "8", "--room", "storm-room"])
+        code = finish(proc, 90)
+        text = log.read_text(errors="replace")
+        assert code == 0, f"sfu load exited {code}:\n{text[-3000:]}" + server.why()
+        report = json.loads(out.read_text())
+        assert report["joined"] == 11 and report["failed"] == 0, report["errors"]
+        # Everyone dropped (no leave) and joined again under the same identity: the server replaced
+        # the old sessions, and media flowed again to every subscriber.
+        assert report["rejoinMilliseconds"]["count"] == 11, text
+        assert report["rejoinFirstMediaMilliseconds"]["count"] == 10, text
+        assert report["packetsLost"] == 0, text
+        assert "rejoin (ms)" in text
+        assert server.alive(), server.why()
+    finally:
+        server.stop()

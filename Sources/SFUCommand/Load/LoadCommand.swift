@@ -14,12 +14,15 @@ struct LoadCommand: AsyncParsableCommand {
         abstract: "Run WebRTC participants against a room server and report what they measured.",
         discussion: """
             Scenarios: room (one room: one publisher and --subscribers N), rooms (--rooms M rooms \
-            of --participants K: one publisher and K-1 subscribers each). --join-within T spreads \
-            the joins at random over T seconds (0: all at once, a join storm).
+            of --participants K: one publisher and K-1 subscribers each), retry-storm (the room \
+            scenario, and halfway through everyone drops without leaving and joins again at \
+            once). --join-within T spreads the joins at random over T seconds (0: all at once, a \
+            join storm).
             """)
 
     enum Scenario: String, ExpressibleByArgument, CaseIterable {
         case room, rooms
+        case retryStorm = "retry-storm"
     }
 
     @Option(help: "WebSocket URL of the room protocol.")
@@ -28,7 +31,7 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(name: .customLong("api-key"), help: "KEY:SECRET that signs the participants' tokens (default: the development key).")
     var apiKey: String?
 
-    @Option(help: "room or rooms.")
+    @Option(help: "room, rooms or retry-storm.")
     var scenario: Scenario = .room
 
     @Option(help: "Subscribers of the one room (scenario room).")
@@ -140,10 +143,13 @@ struct LoadCommand: AsyncParsableCommand {
         let base = room ?? "load-\(UInt32.random(in: 0...UInt32.max))"
         func delay() -> Duration { joinWithin > 0 ? .milliseconds(Int64(Double.random(in: 0...joinWithin) * 1000)) : .zero }
         switch scenario {
-        case .room:
-            var plans = [ParticipantPlan(room: base, identity: "publisher", publishes: true, subscribes: false, startAfter: .zero)]
+        case .room, .retryStorm:
+            // The storm: everyone drops at once, halfway through the time after the last join.
+            let drop: Duration? = scenario == .retryStorm ? .milliseconds(Int64((joinWithin + duration / 2) * 1000)) : nil
+            var plans = [ParticipantPlan(room: base, identity: "publisher", publishes: true, subscribes: false, startAfter: .zero, dropAfter: drop)]
             for index in 0..<subscribers {
-                plans.append(ParticipantPlan(room: base, identity: "subscriber-\(index)", publishes: false, subscribes: true, startAfter: delay()))
+                plans.append(ParticipantPlan(room: base, identity: "subscriber-\(index)", publishes: false, subscribes: true,
+                                             startAfter: delay(), dropAfter: drop))
             }
             return plans
         case .rooms:

@@ -13,6 +13,9 @@ struct ParticipantPlan: Sendable {
     var subscribes: Bool
     /// When to start, from the run's start (a join storm spreads these over its window).
     var startAfter: Duration
+    /// A retry storm: when to drop (no `leave`: the socket and the transports just go), from the
+    /// run's start; the participant joins again at once with the same identity.
+    var dropAfter: Duration?
 }
 
 struct ParticipantOutcome: Sendable, Encodable {
@@ -27,6 +30,9 @@ struct ParticipantOutcome: Sendable, Encodable {
     var joinMilliseconds: Double?
     /// From opening the WebSocket to the first media packet received (subscribers).
     var firstMediaMilliseconds: Double?
+    /// After a retry storm's drop: the new session's join and first media, from its new socket.
+    var rejoinMilliseconds: Double?
+    var rejoinFirstMediaMilliseconds: Double?
     var publisherConnectedMilliseconds: Double?
     var subscriberConnectedMilliseconds: Double?
     var packetsPublished = 0
@@ -43,10 +49,19 @@ struct ParticipantOutcome: Sendable, Encodable {
         var expected = 0
         var lost = 0
         var jitterMilliseconds = 0.0
+
+        mutating func add(_ other: Reception) {
+            packets += other.packets
+            bytes += other.bytes
+            expected += other.expected
+            lost += other.lost
+            jitterMilliseconds = max(jitterMilliseconds, other.jitterMilliseconds)
+        }
     }
 
     enum CodingKeys: String, CodingKey {
-        case room, identity, publishes, joined, completed, error, joinMilliseconds, firstMediaMilliseconds, publisherConnectedMilliseconds,
+        case room, identity, publishes, joined, completed, error, joinMilliseconds, firstMediaMilliseconds, rejoinMilliseconds,
+             rejoinFirstMediaMilliseconds, publisherConnectedMilliseconds,
              subscriberConnectedMilliseconds, packetsPublished, audio, video, receivingSeconds
     }
 
@@ -75,7 +90,8 @@ struct LoadParticipant {
         case keepalive
     }
 
-    /// Joins, publishes or subscribes, and stays until `end`; then leaves.
+    /// Joins, publishes or subscribes, and stays until `end`; then leaves. In a retry storm, the
+    /// first session is dropped at `start + dropAfter` and a second one joins at once.
     func run(start: ContinuousClock.Instant, end: ContinuousClock.Instant) async -> ParticipantOutcome {
         var outcome = ParticipantOutcome(room: plan.room, identity: plan.identity, publishes: plan.publishes)
         try? await Task.sleep(until: start + plan.startAfter, clock: .continuous)
@@ -87,6 +103,29 @@ struct LoadParticipant {
             outcome.error = "token: \(error)"
             return outcome
         }
+        guard let dropAfter = plan.dropAfter else {
+            await session(token: token, until: end, drop: false, into: &outcome)
+            return outcome
+        }
+        await session(token: token, until: start + dropAfter, drop: true, into: &outcome)
+        guard outcome.completed, outcome.error == nil else { return outcome }
+        var again = ParticipantOutcome(room: plan.room, identity: plan.identity, publishes: plan.publishes)
+        await session(token: token, until: end, drop: false, into: &again)
+        outcome.rejoinMilliseconds = again.joinMilliseconds
+        outcome.rejoinFirstMediaMilliseconds = again.firstMediaMilliseconds
+        outcome.completed = again.completed
+        outcome.error = again.error
+        outcome.packetsPublished += again.packetsPublished
+        outcome.audio.add(again.audio)
+        outcome.video.add(again.video)
+        outcome.receivingSeconds += again.receivingSeconds
+        outcome.latencyMicroseconds += again.latencyMicroseconds
+        return outcome
+    }
+
+    /// One signaling session and its peer connections, until `deadline`: then `leave` (or, for
+    /// `drop`, the socket cut and the transports closed without a word).
+    private func session(token: String, until end: ContinuousClock.Instant, drop: Bool, into outcome: inout ParticipantOutcome) async {
         let (inputs, input) = AsyncStream.makeStream(of: Input.self)
         let emit: @Sendable (LoadPeerEvent) -> Void = { input.yield(.peer($0)) }
         let (worker, context, ice, media, expected) = (self.worker, self.context, self.ice, self.media, self.expectedPackets)
@@ -174,6 +213,10 @@ struct LoadParticipant {
             case .timeUp:
                 guard !leaving else { break loop }
                 leaving = true
+                if drop {
+                    outcome.completed = true
+                    break loop
+                }
                 connection.send(["v": 1, "type": "leave", "id": "leave"])
                 // The `bye` ends the loop; a server that does not answer gets 3 s.
                 Task {
@@ -196,18 +239,17 @@ struct LoadParticipant {
             }
             return (reception(.audio), reception(.video), receiver.firstMediaNanoseconds, receiver.latencyMicroseconds, peer.packetsPublished)
         }
-        outcome.audio = received.0
-        outcome.video = received.1
+        outcome.audio.add(received.0)
+        outcome.video.add(received.1)
         if let first = received.2 {
             outcome.firstMediaMilliseconds = Double(first - openedNanoseconds) / 1e6
             outcome.receivingSeconds = Double(measuredUntil - first) / 1e9
         }
-        outcome.latencyMicroseconds = received.3
-        outcome.packetsPublished = received.4
-        if outcome.completed { await connection.close() } else { await connection.abort() }
+        outcome.latencyMicroseconds += received.3
+        outcome.packetsPublished += received.4
+        if outcome.completed && !drop { await connection.close() } else { await connection.abort() }
         reader.cancel()
         logger.debug("closed", metadata: ["identity": "\(plan.identity)"])
-        return outcome
     }
 }
 

@@ -38,6 +38,9 @@ struct LoadReport: Encodable {
     var durationSeconds: Double
     var joinMilliseconds: Percentiles
     var firstMediaMilliseconds: Percentiles
+    /// Retry storm: the second join, and its first media.
+    var rejoinMilliseconds: Percentiles
+    var rejoinFirstMediaMilliseconds: Percentiles
     var latencyMilliseconds: Percentiles
     var receivedKilobitsPerSecond: Percentiles
     var videoJitterMilliseconds: Percentiles
@@ -60,6 +63,8 @@ struct LoadReport: Encodable {
         joinMilliseconds = Percentiles(outcomes.compactMap(\.joinMilliseconds))
         let subscribers = outcomes.filter { !$0.publishes }
         firstMediaMilliseconds = Percentiles(subscribers.compactMap(\.firstMediaMilliseconds))
+        rejoinMilliseconds = Percentiles(outcomes.compactMap(\.rejoinMilliseconds))
+        rejoinFirstMediaMilliseconds = Percentiles(subscribers.compactMap(\.rejoinFirstMediaMilliseconds))
         latencyMilliseconds = Percentiles(subscribers.flatMap { $0.latencyMicroseconds.map { Double($0) / 1000 } })
         receivedKilobitsPerSecond = Percentiles(subscribers.map { $0.receivedBitsPerSecond / 1000 })
         videoJitterMilliseconds = Percentiles(subscribers.filter { $0.video.packets > 0 }.map(\.video.jitterMilliseconds))
@@ -78,6 +83,10 @@ struct LoadReport: Encodable {
             "  join (ms)         \(joinMilliseconds.text)",
             "  first media (ms)  \(firstMediaMilliseconds.text)",
             "  latency (ms)      \(latencyMilliseconds.text)",
+        ] + (rejoinMilliseconds.count == 0 ? [] : [
+            "  rejoin (ms)       \(rejoinMilliseconds.text)",
+            "  media again (ms)  \(rejoinFirstMediaMilliseconds.text)",
+        ]) + [
             "  received (kbit/s) \(receivedKilobitsPerSecond.text)",
             "  video jitter (ms) \(videoJitterMilliseconds.text)",
             "  loss              \(packetsLost) of \(packetsExpected) packets (\(String(format: "%.3f", lossPercent)) %)",
