@@ -132,6 +132,7 @@ let package = Package(
         .testTarget(name: "RTPTests", dependencies: ["RTP", "TestSupport"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "SDPTests", dependencies: ["SDP", "TestSupport"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "STUNTests", dependencies: ["STUN", "TestSupport"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .testTarget(name: "SFUCommandTests", dependencies: ["SFUCommand"], swiftSettings: swiftSettings),
         .testTarget(name: "DatagramIOTests", dependencies: ["DatagramIO", "STUN"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TURNTests",
