@@ -9,6 +9,7 @@ APT_PACKAGES=(
   iproute2 nftables procps
   chromium chromium-driver
   coturn openssl
+  janus
 )
 PIP_PACKAGES=(aiortc selenium pytest numpy websockets pyjwt)
 
@@ -25,8 +26,21 @@ for p in "${APT_PACKAGES[@]}"; do
 done
 if [ "${#missing_apt[@]}" -gt 0 ]; then
   echo "install-deps: apt: ${missing_apt[*]}"
+  # coturn and janus ship system services: none may start on this machine (the tests and
+  # benchmarks run their own, inside network namespaces). policy-rc.d (exit 101) tells the
+  # packages' scripts not to start them.
+  made_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    made_policy=1
+  fi
   apt-get update -qq
   apt-get install -y -qq "${missing_apt[@]}" >/dev/null
+  [ "$made_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
+  if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    systemctl disable --now janus coturn >/dev/null 2>&1 || true
+  fi
 fi
 
 missing_pip=()
@@ -44,7 +58,7 @@ fi
 for lib in nice libsrtp2 openssl opus; do
   pkg-config --exists "$lib" || { echo "install-deps: pkg-config cannot find $lib" >&2; exit 1; }
 done
-for cmd in ip nft chromium chromedriver turnutils_uclient turnutils_peer turnutils_stunclient turnserver openssl; do
+for cmd in ip nft chromium chromedriver turnutils_uclient turnutils_peer turnutils_stunclient turnserver openssl janus; do
   command -v "$cmd" >/dev/null || { echo "install-deps: $cmd not on PATH" >&2; exit 1; }
 done
 python3 -c 'import aiortc, selenium, pytest, numpy, websockets, jwt' || { echo "install-deps: python modules missing" >&2; exit 1; }

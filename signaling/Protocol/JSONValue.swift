@@ -81,6 +81,10 @@ public enum JSONValue: Sendable, Equatable, Codable {
         }
     }
 
+    public var arrayValue: [JSONValue]? {
+        if case .array(let value) = self { value } else { nil }
+    }
+
     public var objectValue: [String: JSONValue]? {
         if case .object(let value) = self { value } else { nil }
     }

@@ -25,8 +25,11 @@ struct LoadCommand: AsyncParsableCommand {
         case retryStorm = "retry-storm"
     }
 
-    @Option(help: "WebSocket URL of the room protocol.")
-    var url: String = "ws://127.0.0.1:8080/ws"
+    @Option(help: "sfu (this project's room protocol) or janus (Janus's VideoRoom over its WebSocket API).")
+    var target: LoadTarget = .sfu
+
+    @Option(help: "WebSocket URL (default ws://127.0.0.1:8080/ws; with --target janus, ws://127.0.0.1:8188).")
+    var url: String?
 
     @Option(name: .customLong("api-key"), help: "KEY:SECRET that signs the participants' tokens (default: the development key).")
     var apiKey: String?
@@ -84,7 +87,7 @@ struct LoadCommand: AsyncParsableCommand {
         guard videoBitrate >= 0, videoBitrate <= 100_000_000 else { throw ValidationError("--video-bitrate must be 0 to 100000000") }
         guard (1...120).contains(fps) else { throw ValidationError("--fps must be 1 to 120") }
         guard keyframeInterval > 0 else { throw ValidationError("--keyframe-interval must be positive") }
-        guard url.hasPrefix("ws://") || url.hasPrefix("wss://") else { throw ValidationError("--url must be a ws:// or wss:// URL") }
+        if let url, !(url.hasPrefix("ws://") || url.hasPrefix("wss://")) { throw ValidationError("--url must be a ws:// or wss:// URL") }
         if let apiKey { do { _ = try APIKey.parse(apiKey) } catch { throw ValidationError("--api-key: \(error)") } }
     }
 
@@ -104,12 +107,14 @@ struct LoadCommand: AsyncParsableCommand {
 
         let start = ContinuousClock.now + .milliseconds(200)
         let end = start + .seconds(joinWithin) + .seconds(duration)
-        let url = self.url
+        let url = self.url ?? (target == .janus ? "ws://127.0.0.1:8188" : "ws://127.0.0.1:8080/ws")
+        let target = self.target
         FileHandle.standardError.write(Data("sfu load: \(plans.count) participants (\(scenario.rawValue)) against \(url) for \(String(format: "%.0f", joinWithin + duration)) s\n".utf8))
         let outcomes = await withTaskGroup(of: ParticipantOutcome.self) { group in
             for (index, plan) in plans.enumerated() {
                 let participant = LoadParticipant(plan: plan, url: url, issuer: issuer, worker: pool.worker(for: index), context: context,
-                                                  ice: ice, media: media, expectedPackets: plan.publishes ? 0 : expected, logger: logger)
+                                                  ice: ice, media: media, expectedPackets: plan.publishes ? 0 : expected, target: target,
+                                                  logger: logger)
                 group.addTask { await participant.run(start: start, end: end) }
             }
             var all: [ParticipantOutcome] = []
@@ -165,3 +170,5 @@ struct LoadCommand: AsyncParsableCommand {
         }
     }
 }
+
+extension LoadTarget: ExpressibleByArgument {}

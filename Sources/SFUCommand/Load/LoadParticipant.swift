@@ -70,6 +70,12 @@ struct ParticipantOutcome: Sendable, Encodable {
     }
 }
 
+/// What the participants join: this project's `sfu serve` (the room protocol), or Janus's
+/// VideoRoom plugin through its WebSocket API, for the side-by-side benchmark.
+enum LoadTarget: String, Sendable, CaseIterable {
+    case sfu, janus
+}
+
 /// Runs one participant through the room protocol with a `LoadPeer` on its media worker.
 struct LoadParticipant {
     let plan: ParticipantPlan
@@ -80,9 +86,10 @@ struct LoadParticipant {
     let ice: ICEConfiguration
     let media: LoadMediaSettings
     let expectedPackets: Int
+    let target: LoadTarget
     let logger: Logger
 
-    private enum Input: Sendable {
+    enum Input: Sendable {
         case signal(JSONValue)
         case signalingClosed
         case peer(LoadPeerEvent)
@@ -126,30 +133,17 @@ struct LoadParticipant {
     /// One signaling session and its peer connections, until `deadline`: then `leave` (or, for
     /// `drop`, the socket cut and the transports closed without a word).
     private func session(token: String, until end: ContinuousClock.Instant, drop: Bool, into outcome: inout ParticipantOutcome) async {
-        let (inputs, input) = AsyncStream.makeStream(of: Input.self)
-        let emit: @Sendable (LoadPeerEvent) -> Void = { input.yield(.peer($0)) }
-        let (worker, context, ice, media, expected) = (self.worker, self.context, self.ice, self.media, self.expectedPackets)
-        let peer = await worker.run {
-            WorkerBound(LoadPeer(worker: worker, context: context, ice: ice, settings: media, expectedPackets: expected, emit: emit), worker: worker)
+        if target == .janus {
+            await janusSession(until: end, drop: drop, into: &outcome)
+            return
         }
+        let (inputs, input) = AsyncStream.makeStream(of: Input.self)
+        let peer = await makePeer(input)
         let opened = ContinuousClock.now
         let openedNanoseconds = MediaWorker.monotonicNanoseconds()
         let connection = SignalingConnection(url: url, logger: logger)
-        let reader = Task {
-            for await message in connection.messages { input.yield(.signal(message)) }
-            input.yield(.signalingClosed)
-        }
-        let timer = Task {
-            while ContinuousClock.now < end {
-                do {
-                    try await Task.sleep(for: min(.seconds(15), ContinuousClock.now.duration(to: end)))
-                } catch {
-                    return  // cancelled: the session is over
-                }
-                if ContinuousClock.now < end { input.yield(.keepalive) }
-            }
-            input.yield(.timeUp)
-        }
+        let reader = Self.forward(connection, to: input)
+        let timer = Self.keepalive(until: end, input)
         connection.send(["v": 1, "type": "join", "id": "join", "token": .string(token)])
         var leaving = false
         loop: for await next in inputs {
@@ -226,6 +220,46 @@ struct LoadParticipant {
             }
         }
         timer.cancel()
+        await finish(peer: peer, openedNanoseconds: openedNanoseconds, into: &outcome)
+        if outcome.completed && !drop { await connection.close() } else { await connection.abort() }
+        reader.cancel()
+        logger.debug("closed", metadata: ["identity": "\(plan.identity)"])
+    }
+
+    /// The participant's media side, on its worker; its events come back as `.peer` inputs.
+    func makePeer(_ input: AsyncStream<Input>.Continuation) async -> WorkerBound<LoadPeer> {
+        let emit: @Sendable (LoadPeerEvent) -> Void = { input.yield(.peer($0)) }
+        let (worker, context, ice, media, expected) = (self.worker, self.context, self.ice, self.media, self.expectedPackets)
+        return await worker.run {
+            WorkerBound(LoadPeer(worker: worker, context: context, ice: ice, settings: media, expectedPackets: expected, emit: emit), worker: worker)
+        }
+    }
+
+    /// Messages of `connection` as `.signal` inputs, then `.signalingClosed`.
+    static func forward(_ connection: SignalingConnection, to input: AsyncStream<Input>.Continuation) -> Task<Void, Never> {
+        Task {
+            for await message in connection.messages { input.yield(.signal(message)) }
+            input.yield(.signalingClosed)
+        }
+    }
+
+    /// `.keepalive` every 15 s, then `.timeUp` at `end` (nothing once cancelled).
+    static func keepalive(until end: ContinuousClock.Instant, _ input: AsyncStream<Input>.Continuation) -> Task<Void, Never> {
+        Task {
+            while ContinuousClock.now < end {
+                do {
+                    try await Task.sleep(for: min(.seconds(15), ContinuousClock.now.duration(to: end)))
+                } catch {
+                    return  // cancelled: the session is over
+                }
+                if ContinuousClock.now < end { input.yield(.keepalive) }
+            }
+            input.yield(.timeUp)
+        }
+    }
+
+    /// Closes the peer and adds what it measured to `outcome`.
+    func finish(peer: WorkerBound<LoadPeer>, openedNanoseconds: Int64, into outcome: inout ParticipantOutcome) async {
         logger.debug("session over", metadata: ["identity": "\(plan.identity)", "error": "\(outcome.error ?? "-")"])
         let measuredUntil = MediaWorker.monotonicNanoseconds()
         let received = await worker.run { () -> (ParticipantOutcome.Reception, ParticipantOutcome.Reception, Int64?, [UInt32], Int) in
@@ -247,9 +281,6 @@ struct LoadParticipant {
         }
         outcome.latencyMicroseconds += received.3
         outcome.packetsPublished += received.4
-        if outcome.completed && !drop { await connection.close() } else { await connection.abort() }
-        reader.cancel()
-        logger.debug("closed", metadata: ["identity": "\(plan.identity)"])
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import HummingbirdWSClient
 import Logging
 import Signaling
@@ -17,7 +18,8 @@ final class SignalingConnection: Sendable {
         let description = Mutex<String?>(nil)
     }
 
-    init(url: String, logger: Logger) {
+    /// `subprotocol`: the Sec-WebSocket-Protocol to ask for (Janus speaks "janus-protocol").
+    init(url: String, subprotocol: String? = nil, logger: Logger) {
         let (messages, incoming) = AsyncStream.makeStream(of: JSONValue.self)
         let (outbound, outgoing) = AsyncStream.makeStream(of: String.self)
         self.messages = messages
@@ -25,7 +27,9 @@ final class SignalingConnection: Sendable {
         let failure = self.failure
         task = Task {
             do {
-                try await WebSocketClient.connect(url: url, logger: logger) { inbound, writer, _ in
+                var configuration = WebSocketClientConfiguration()
+                if let subprotocol, let name = HTTPField.Name("Sec-WebSocket-Protocol") { configuration.additionalHeaders[name] = subprotocol }
+                try await WebSocketClient.connect(url: url, configuration: configuration, logger: logger) { inbound, writer, _ in
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask {
                             for await text in outbound { try await writer.write(.text(text)) }
