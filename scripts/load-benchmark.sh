@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# `sfu load` against `sfu serve` on this machine (docs/benchmarks.md, "The SFU under sfu load").
+# `sfu load` against `sfu serve` and against Janus (VideoRoom, Benchmarks/Janus) on this machine
+# (docs/benchmarks.md, "The SFU under sfu load").
 #   sudo bash scripts/load-benchmark.sh [--subscribers N]... [--duration S] [--video-bitrate BPS]
 #
-# The server runs on CPU 0 with one media worker, the load tool on CPU 1 with one worker, both in
+# The server (ours with one media worker, or Janus) runs on CPU 0, the load tool on CPU 1 with one
+# worker, both in
 # a network namespace of the script's own (10.213.0.1 on a veth, deleted on exit). For each
 # --subscribers value (default 20 and 50): one room, one publisher (Opus + 1.5 Mbit/s synthetic
 # video at 30 fps), N subscribers joining at once, --duration seconds (default 15). Reported per
-# run: the load tool's summary (joins, first media, end-to-end latency, loss), and the server's
-# worker CPU per forwarded packet and forwarding latency percentiles (from /stats), and the whole
-# process's CPU time (utime + stime from /proc, clock ticks).
+# run: the load tool's summary (joins, first media, end-to-end latency, loss); the server process's
+# CPU time (utime + stime from /proc, clock ticks) per packet the subscribers received, and its
+# resident memory before and after; for ours also the media worker's CPU per forwarded packet and
+# the forwarding latency percentiles (from /stats). Janus: `janus` from Debian (apt-get install
+# janus), run with the configuration in Benchmarks/Janus.
 #
 # Environment: SFU_BIN (skip the release build and use this binary).
 set -euo pipefail
@@ -57,23 +61,47 @@ print(json.dumps(json.loads(urllib.request.urlopen('http://127.0.0.1:$PORT/stats
 }
 
 echo "==> $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+WORK="$(mktemp -d /tmp/load-benchmark.XXXXXX)"
 for n in "${SUBSCRIBERS[@]}"; do
-  ip netns exec "$NS" taskset -c 0 "$SFU_BIN" serve --dev --host 127.0.0.1 --port "$PORT" --bind "$ADDR" \
-    --no-turn --workers 1 --log-level warning >/dev/null 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 1 100); do stats >/dev/null 2>&1 && break; sleep 0.1; done
-  before="$(awk '{print $14 + $15}' "/proc/$SERVER_PID/stat")"
-  echo "==> $n subscribers of one 1.5 Mbit/s publisher, $DURATION s"
-  ip netns exec "$NS" taskset -c 1 "$SFU_BIN" load --url "ws://127.0.0.1:$PORT/ws" --bind "$ADDR" --workers 1 \
-    --subscribers "$n" --duration "$DURATION" --video-bitrate "$BITRATE" || echo "(sfu load exited $?)"
-  after="$(awk '{print $14 + $15}' "/proc/$SERVER_PID/stat")"
-  stats | python3 -c "
+  for server in sfu janus; do
+    if [ "$server" = sfu ]; then
+      ip netns exec "$NS" taskset -c 0 "$SFU_BIN" serve --dev --host 127.0.0.1 --port "$PORT" --bind "$ADDR" \
+        --no-turn --workers 1 --log-level warning >"$WORK/sfu.log" 2>&1 &
+      SERVER_PID=$!
+      for _ in $(seq 1 100); do stats >/dev/null 2>&1 && break; sleep 0.1; done
+      url="ws://127.0.0.1:$PORT/ws"
+    else
+      ip netns exec "$NS" taskset -c 0 janus --configs-folder Benchmarks/Janus -i "$ADDR" >"$WORK/janus.log" 2>&1 &
+      SERVER_PID=$!
+      for _ in $(seq 1 100); do ip netns exec "$NS" ss -tln "sport = :8188" | grep -q 8188 && break; sleep 0.1; done
+      url="ws://127.0.0.1:8188"
+    fi
+    before="$(awk '{print $14 + $15}' "/proc/$SERVER_PID/stat")"
+    rss_before="$(awk '/VmRSS/ {print $2}' "/proc/$SERVER_PID/status")"
+    echo "==> $server: $n subscribers of one publisher, $DURATION s"
+    ip netns exec "$NS" taskset -c 1 "$SFU_BIN" load --target "$server" --url "$url" --bind "$ADDR" --workers 1 \
+      --subscribers "$n" --duration "$DURATION" --video-bitrate "$BITRATE" --json "$WORK/$server-$n.json" || echo "(sfu load exited $?)"
+    after="$(awk '{print $14 + $15}' "/proc/$SERVER_PID/stat")"
+    rss_after="$(awk '/VmRSS/ {print $2}' "/proc/$SERVER_PID/status")"
+    python3 - "$WORK/$server-$n.json" "$(( after - before ))" "$TICKS" "$server" "$n" "$rss_before" "$rss_after" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+ticks, hz, server, n = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+received = sum(o["audio"]["packets"] + o["video"]["packets"] for o in report["outcomes"] if not o["publishes"])
+cpu = ticks / hz
+lat = report["latencyMilliseconds"]
+print(f"  {server}: {received} packets received by subscribers, loss {report['lossPercent']:.3f} %, "
+      f"server CPU {cpu:.2f} s = {cpu / max(1, received) * 1e6:.2f} us per forwarded packet, "
+      f"RSS {sys.argv[6]} -> {sys.argv[7]} kB, end-to-end latency p50/p99 {lat['p50']}/{lat['p99']} ms")
+PY
+    if [ "$server" = sfu ]; then
+      stats | python3 -c "
 import json, sys
 w = json.load(sys.stdin)
-forwarded = max(1, w['packetsForwarded'])
-cpu = ($after - $before) / $TICKS
-print(f\"  server: {w['packetsForwarded']} packets forwarded; media worker {w['cpuSeconds'] / forwarded * 1e6:.2f} us CPU per packet, \"
-      f\"whole process {cpu / forwarded * 1e6:.2f} us ({cpu:.2f} CPU s); forwarding latency p50/p95/p99 upper bounds \"
-      f\"{w['forwardingLatencyP50Microseconds']}/{w['forwardingLatencyP95Microseconds']}/{w['forwardingLatencyP99Microseconds']} us\")"
-  kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
+print(f\"  sfu media worker: {w['cpuSeconds'] / max(1, w['packetsForwarded']) * 1e6:.2f} us CPU per forwarded packet; \"
+      f\"forwarding latency p50/p95/p99 upper bounds {w['forwardingLatencyP50Microseconds']}/{w['forwardingLatencyP95Microseconds']}/{w['forwardingLatencyP99Microseconds']} us\")"
+    fi
+    kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
+  done
 done
+rm -rf "$WORK"
