@@ -137,13 +137,9 @@ extension LoadParticipant {
                         send(["janus": "trickle", "candidate": ["candidate": .string(candidate), "sdpMid": "0", "sdpMLineIndex": 0]])
                     }
                 case .connected(let target):
-                    let elapsed = opened.duration(to: .now).milliseconds
-                    if target == "publisher" { outcome.publisherConnectedMilliseconds = elapsed } else { outcome.subscriberConnectedMilliseconds = elapsed }
+                    outcome.connected(target, at: opened.duration(to: .now).milliseconds)
                 case .failed(let target, let reason):
-                    if !leaving {
-                        outcome.error = outcome.error ?? "\(target) transport: \(reason)"
-                        break loop
-                    }
+                    if outcome.transportFailed(target, reason: reason, leaving: leaving) { break loop }
                 }
             case .keepalive:
                 send(["janus": "keepalive"])

@@ -65,6 +65,20 @@ struct ParticipantOutcome: Sendable, Encodable {
              subscriberConnectedMilliseconds, packetsPublished, audio, video, receivingSeconds
     }
 
+    /// A peer connection came up, `milliseconds` after the socket opened.
+    mutating func connected(_ target: String, at milliseconds: Double) {
+        if target == "publisher" { publisherConnectedMilliseconds = milliseconds } else { subscriberConnectedMilliseconds = milliseconds }
+    }
+
+    /// A peer connection died. Media is what a load participant is for: unless it is leaving
+    /// anyway, that ends the session (often the first sign of a server gone, whose socket's close
+    /// may come late). Returns whether to stop.
+    mutating func transportFailed(_ target: String, reason: String, leaving: Bool) -> Bool {
+        guard !leaving else { return false }
+        error = error ?? "\(target) transport: \(reason)"
+        return true
+    }
+
     var receivedBitsPerSecond: Double {
         receivingSeconds > 0 ? Double((audio.bytes + video.bytes) * 8) / receivingSeconds : 0
     }
@@ -192,15 +206,9 @@ struct LoadParticipant {
                 case .candidate(let target, let candidate):
                     connection.send(["v": 1, "type": "trickle", "target": .string(target), "candidate": .string(candidate)])
                 case .connected(let target):
-                    let elapsed = opened.duration(to: .now).milliseconds
-                    if target == "publisher" { outcome.publisherConnectedMilliseconds = elapsed } else { outcome.subscriberConnectedMilliseconds = elapsed }
+                    outcome.connected(target, at: opened.duration(to: .now).milliseconds)
                 case .failed(let target, let reason):
-                    // Media is what a load participant is for: a dead transport ends its session
-                    // (often the first sign of a server gone; its socket's close may come late).
-                    if !leaving {
-                        outcome.error = outcome.error ?? "\(target) transport: \(reason)"
-                        break loop
-                    }
+                    if outcome.transportFailed(target, reason: reason, leaving: leaving) { break loop }
                 }
             case .keepalive:
                 connection.send(["v": 1, "type": "ping"])
