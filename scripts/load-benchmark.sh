@@ -11,7 +11,8 @@
 # run: the load tool's summary (joins, first media, end-to-end latency, loss); the server process's
 # CPU time (utime + stime from /proc, clock ticks) per packet the subscribers received, and its
 # resident memory before and after; for ours also the media worker's CPU per forwarded packet and
-# the forwarding latency percentiles (from /stats). Janus: `janus` from Debian (apt-get install
+# the forwarding latency percentiles (from /stats). Every run is a join storm (all subscribers
+# join at once), so its join p95 is the storm's. Janus: `janus` from Debian (apt-get install
 # janus), run with the configuration in Benchmarks/Janus.
 #
 # Environment: SFU_BIN (skip the release build and use this binary).
@@ -90,9 +91,12 @@ ticks, hz, server, n = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.
 received = sum(o["audio"]["packets"] + o["video"]["packets"] for o in report["outcomes"] if not o["publishes"])
 cpu = ticks / hz
 lat = report["latencyMilliseconds"]
+join = report["joinMilliseconds"]
+per_participant = (int(sys.argv[7]) - int(sys.argv[6])) / max(1, report["participants"])
 print(f"  {server}: {received} packets received by subscribers, loss {report['lossPercent']:.3f} %, "
       f"server CPU {cpu:.2f} s = {cpu / max(1, received) * 1e6:.2f} us per forwarded packet, "
-      f"RSS {sys.argv[6]} -> {sys.argv[7]} kB, end-to-end latency p50/p99 {lat['p50']}/{lat['p99']} ms")
+      f"RSS {sys.argv[6]} -> {sys.argv[7]} kB ({per_participant:.0f} kB per participant), "
+      f"end-to-end latency p50/p99 {lat['p50']}/{lat['p99']} ms, join p50/p95 {join['p50']:.1f}/{join['p95']:.1f} ms (all at once)")
 PY
     if [ "$server" = sfu ]; then
       stats | python3 -c "
