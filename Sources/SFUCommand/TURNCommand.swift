@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Signaling
 import STUN
 import TURN
 
@@ -86,6 +87,12 @@ struct TURNCommand: AsyncParsableCommand {
     @Option(help: "Relay worker threads (0, the default: one per core).")
     var threads: Int = 0
 
+    @Option(name: .customLong("metrics-listen"), help: "Serve GET /metrics (Prometheus) on HOST:PORT; needs a metrics token.")
+    var metricsListen: String?
+
+    @Option(name: .customLong("metrics-token"), help: "Bearer token /metrics requires, 16+ characters (or SFU_METRICS_TOKEN).")
+    var metricsToken: String?
+
     @Option(help: "Log level on stderr (trace, debug, info, notice, warning, error).")
     var logLevel: Logger.Level = .info
 
@@ -98,16 +105,36 @@ struct TURNCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
+        // Metrics before the relay: its counters are made from the bootstrapped backend.
+        var metrics: (host: String, port: Int, token: String)?
+        if let metricsListen {
+            guard let address = MetricsEndpoint.parse(metricsListen) else { throw ValidationError("--metrics-listen must be HOST:PORT") }
+            let token = metricsToken ?? ProcessInfo.processInfo.environment["SFU_METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+            guard let token, token.count >= 16 else {
+                throw ValidationError("--metrics-listen needs a metrics token of at least 16 characters (--metrics-token or SFU_METRICS_TOKEN)")
+            }
+            metrics = (address.host, address.port, token)
+        }
+        let (registry, _) = PrometheusSetup.bootstrap()
         let server = try TURNServer(configuration: configuration, logger: Logger(label: "turn"))
         do {
             try await server.start()
         } catch {
             throw CommandFailure("cannot listen: \(error)")
         }
+        var metricsTask: Task<Void, any Error>?
+        if let metrics {
+            let application = MetricsEndpoint.application(
+                host: metrics.host, port: metrics.port, registry: registry,
+                authorization: MetricsAuthorization(token: metrics.token, openWithoutToken: false), logger: Logger(label: "turn.metrics"))
+            metricsTask = Task { try await application.runService(gracefulShutdownSignals: []) }
+        }
         let bound = server.boundAddresses
-        let line = "sfu turn: listening udp \(bound.udp) tcp \(bound.tcp) tls \(bound.tls) realm \(configuration.realm)\n"
-        FileHandle.standardOutput.write(Data(line.utf8))
+        var lines = "sfu turn: listening udp \(bound.udp) tcp \(bound.tcp) tls \(bound.tls) realm \(configuration.realm)\n"
+        if let metrics { lines += "sfu turn: metrics on http://\(metrics.host):\(metrics.port)/metrics\n" }
+        FileHandle.standardOutput.write(Data(lines.utf8))
         await waitForTermination()
+        metricsTask?.cancel()
         FileHandle.standardError.write(Data("sfu turn: \(await server.statistics())\n".utf8))
         await server.stop()
     }

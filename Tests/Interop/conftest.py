@@ -554,12 +554,12 @@ def turn_server(testhost, request):
 
 # --- HTTP and Prometheus text helpers (the metrics and load tests) ---
 
-def http_get(server, path, token=None, timeout=5):
-    """GET inside the test host; (status, body)."""
+def http_get(server, path, token=None, timeout=5, base=None):
+    """GET inside `server`'s test host, at its HTTP address (or `base`); (status, body)."""
     header = f"req.add_header('Authorization', 'Bearer {token}')\n" if token else ""
     code = (
         "import json, urllib.request, urllib.error\n"
-        f"req = urllib.request.Request('{server.http}{path}')\n"
+        f"req = urllib.request.Request('{base or server.http}{path}')\n"
         + header +
         "try:\n"
         f"    r = urllib.request.urlopen(req, timeout={timeout})\n"

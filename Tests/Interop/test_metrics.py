@@ -1,6 +1,7 @@
 """`sfu serve`: /metrics and /stats after and during a real call (two aiortc participants, an
 Opus tone), behind the metrics token."""
 import json
+import subprocess
 import threading
 import time
 
@@ -88,4 +89,36 @@ def test_metrics_and_stats_of_a_call(testhost):
         status, _ = http_get(server, f"/stats/rooms/{ROOM}", TOKEN)
         assert status == 404
     finally:
+        server.stop()
+
+
+def test_standalone_relay_serves_its_metrics(testhost):
+    """`sfu turn --metrics-listen`: the relay's counters on /metrics, behind the token, after
+    turnutils_uclient relayed through it."""
+    from conftest import TurnServer, TURN_USER, TURN_PASSWORD, HOST_ADDR
+    base = "http://127.0.0.1:9641"
+    server = TurnServer(testhost, extra_args=["--metrics-listen", "127.0.0.1:9641", "--metrics-token", TOKEN,
+                                              "--allowed-peer-ip", "10.213.0.0/24"]).start()
+    peer = testhost.popen(["turnutils_peer", "-L", HOST_ADDR, "-p", "3480"], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    try:
+        status, _ = http_get(server, "/metrics", None, base=base)
+        assert status == 401, status
+        status, _ = http_get(server, "/metrics", "wrong-token-0123456789", base=base)
+        assert status == 401, status
+        time.sleep(0.3)
+        p = testhost.exec(["turnutils_uclient", "-u", TURN_USER, "-w", TURN_PASSWORD, "-e", HOST_ADDR, "-r", "3480",
+                           "-m", "2", "-n", "50", "-l", "120", "-z", "5", HOST_ADDR], timeout=60, check=False)
+        assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-1000:] + server.why()
+        time.sleep(1.5)  # data-path counts reach the metrics once a second
+        status, text = http_get(server, "/metrics", TOKEN, base=base)
+        assert status == 200, text[:300]
+        samples, types = parse_exposition(text)
+        assert types.get("turn_relayed_packets_total") == "counter"
+        to_peer = samples.get(("turn_relayed_packets_total", '{direction="to_peer"}'), 0)
+        to_client = samples.get(("turn_relayed_packets_total", '{direction="to_client"}'), 0)
+        assert to_peer >= 100 and to_client >= 100, (to_peer, to_client, text)
+        assert samples.get(("turn_allocations_created_total", ""), 0) >= 2, text
+    finally:
+        peer.terminate()
         server.stop()

@@ -121,10 +121,10 @@ import Transport
     @Test("tokens compare in full: same length and prefix differences are refused")
     func constantTimeComparison() {
         let token = Array("abcdefghijklmnop".utf8)
-        #expect(SignalingServer.constantTimeEqual(token, token))
-        #expect(!SignalingServer.constantTimeEqual(token, Array("abcdefghijklmnoq".utf8)))
-        #expect(!SignalingServer.constantTimeEqual(token, Array("abcdefghijklmno".utf8)))
-        #expect(!SignalingServer.constantTimeEqual(token, []))
+        #expect(MetricsAuthorization.constantTimeEqual(token, token))
+        #expect(!MetricsAuthorization.constantTimeEqual(token, Array("abcdefghijklmnoq".utf8)))
+        #expect(!MetricsAuthorization.constantTimeEqual(token, Array("abcdefghijklmno".utf8)))
+        #expect(!MetricsAuthorization.constantTimeEqual(token, []))
     }
 }
 

@@ -3,69 +3,39 @@ import Hummingbird
 import SFU
 
 /// `/metrics` and `/stats`: what operators and their monitoring read. Both need the metrics
-/// token (`Authorization: Bearer TOKEN`); in development mode without a token they are open.
+/// token (`Authorization: Bearer TOKEN`); in development mode without a token they are open
+/// (`MetricsAuthorization`).
 extension SignalingServer {
     func addObservabilityRoutes(to router: Router<BasicRequestContext>) {
-        let configuration = self.configuration
+        let authorization = MetricsAuthorization(token: configuration.metricsToken, openWithoutToken: configuration.devMode)
         let exporter = metricsExporter
         let roomService = sessionContext.roomService
         let registry = self.registry
 
         router.get("/metrics") { request, _ -> Response in
-            if let refusal = Self.refuseUnauthorized(request, configuration: configuration) { return refusal }
+            if let refusal = authorization.refusal(for: request) { return refusal }
             guard let exporter else {
                 return Self.json(["error": "this process exports no metrics"], status: .notFound)
             }
             var text = await exporter.exposition()
             text += "# HELP sfu_signaling_sessions Open WebSocket sessions.\n# TYPE sfu_signaling_sessions gauge\n"
             text += "sfu_signaling_sessions \(registry.count)\n"
-            var headers: HTTPFields = [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"]
-            headers[.contentLength] = "\(text.utf8.count)"
-            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+            return MetricsAuthorization.exposition(text)
         }
 
         router.get("/stats") { request, _ -> Response in
-            if let refusal = Self.refuseUnauthorized(request, configuration: configuration) { return refusal }
+            if let refusal = authorization.refusal(for: request) { return refusal }
             let statistics = await roomService.serviceStatistics()
             return Self.encoded(ServiceSummary(statistics, sessions: registry.count))
         }
 
         router.get("/stats/rooms/:room") { request, context -> Response in
-            if let refusal = Self.refuseUnauthorized(request, configuration: configuration) { return refusal }
+            if let refusal = authorization.refusal(for: request) { return refusal }
             guard let name = context.parameters.get("room"), let statistics = await roomService.statistics(room: name) else {
                 return Self.json(["error": "no such room"], status: .notFound)
             }
             return Self.encoded(statistics)
         }
-    }
-
-    /// nil when the request may see the figures; else the answer: 403 when no token is set up
-    /// (and not in development mode), 401 with a Bearer challenge (RFC 6750 3) otherwise.
-    static func refuseUnauthorized(_ request: Request, configuration: SignalingConfiguration) -> Response? {
-        guard let token = configuration.metricsToken else {
-            if configuration.devMode { return nil }
-            return json(["error": "metrics and stats are disabled: set a metrics token (--metrics-token, SFU_METRICS_TOKEN)"],
-                        status: .forbidden)
-        }
-        let presented = request.headers[.authorization].flatMap { value -> Substring? in
-            let prefix = "bearer "
-            guard value.count > prefix.count, value.prefix(prefix.count).lowercased() == prefix else { return nil }
-            return value.dropFirst(prefix.count)
-        }
-        if let presented, constantTimeEqual(Array(presented.utf8), Array(token.utf8)) { return nil }
-        var response = json(["error": "a valid metrics token is required (Authorization: Bearer TOKEN)"], status: .unauthorized)
-        response.headers[.wwwAuthenticate] = "Bearer realm=\"sfu\""
-        return response
-    }
-
-    /// Compares without stopping at the first difference, so the time taken says nothing about
-    /// how much of a guess was right.
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
-        for index in 0..<max(a.count, b.count) {
-            difference |= (index < a.count ? a[index] : 0) ^ (index < b.count ? b[index] : 0)
-        }
-        return difference == 0
     }
 
     static func encoded(_ value: some Encodable) -> Response {
