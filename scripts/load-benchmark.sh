@@ -67,7 +67,7 @@ for n in "${SUBSCRIBERS[@]}"; do
   for server in sfu janus; do
     if [ "$server" = sfu ]; then
       ip netns exec "$NS" taskset -c 0 "$SFU_BIN" serve --dev --host 127.0.0.1 --port "$PORT" --bind "$ADDR" \
-        --no-turn --workers 1 --log-level warning >"$WORK/sfu.log" 2>&1 &
+        --no-turn --workers 1 --max-participants 10000 --log-level warning >"$WORK/sfu.log" 2>&1 &
       SERVER_PID=$!
       for _ in $(seq 1 100); do stats >/dev/null 2>&1 && break; sleep 0.1; done
       url="ws://127.0.0.1:$PORT/ws"

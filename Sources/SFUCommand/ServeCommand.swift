@@ -57,6 +57,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Close a connected peer that sent nothing for this long (RFC 7675; default 30).")
     var consentTimeoutSeconds: Int?
 
+    @Option(name: .customLong("max-participants"), help: "Participants one room admits (default 100).")
+    var maxParticipants: Int?
+
     @Flag(name: .customLong("no-turn"), help: "Do not run the bundled STUN/TURN relay.")
     var noTURN = false
 
@@ -114,6 +117,7 @@ struct ServeCommand: AsyncParsableCommand {
             flags.relayAllowedPeers = turnAllowedPeers
             flags.relayListenAddresses = turnListen
             flags.metricsToken = metricsToken
+            flags.maxParticipantsPerRoom = maxParticipants
             signalingConfiguration = try SignalingConfigurationLoader.load(flags: flags, environment: ProcessInfo.processInfo.environment)
         } catch {
             throw CommandFailure(error.description)
@@ -132,7 +136,8 @@ struct ServeCommand: AsyncParsableCommand {
         let ice = ICEConfiguration(portRange: media.portRange, bindAddresses: media.bindAddresses, publicAddresses: media.publicAddresses)
         let core = try SFURoomService(configuration: SFUConfiguration(
             workers: media.workers, ice: ice,
-            timeouts: PeerTransport.Timeouts(consentMilliseconds: media.consentTimeoutSeconds * 1000)),
+            timeouts: PeerTransport.Timeouts(consentMilliseconds: media.consentTimeoutSeconds * 1000),
+            maxParticipantsPerRoom: media.maxParticipantsPerRoom),
             metrics: SFUMetrics(factory: metricsFactory))
         var relay: BundledRelay?
         if signalingConfiguration.relay.enabled {

@@ -73,6 +73,21 @@ import Testing
                 "\(String(describing: error))")
     }
 
+    @Test("participants per room: file, environment, flag; 1 to 10000")
+    func maxParticipants() throws {
+        let path = try file(#"{"dev": true, "media": {"maxParticipantsPerRoom": 250}}"#)
+        #expect(try load(.init(configFile: path)).media.maxParticipantsPerRoom == 250)
+        #expect(try load(env: ["SFU_CONFIG": path, "SFU_MAX_PARTICIPANTS": "300"]).media.maxParticipantsPerRoom == 300)
+        var flags = SignalingConfigurationFlags(configFile: path)
+        flags.maxParticipantsPerRoom = 400
+        #expect(try load(flags, env: ["SFU_MAX_PARTICIPANTS": "300"]).media.maxParticipantsPerRoom == 400)
+        #expect(try load(.init(devMode: true)).media.maxParticipantsPerRoom == 100)
+        var zero = SignalingConfigurationFlags(devMode: true)
+        zero.maxParticipantsPerRoom = 0
+        #expect(refusal(zero) == .invalidValue(setting: "media.maxParticipantsPerRoom", value: "0", reason: "must be 1 to 10000"))
+        #expect(refusal(.init(devMode: true), env: ["SFU_MAX_PARTICIPANTS": "many"]) != nil)
+    }
+
     @Test func badFiles() throws {
         let key = #""apiKeys": [{"key": "k", "secret": "\#(Self.secret)"}]"#
         for (text, fragment) in [("{", "not valid JSON"), ("[]", "top level"), (#"{"prot": 1}"#, "unknown setting \"prot\""),

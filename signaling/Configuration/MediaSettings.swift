@@ -14,12 +14,17 @@ public struct MediaSettings: Sendable, Equatable {
     public var workers: Int = 0
     /// A connected peer silent this long is closed (RFC 7675 5.1 suggests 30 s).
     public var consentTimeoutSeconds: Int = 30
+    /// Participants one room admits (a join past it gets `room-full`).
+    public var maxParticipantsPerRoom: Int = 100
 
     public init() {}
 
     func validate() throws(ConfigurationError) {
         guard workers >= 0, workers <= 256 else {
             throw .invalidValue(setting: "media.workers", value: "\(workers)", reason: "must be 0 to 256")
+        }
+        guard (1...10_000).contains(maxParticipantsPerRoom) else {
+            throw .invalidValue(setting: "media.maxParticipantsPerRoom", value: "\(maxParticipantsPerRoom)", reason: "must be 1 to 10000")
         }
         guard (1...300).contains(consentTimeoutSeconds) else {
             throw .invalidValue(setting: "media.consentTimeoutSeconds", value: "\(consentTimeoutSeconds)", reason: "must be 1 to 300")

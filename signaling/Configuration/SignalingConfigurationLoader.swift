@@ -15,6 +15,7 @@ public struct SignalingConfigurationFlags: Sendable, Equatable {
     public var publicAddresses: [String]
     public var workers: Int?
     public var consentTimeoutSeconds: Int?
+    public var maxParticipantsPerRoom: Int?
     /// `--no-turn`: nil when absent.
     public var relayEnabled: Bool?
     public var relayPort: Int?
@@ -123,7 +124,7 @@ public enum SignalingConfigurationLoader {
         }
         if let mediaValue = reader.object["media"] {
             let media = try reader.object(mediaValue, at: "media")
-            try media.refuseUnknownKeys(["ports", "bind", "publicAddresses", "workers", "consentTimeoutSeconds"])
+            try media.refuseUnknownKeys(["ports", "bind", "publicAddresses", "workers", "consentTimeoutSeconds", "maxParticipantsPerRoom"])
             if let ports = try media.string("ports") {
                 configuration.media.portRange = try MediaSettings.parsePortRange(ports, setting: "media.ports")
             }
@@ -139,6 +140,7 @@ public enum SignalingConfigurationLoader {
             }
             if let workers = try media.integer("workers") { configuration.media.workers = workers }
             if let seconds = try media.integer("consentTimeoutSeconds") { configuration.media.consentTimeoutSeconds = seconds }
+            if let limit = try media.integer("maxParticipantsPerRoom") { configuration.media.maxParticipantsPerRoom = limit }
         }
         if let relayValue = reader.object["turn"] {
             let relay = try reader.object(relayValue, at: "turn")
@@ -254,6 +256,10 @@ public enum SignalingConfigurationLoader {
         if let addresses = nonEmpty(environment["SFU_PUBLIC_ADDRESSES"]) {
             configuration.media.publicAddresses = MediaSettings.parseList(addresses)
         }
+        if let limit = nonEmpty(environment["SFU_MAX_PARTICIPANTS"]) {
+            guard let value = Int(limit) else { throw .invalidValue(setting: "SFU_MAX_PARTICIPANTS", value: limit, reason: "must be a number") }
+            configuration.media.maxParticipantsPerRoom = value
+        }
         if let workers = nonEmpty(environment["SFU_WORKERS"]) {
             guard let value = Int(workers) else { throw .invalidValue(setting: "SFU_WORKERS", value: workers, reason: "must be a number") }
             configuration.media.workers = value
@@ -298,6 +304,7 @@ public enum SignalingConfigurationLoader {
         if !flags.publicAddresses.isEmpty { configuration.media.publicAddresses = flags.publicAddresses }
         if let workers = flags.workers { configuration.media.workers = workers }
         if let seconds = flags.consentTimeoutSeconds { configuration.media.consentTimeoutSeconds = seconds }
+        if let limit = flags.maxParticipantsPerRoom { configuration.media.maxParticipantsPerRoom = limit }
         if let enabled = flags.relayEnabled { configuration.relay.enabled = enabled }
         if let port = flags.relayPort { configuration.relay.port = UInt16(try parsePort(String(port), setting: "--turn-port")) }
         if let host = flags.relayHost { configuration.relay.urlHost = host }
