@@ -27,9 +27,11 @@ final class SignalingConnection: Sendable {
         let failure = self.failure
         task = Task {
             do {
-                var configuration = WebSocketClientConfiguration()
+                // A `joined` in a room of hundreds lists them all: far past the client's default
+                // 16 KB frame limit, over which it closes the socket without a word.
+                var configuration = WebSocketClientConfiguration(maxFrameSize: 1 << 20)
                 if let subprotocol, let name = HTTPField.Name("Sec-WebSocket-Protocol") { configuration.additionalHeaders[name] = subprotocol }
-                try await WebSocketClient.connect(url: url, configuration: configuration, logger: logger) { inbound, writer, _ in
+                let close = try await WebSocketClient.connect(url: url, configuration: configuration, logger: logger) { inbound, writer, _ in
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask {
                             for await text in outbound { try await writer.write(.text(text)) }
@@ -43,6 +45,9 @@ final class SignalingConnection: Sendable {
                         }
                         group.cancelAll()
                     }
+                }
+                if let close {
+                    failure.description.withLock { $0 = "closed by the server (\(close.closeCode)\(close.reason.map { ": \($0)" } ?? ""))" }
                 }
             } catch {
                 failure.description.withLock { $0 = "\(error)" }
