@@ -1,4 +1,7 @@
+import ArgumentParser
+import Foundation
 import Logging
+import Signaling
 
 /// A run-time failure ArgumentParser prints as "Error: …" without the usage text (which a
 /// `ValidationError` adds, and which says nothing about a bad key, file or busy port).
@@ -8,11 +11,32 @@ struct CommandFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Logs to stderr at `level`, for every command that runs a server.
-func bootstrapLogging(level: Logger.Level) {
+/// How log lines look on stderr: text for people, JSON (one object a line) for log shippers.
+enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+/// Logs to stderr at `level` in `format` (nil: SFU_LOG_FORMAT, else text), for every command.
+func bootstrapLogging(level: Logger.Level, format: LogFormat? = nil) throws {
+    let chosen: LogFormat
+    if let format {
+        chosen = format
+    } else if let text = ProcessInfo.processInfo.environment["SFU_LOG_FORMAT"], !text.isEmpty {
+        guard let parsed = LogFormat(rawValue: text) else { throw CommandFailure("SFU_LOG_FORMAT must be text or json, not \(text)") }
+        chosen = parsed
+    } else {
+        chosen = .text
+    }
     LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
-        handler.logLevel = level
-        return handler
+        switch chosen {
+        case .text:
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        case .json:
+            var handler = JSONLogHandler(label: label)
+            handler.logLevel = level
+            return handler
+        }
     }
 }

@@ -87,6 +87,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level on stderr (trace, debug, info, notice, warning, error).")
     var logLevel: Logger.Level = .info
 
+    @Option(help: "Log lines as text or json (one object a line; default: SFU_LOG_FORMAT, else text).")
+    var logFormat: LogFormat?
+
     func validate() throws {
         if let mediaPorts {
             do {
@@ -99,7 +102,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        bootstrapLogging(level: logLevel)
+        try bootstrapLogging(level: logLevel, format: logFormat)
         let logger = Logger(label: "sfu")
 
         let signalingConfiguration: SignalingConfiguration

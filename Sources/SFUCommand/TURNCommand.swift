@@ -96,8 +96,11 @@ struct TURNCommand: AsyncParsableCommand {
     @Option(help: "Log level on stderr (trace, debug, info, notice, warning, error).")
     var logLevel: Logger.Level = .info
 
+    @Option(help: "Log lines as text or json (one object a line; default: SFU_LOG_FORMAT, else text).")
+    var logFormat: LogFormat?
+
     func run() async throws {
-        bootstrapLogging(level: logLevel)
+        try bootstrapLogging(level: logLevel, format: logFormat)
         let configuration: TURNConfiguration
         do {
             configuration = try makeConfiguration(environment: ProcessInfo.processInfo.environment)

@@ -107,7 +107,7 @@ final class SignalingSession: Sendable {
 
     private func finish(_ participant: Participant?) async {
         let ending = outbox.ending ?? .dropped
-        logger.debug("session closed", metadata: ["ending": "\(ending)"])
+        logger.debug("session closed", metadata: ["ending": "\(ending)", "participant": "\(participant?.id ?? "-")"])
         guard let participant else { return }
         switch ending {
         case .left, .endedBySFU:

@@ -79,6 +79,9 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Log level on stderr.")
     var logLevel: Logger.Level = .warning
 
+    @Option(help: "Log lines as text or json (one object a line; default: SFU_LOG_FORMAT, else text).")
+    var logFormat: LogFormat?
+
     func validate() throws {
         guard subscribers >= 0, subscribers <= 10_000 else { throw ValidationError("--subscribers must be 0 to 10000") }
         guard rooms >= 1, rooms <= 1000, participants >= 1, participants <= 1000 else { throw ValidationError("--rooms and --participants must be 1 to 1000") }
@@ -92,7 +95,7 @@ struct LoadCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        bootstrapLogging(level: logLevel)
+        try bootstrapLogging(level: logLevel, format: logFormat)
         let logger = Logger(label: "sfu.load")
         let key = try apiKey.map { try APIKey.parse($0) } ?? DevelopmentCredentials.apiKey
         let issuer = await TokenIssuer(key: key)

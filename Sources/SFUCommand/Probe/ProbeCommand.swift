@@ -49,6 +49,9 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: "Log level on stderr (trace, debug, info, notice, warning, error).")
     var logLevel: Logger.Level = .info
 
+    @Option(help: "Log lines as text or json (one object a line; default: SFU_LOG_FORMAT, else text).")
+    var logFormat: LogFormat?
+
     func validate() throws {
         do {
             _ = try SRTPProfile.parseList(srtpProfiles)
@@ -62,7 +65,7 @@ struct ProbeCommand: ParsableCommand {
     }
 
     func run() throws {
-        bootstrapLogging(level: logLevel)
+        try bootstrapLogging(level: logLevel, format: logFormat)
         let settings = ProbeSettings(
             srtpProfiles: try SRTPProfile.parseList(srtpProfiles),
             toneFrequency: tone,
