@@ -22,7 +22,9 @@ func bootstrapLogging(level: Logger.Level, format: LogFormat? = nil) throws {
     if let format {
         chosen = format
     } else if let text = ProcessInfo.processInfo.environment["SFU_LOG_FORMAT"], !text.isEmpty {
-        guard let parsed = LogFormat(rawValue: text) else { throw CommandFailure("SFU_LOG_FORMAT must be text or json, not \(text)") }
+        guard let parsed = LogFormat(rawValue: text) else {
+            throw CommandFailure("SFU_LOG_FORMAT must be text or json, not \"\(text)\"")
+        }
         chosen = parsed
     } else {
         chosen = .text

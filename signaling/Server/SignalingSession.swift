@@ -34,14 +34,36 @@ final class SignalingSession: Sendable {
     let id: UInt64
     let outbox = SessionOutbox()
     private let context: Context
-    private let logger: Logger
+    private let sessionLogger: SessionLogger
+    /// The session's logger: metadata `session` from the start, `room` and `participant` from
+    /// the admission on, for every line of the reader, writer and watchdog alike.
+    private var logger: Logger { sessionLogger.logger }
 
     init(id: UInt64, context: Context) {
         self.id = id
         self.context = context
         var logger = context.logger
         logger[metadataKey: "session"] = "\(id)"
-        self.logger = logger
+        self.sessionLogger = SessionLogger(logger)
+    }
+
+    /// The session's logger, which gains the room and participant ids when the reader admits a
+    /// participant (the writer and the watchdog log from tasks of their own, hence the lock).
+    private final class SessionLogger: @unchecked Sendable {
+        /// Lock-protected; `Sendable` through the lock (NSLock: `Mutex` needs macOS 15).
+        private let lock = NSLock()
+        private var current: Logger
+
+        init(_ logger: Logger) { current = logger }
+
+        var logger: Logger { lock.withLock { current } }
+
+        func admitted(room: String, participantID: String) {
+            lock.withLock {
+                current[metadataKey: "room"] = "\(room)"
+                current[metadataKey: "participant"] = "\(participantID)"
+            }
+        }
     }
 
     /// A joined participant, as the reader knows it.
@@ -107,7 +129,7 @@ final class SignalingSession: Sendable {
 
     private func finish(_ participant: Participant?) async {
         let ending = outbox.ending ?? .dropped
-        logger.debug("session closed", metadata: ["ending": "\(ending)", "participant": "\(participant?.id ?? "-")"])
+        logger.debug("session closed", metadata: ["ending": "\(ending)"])
         guard let participant else { return }
         switch ending {
         case .left, .endedBySFU:
@@ -325,6 +347,7 @@ final class SignalingSession: Sendable {
             }
             // Admitted: from here on the connection's end must be reported to the SFU.
             participant = Participant(id: result.participantID, grants: claims.grants, connection: result.connection)
+            session.sessionLogger.admitted(room: result.room, participantID: result.participantID)
             if resume != nil, result.room != claims.room {
                 // A token for one room cannot take over a session in another.
                 outbox.fail(.tokenWrongRoom, "the token is for another room than the resumed session", id: id)
@@ -336,8 +359,7 @@ final class SignalingSession: Sendable {
                                       participants: result.participants, iceServers: context.iceServers(for: result.participantID))),
                         id: id)
             outbox.releaseEvents()
-            session.logger.info("joined", metadata: ["room": "\(result.room)", "participant": "\(result.participantID)",
-                                                     "resumed": "\(resume != nil)"])
+            session.logger.info("joined", metadata: ["resumed": "\(resume != nil)"])
         }
 
         /// A refusal from the SFU: fatal codes end the session, the others are just an `error`.
