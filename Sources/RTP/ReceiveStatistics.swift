@@ -46,6 +46,8 @@ public struct ReceiveStatistics: Sendable {
 
     public var extendedHighestSequence: UInt32 { cycles &+ UInt32(maxSequence) }
     public var jitter: UInt32 { jitterScaled >> 4 }
+    /// `jitter` in seconds (timestamp units over the clock rate).
+    public var jitterSeconds: Double { Double(jitter) / Double(max(1, clockRate)) }
     public var expected: UInt32 { started ? extendedHighestSequence &- baseSequence &+ 1 : 0 }
     public var cumulativeLost: Int32 { Int32(clamping: Int64(expected) - Int64(packetsReceived)) }
 

@@ -1,14 +1,13 @@
 import Foundation
 import RTP
+import Transport
 
 /// Time on the packet path without allocation: monotonic microseconds for intervals and
 /// jitter, and wall-clock NTP time for sender reports (RFC 3550 6.4.1).
 enum MediaClock {
     @inline(__always)
     static func monotonicMicroseconds() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+        MediaWorker.monotonicNanoseconds() / 1000
     }
 
     static func ntpNow() -> NTPTime {

@@ -57,7 +57,7 @@ final class Participant {
         for track in publishedTracks {
             lost += max(0, Int(track.statistics.cumulativeLost))
             expected += Int(track.statistics.expected)
-            jitterIn = max(jitterIn, Double(track.statistics.jitter) / Double(max(1, track.codec.clockRate)))
+            jitterIn = max(jitterIn, track.statistics.jitterSeconds)
         }
         let remote = subscriber?.remoteReception
         return ParticipantStatistics(

@@ -21,14 +21,12 @@ struct TransportBinding {
     /// Applies `session`; returns true when it started the transport.
     mutating func apply(_ session: NegotiatedSession, to transport: PeerTransport, newUfragMeans restart: Restart) throws(RoomError) -> Bool {
         let remote = session.remoteICE
-        let candidates = session.remoteCandidates.filter { $0.component == 1 }.map(\.sdpFragment)
         guard let current = remoteUfrag else {
-            guard let fingerprint = session.remoteFingerprints.first else { throw .negotiationFailed("no fingerprint") }
+            guard let parameters = PeerTransport.RemoteParameters(session, extraCandidates: pendingCandidates) else {
+                throw .negotiationFailed("no fingerprint")
+            }
             do {
-                try transport.start(remote: .init(
-                    iceUfrag: remote.ufrag, icePassword: remote.pwd, fingerprint: fingerprint,
-                    dtlsRole: session.isDTLSClient ? .client : .server,
-                    candidates: candidates + pendingCandidates, candidatesComplete: session.remoteEndOfCandidates))
+                try transport.start(remote: parameters)
             } catch {
                 throw .transportFailed(error.description)
             }
@@ -42,7 +40,7 @@ struct TransportBinding {
             case .byPeer: try transport.restartICE(remoteUfrag: remote.ufrag, remotePassword: remote.pwd)
             case .byUs: try transport.ice.setRemoteCredentials(ufrag: remote.ufrag, password: remote.pwd)
             }
-            for candidate in candidates { try transport.addRemoteCandidate(candidate) }
+            for candidate in session.remoteRTPCandidates { try transport.addRemoteCandidate(candidate) }
         } catch {
             throw .transportFailed(error.description)
         }

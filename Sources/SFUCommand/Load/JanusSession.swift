@@ -121,7 +121,7 @@ extension LoadParticipant {
                     break loop
                 }
             case .signalingClosed:
-                if !leaving { outcome.error = outcome.error ?? "signaling closed: \(connection.failureDescription ?? "by the server")" }
+                outcome.signalingClosed(connection, leaving: leaving)
                 break loop
             case .peer(let event):
                 switch event {

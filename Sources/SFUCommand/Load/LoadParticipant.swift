@@ -65,6 +65,11 @@ struct ParticipantOutcome: Sendable, Encodable {
              subscriberConnectedMilliseconds, packetsPublished, audio, video, receivingSeconds
     }
 
+    /// The signaling socket ended: a failure unless the participant was leaving.
+    mutating func signalingClosed(_ connection: SignalingConnection, leaving: Bool) {
+        if !leaving { error = error ?? "signaling closed: \(connection.failureDescription ?? "by the server")" }
+    }
+
     /// A peer connection came up, `milliseconds` after the socket opened.
     mutating func connected(_ target: String, at milliseconds: Double) {
         if target == "publisher" { publisherConnectedMilliseconds = milliseconds } else { subscriberConnectedMilliseconds = milliseconds }
@@ -195,7 +200,7 @@ struct LoadParticipant {
                     outcome.error = outcome.error ?? "\(type): \(error)"
                 }
             case .signalingClosed:
-                if !leaving { outcome.error = outcome.error ?? "signaling closed: \(connection.failureDescription ?? "by the server")" }
+                outcome.signalingClosed(connection, leaving: leaving)
                 break loop
             case .peer(let event):
                 switch event {

@@ -118,7 +118,7 @@ final class LoadPeer {
         guard var builder, let publisher else { return }
         let session = try builder.applyAnswer(SessionDescription(parsing: text))
         self.builder = builder
-        guard let fingerprint = session.remoteFingerprints.first else { throw LoadFailure("the answer has no fingerprint") }
+        guard let remote = PeerTransport.RemoteParameters(session) else { throw LoadFailure("the answer has no fingerprint") }
         if let mid = audioMid, let opus = session[mid: mid]?.codecs.first(where: { $0.name.lowercased() == "opus" }) {
             tone = try ToneSender(frequency: 440, payloadType: opus.payloadType, ssrc: audioSSRC, worker: worker)
         }
@@ -128,11 +128,7 @@ final class LoadPeer {
                                          keyframeIntervalSeconds: settings.keyframeIntervalSeconds, worker: worker)
         }
         publisherStarted = true
-        try publisher.start(remote: .init(
-            iceUfrag: session.remoteICE.ufrag, icePassword: session.remoteICE.pwd, fingerprint: fingerprint,
-            dtlsRole: session.isDTLSClient ? .client : .server,
-            candidates: session.remoteCandidates.filter { $0.component == 1 }.map(\.sdpFragment),
-            candidatesComplete: session.remoteEndOfCandidates))
+        try publisher.start(remote: remote)
     }
 
     private func startMedia() {
@@ -197,19 +193,15 @@ final class LoadPeer {
             fingerprint: context.certificate.fingerprint, media: media, sessionID: sessionID, sessionVersion: subscriberVersion))
         let session = negotiated.session
         receiver.learn(session)
-        let candidates = session.remoteCandidates.filter { $0.component == 1 }.map(\.sdpFragment)
         if let current = subscriberRemoteUfrag {
             if current != session.remoteICE.ufrag {
                 try transport.restartICE(remoteUfrag: session.remoteICE.ufrag, remotePassword: session.remoteICE.pwd)
-                for candidate in candidates { try transport.addRemoteCandidate(candidate) }
+                for candidate in session.remoteRTPCandidates { try transport.addRemoteCandidate(candidate) }
                 subscriberRemoteUfrag = session.remoteICE.ufrag
             }
         } else {
-            guard let fingerprint = session.remoteFingerprints.first else { throw LoadFailure("the subscriber offer has no fingerprint") }
-            try transport.start(remote: .init(
-                iceUfrag: session.remoteICE.ufrag, icePassword: session.remoteICE.pwd, fingerprint: fingerprint,
-                dtlsRole: session.isDTLSClient ? .client : .server, candidates: candidates,
-                candidatesComplete: session.remoteEndOfCandidates))
+            guard let remote = PeerTransport.RemoteParameters(session) else { throw LoadFailure("the subscriber offer has no fingerprint") }
+            try transport.start(remote: remote)
             subscriberRemoteUfrag = session.remoteICE.ufrag
         }
         emit(.subscriberAnswer(sdp: negotiated.answer.text, version: version))

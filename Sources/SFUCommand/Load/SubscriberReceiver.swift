@@ -101,7 +101,7 @@ final class SubscriberReceiver {
             bytes += stream.statistics.bytesReceived
             expected += Int(stream.statistics.expected)
             lost += max(0, Int(stream.statistics.cumulativeLost))
-            jitter = max(jitter, Double(stream.statistics.jitter) / Double(max(1, stream.statistics.clockRate)))
+            jitter = max(jitter, stream.statistics.jitterSeconds)
         }
         return (packets, bytes, expected, lost, jitter)
     }

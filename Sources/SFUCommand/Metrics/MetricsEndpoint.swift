@@ -11,9 +11,7 @@ enum MetricsEndpoint {
         let router = Router()
         router.get("/metrics") { request, _ -> Response in
             if let refusal = authorization.refusal(for: request) { return refusal }
-            var bytes: [UInt8] = []
-            registry.emit(into: &bytes)
-            return MetricsAuthorization.exposition(String(decoding: bytes, as: UTF8.self))
+            return MetricsAuthorization.exposition(registry.emitToString())
         }
         return Application(router: router, configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "sfu-turn"),
                            logger: logger)

@@ -10,9 +10,7 @@ struct SFUMetricsExporter: MetricsExporter {
     let roomService: any RoomService
 
     func exposition() async -> String {
-        var bytes: [UInt8] = []
-        registry.emit(into: &bytes)
-        var text = String(decoding: bytes, as: UTF8.self)
+        var text = registry.emitToString()
         StatisticsExposition.render(await roomService.serviceStatistics(), into: &text)
         return text
     }

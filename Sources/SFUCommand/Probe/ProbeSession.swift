@@ -116,7 +116,7 @@ final class ProbeSession {
             return finish(reason: "negotiation failed")
         }
         let session = negotiated.session
-        guard let fingerprint = session.remoteFingerprints.first else {
+        guard let remote = PeerTransport.RemoteParameters(session) else {
             emitError("negotiation-failed", "no fingerprint")
             return finish(reason: "negotiation failed")
         }
@@ -128,12 +128,7 @@ final class ProbeSession {
             transport.onEvent = { [unowned self] in handle($0) }
             transport.onRTP = { [unowned self] in echoRTP($0, length: $1) }
             transport.onRTCP = { [unowned self] in receiveRTCP($0, length: $1) }
-            try transport.start(remote: .init(
-                iceUfrag: session.remoteICE.ufrag, icePassword: session.remoteICE.pwd,
-                fingerprint: fingerprint,
-                dtlsRole: session.isDTLSClient ? .client : .server,
-                candidates: session.remoteCandidates.filter { $0.component == 1 }.map(\.sdpFragment),
-                candidatesComplete: session.remoteEndOfCandidates))
+            try transport.start(remote: remote)
         } catch {
             emitError("transport-failed", "\(error)")
             return finish(reason: "transport set-up failed")
