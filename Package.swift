@@ -58,7 +58,7 @@ let package = Package(
         .target(
             name: "Transport",
             dependencies: [
-                "CNice", "CSRTP", "CSRTPCrypto", "COpenSSL", "RTP", "SDP",
+                "CNice", "CSRTP", "CSRTPCrypto", "COpenSSL", "CDatagram", "RTP", "SDP",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

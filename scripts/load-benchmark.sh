@@ -2,6 +2,7 @@
 # `sfu load` against `sfu serve` and against Janus (VideoRoom, Benchmarks/Janus) on this machine
 # (docs/benchmarks.md, "The SFU under sfu load").
 #   sudo bash scripts/load-benchmark.sh [--subscribers N]... [--duration S] [--video-bitrate BPS]
+#                                       [--server sfu|janus]...
 #
 # The server (ours with one media worker, or Janus) runs on CPU 0, the load tool on CPU 1 with one
 # worker, both in
@@ -20,6 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SUBSCRIBERS=()
+SERVERS=()
 DURATION=15
 BITRATE=1500000
 while [ $# -gt 0 ]; do
@@ -27,11 +29,13 @@ while [ $# -gt 0 ]; do
     --subscribers) SUBSCRIBERS+=("$2"); shift 2 ;;
     --duration) DURATION="$2"; shift 2 ;;
     --video-bitrate) BITRATE="$2"; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --server) SERVERS+=("$2"); shift 2 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "load-benchmark.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 [ ${#SUBSCRIBERS[@]} -gt 0 ] || SUBSCRIBERS=(20 50)
+[ ${#SERVERS[@]} -gt 0 ] || SERVERS=(sfu janus)
 [ "$(id -u)" -eq 0 ] || { echo "load-benchmark.sh: must run as root (network namespace)" >&2; exit 1; }
 [ "$(nproc --all)" -ge 2 ] || { echo "load-benchmark.sh: needs 2 CPUs" >&2; exit 1; }
 
@@ -64,7 +68,7 @@ print(json.dumps(json.loads(urllib.request.urlopen('http://127.0.0.1:$PORT/stats
 echo "==> $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 WORK="$(mktemp -d /tmp/load-benchmark.XXXXXX)"
 for n in "${SUBSCRIBERS[@]}"; do
-  for server in sfu janus; do
+  for server in "${SERVERS[@]}"; do
     if [ "$server" = sfu ]; then
       ip netns exec "$NS" taskset -c 0 "$SFU_BIN" serve --dev --host 127.0.0.1 --port "$PORT" --bind "$ADDR" \
         --no-turn --workers 1 --max-participants 10000 --log-level warning >"$WORK/sfu.log" 2>&1 &

@@ -3,7 +3,10 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <linux/sockios.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <time.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -16,6 +19,13 @@ int cdatagram_receive(int fd, struct cdatagram_message *messages, unsigned int c
 
 int cdatagram_send(int fd, struct cdatagram_message *messages, unsigned int count) {
     return sendmmsg(fd, (struct mmsghdr *)messages, count, MSG_DONTWAIT);
+}
+
+int cdatagram_last_receive_time(int fd, int64_t *realtime_nanoseconds) {
+    struct timespec stamp;
+    if (ioctl(fd, SIOCGSTAMPNS, &stamp) != 0) return -1;
+    *realtime_nanoseconds = (int64_t)stamp.tv_sec * 1000000000 + stamp.tv_nsec;
+    return 0;
 }
 
 int cdatagram_poller_create(void) { return epoll_create1(EPOLL_CLOEXEC); }

@@ -219,6 +219,9 @@ public final class PeerTransport {
             stats.dtlsDatagramsReceived += 1
             handleDTLS(datagram)
         case .rtp:
+            // Packet in is when the kernel took it, not when libnice read it: a packet that
+            // queued behind a long fan-out has waited that long (SelectedPairSocket).
+            if let age = ice.receivedNanosecondsAgo() { worker.arrivalNanoseconds -= age }
             receiveSRTP(datagram, isRTCP: false)
         case .rtcp:
             receiveSRTP(datagram, isRTCP: true)

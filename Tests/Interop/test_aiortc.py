@@ -22,6 +22,9 @@ def assert_clean_session(r, profile=None):
     assert pts.get(opus, 0) > 20, f"probe got too few Opus (PT {opus}) packets: {pts}" + why
     assert pts.get(vp8, 0) > 20, f"probe got too few VP8 (PT {vp8}) packets: {pts}" + why
     assert stats["rtpPacketsSent"] > 0, "probe sent no RTP" + why
+    # A host pair: media leaves on the pair's own socket, not through the libnice agent.
+    pair = stats.get("selectedPair") or {}
+    assert pair.get("direct") is True, f"selected pair {pair} not sent on directly" + why
     assert r["framesReceived"]["audio"] > 20, "aiortc decoded too few audio frames" + why
     assert r["framesReceived"]["video"] > 5, "aiortc decoded too few video frames" + why
     assert_clean_exit(r)

@@ -24,7 +24,7 @@ struct LatencyHistogramTests {
         histogram.record(nanoseconds: 1_000_000_000)
         #expect(histogram.quantileUpperBoundNanoseconds(0.5) == 5_000)
         #expect(histogram.quantileUpperBoundNanoseconds(0.98) == 5_000)
-        #expect(histogram.quantileUpperBoundNanoseconds(0.99) == 500_000)
+        #expect(histogram.quantileUpperBoundNanoseconds(0.99) == 400_000)
         #expect(histogram.quantileUpperBoundNanoseconds(1) == nil)
         #expect(histogram.quantileUpperBoundNanoseconds(0) == 5_000)
     }

@@ -342,7 +342,9 @@ final class ProbeSession {
             "payloadTypes": payloadTypes, "iceState": transport.ice.state.rawValue,
         ]
         if let profile = transport.srtpProfile { line["srtpProfile"] = profile.rawValue }
-        if let pair = transport.ice.selectedPair { line["selectedPair"] = ["local": pair.local, "remote": pair.remote] }
+        if let pair = transport.ice.selectedPair {
+            line["selectedPair"] = ["local": pair.local, "remote": pair.remote, "direct": transport.ice.sendsDirectly]
+        }
         if let toneSender { line["tonePacketsSent"] = toneSender.packetsSent }
         JSONLines.emit(line)
     }

@@ -26,6 +26,10 @@ public final class ICEAgent {
     private let configuration: ICEConfiguration
     private var signalHandlers: [gulong] = []
     private var gatheringDone = false
+    /// The selected pair's socket while that pair is direct (not relayed): media goes out on it
+    /// without the agent (SelectedPairSocket says why). Nil before selection, after a restart
+    /// or failure, and for relayed pairs, which send through `nice_agent_send`.
+    private var selectedSocket: SelectedPairSocket?
 
     public init(worker: MediaWorker, configuration: ICEConfiguration, controlling: Bool = false) throws(ICEError) {
         precondition(worker.isCurrent, "ICE agents live on their worker thread")
@@ -65,6 +69,7 @@ public final class ICEAgent {
             sfu_nice_on_new_candidate(agent, onNewCandidateThunk, me),
             sfu_nice_on_gathering_done(agent, onGatheringDoneThunk, me),
             sfu_nice_on_state_changed(agent, onStateChangedThunk, me),
+            sfu_nice_on_selected_pair(agent, onSelectedPairThunk, me),
         ]
         nice_agent_attach_recv(agent, streamID, 1, worker.context, onReceiveThunk, me)
         refreshLocalCredentials()
@@ -113,22 +118,37 @@ public final class ICEAgent {
     public func restart() throws(ICEError) {
         guard let agent else { throw .closed }
         _ = nice_agent_restart_stream(agent, streamID)
+        selectedSocket = nil
         refreshLocalCredentials()
         state = .checking
         onStateChange(state)
     }
 
-    /// Sends one datagram on the selected pair. Returns false when there is none yet.
+    /// Sends one datagram on the selected pair: straight on its socket when the pair is direct,
+    /// else through the agent. Returns false when there is no pair yet or the send failed.
     @inline(__always)
     public func send(_ datagram: UnsafeRawBufferPointer) -> Bool {
         guard let agent, let base = datagram.baseAddress else { return false }
+        if let selectedSocket {
+            if selectedSocket.isOpen { return selectedSocket.send(datagram) }
+            self.selectedSocket = nil
+        }
         return nice_agent_send(agent, streamID, 1, guint(datagram.count), base.assumingMemoryBound(to: gchar.self)) >= 0
     }
+
+    /// How long ago the kernel received the datagram just delivered, when it came on a direct
+    /// selected pair (SelectedPairSocket.lastReceiveAgeNanoseconds); nil otherwise.
+    @inline(__always)
+    public func receivedNanosecondsAgo() -> Int64? { selectedSocket?.lastReceiveAgeNanoseconds() }
+
+    /// Whether media currently leaves on the selected pair's own socket, bypassing the agent.
+    public var sendsDirectly: Bool { selectedSocket?.isOpen ?? false }
 
     /// Releases the agent: signals disconnected, receive detached, sockets closed. Idempotent.
     public func close() {
         guard let agent else { return }
         self.agent = nil
+        selectedSocket = nil
         nice_agent_attach_recv(agent, streamID, 1, worker.context, nil, nil)
         for handler in signalHandlers { sfu_signal_disconnect(UnsafeMutableRawPointer(agent), handler) }
         signalHandlers = []
@@ -172,6 +192,13 @@ public final class ICEAgent {
         }
     }
 
+    /// A new pair was selected (nominated, or changed after a restart): send on its socket from
+    /// now on when it is direct.
+    fileprivate func handleSelectedPair(stream: guint) {
+        guard let agent, stream == streamID else { return }
+        selectedSocket = SelectedPairSocket(agent: agent, streamID: streamID)
+    }
+
     fileprivate func handleGatheringDone(stream: guint) {
         guard stream == streamID, !gatheringDone else { return }
         gatheringDone = true
@@ -191,6 +218,9 @@ public final class ICEAgent {
         }
         guard newState != state else { return }
         state = newState
+        // Consent lost or checks failed (RFC 7675 5.1): stop sending on the pair at once, as
+        // nice_agent_send would.
+        if newState == .failed { selectedSocket = nil }
         onStateChange(newState)
     }
 
@@ -224,6 +254,11 @@ private let onGatheringDoneThunk: sfu_gathering_done_cb = { _, stream, data in
 private let onStateChangedThunk: sfu_state_cb = { _, stream, _, state, data in
     guard let data else { return }
     Unmanaged<ICEAgent>.fromOpaque(data).takeUnretainedValue().handleStateChange(stream: stream, state: state)
+}
+
+private let onSelectedPairThunk: sfu_pair_cb = { _, stream, _, _, _, data in
+    guard let data else { return }
+    Unmanaged<ICEAgent>.fromOpaque(data).takeUnretainedValue().handleSelectedPair(stream: stream)
 }
 
 /// The hot path's entry: libnice calls this on the worker thread for each datagram.

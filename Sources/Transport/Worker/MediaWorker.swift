@@ -30,8 +30,9 @@ public final class MediaWorker: @unchecked Sendable {
     /// intact for the next subscriber. Also used by RTCP writers on the worker's timers.
     public let forwardBuffer: UnsafeMutableRawBufferPointer
 
-    /// When the datagram being handled reached this worker (monotonic nanoseconds, set by the
-    /// transport as libnice hands it over): the "packet in" of the forwarding latency.
+    /// When the datagram being handled arrived (monotonic nanoseconds, set by the transport): the
+    /// kernel's receive time for RTP on a direct pair, else when libnice handed it over. The
+    /// "packet in" of the forwarding latency, and the RTP arrival time of RFC 3550 A.8.
     public internal(set) var arrivalNanoseconds: Int64 = 0
     /// Packet in to packet out, for every forwarded copy (worker thread only; read with `sync`).
     public var forwardingLatency = LatencyHistogram()
