@@ -2,7 +2,7 @@
 # `sfu load` against `sfu serve` and against Janus (VideoRoom, Benchmarks/Janus) on this machine
 # (docs/benchmarks.md, "The SFU under sfu load").
 #   sudo bash scripts/load-benchmark.sh [--subscribers N]... [--duration S] [--video-bitrate BPS]
-#                                       [--server sfu|janus]...
+#                                       [--rooms MxK]... [--server sfu|janus]...
 #
 # The server (ours with one media worker, or Janus) runs on CPU 0, the load tool on CPU 1 with one
 # worker, both in
@@ -13,7 +13,8 @@
 # CPU time (utime + stime from /proc, clock ticks) per packet the subscribers received, and its
 # resident memory before and after; for ours also the media worker's CPU per forwarded packet and
 # the forwarding latency percentiles (from /stats). Every run is a join storm (all subscribers
-# join at once), so its join p95 is the storm's. Janus: `janus` from Debian (apt-get install
+# join at once), so its join p95 is the storm's. --rooms MxK runs M rooms of K participants (one
+# publisher and K-1 subscribers each) instead: the shape of many classes on one worker. Janus: `janus` from Debian (apt-get install
 # janus), run with the configuration in Benchmarks/Janus.
 #
 # Environment: SFU_BIN (skip the release build and use this binary).
@@ -27,6 +28,7 @@ BITRATE=1500000
 while [ $# -gt 0 ]; do
   case "$1" in
     --subscribers) SUBSCRIBERS+=("$2"); shift 2 ;;
+    --rooms) SUBSCRIBERS+=("$2"); shift 2 ;;
     --duration) DURATION="$2"; shift 2 ;;
     --video-bitrate) BITRATE="$2"; shift 2 ;;
     --server) SERVERS+=("$2"); shift 2 ;;
@@ -83,22 +85,31 @@ for n in "${SUBSCRIBERS[@]}"; do
     fi
     before="$(awk '{print $14 + $15}' "/proc/$SERVER_PID/stat")"
     rss_before="$(awk '/VmRSS/ {print $2}' "/proc/$SERVER_PID/status")"
-    echo "==> $server: $n subscribers of one publisher, $DURATION s"
+    if [[ "$n" == *x* ]]; then
+      echo "==> $server: ${n%x*} rooms of ${n#*x} participants (one publisher each), $DURATION s"
+      scenario=(--scenario rooms --rooms "${n%x*}" --participants "${n#*x}")
+    else
+      echo "==> $server: $n subscribers of one publisher, $DURATION s"
+      scenario=(--subscribers "$n")
+    fi
+    started="$(date +%s.%N)"
     ip netns exec "$NS" taskset -c 1 "$SFU_BIN" load --target "$server" --url "$url" --bind "$ADDR" --workers 1 \
-      --subscribers "$n" --duration "$DURATION" --video-bitrate "$BITRATE" --json "$WORK/$server-$n.json" || echo "(sfu load exited $?)"
+      "${scenario[@]}" --duration "$DURATION" --video-bitrate "$BITRATE" --json "$WORK/$server-$n.json" || echo "(sfu load exited $?)"
+    wall="$(awk -v s="$started" -v e="$(date +%s.%N)" 'BEGIN { print e - s }')"
     after="$(awk '{print $14 + $15}' "/proc/$SERVER_PID/stat")"
     rss_after="$(awk '/VmRSS/ {print $2}' "/proc/$SERVER_PID/status")"
-    python3 - "$WORK/$server-$n.json" "$(( after - before ))" "$TICKS" "$server" "$n" "$rss_before" "$rss_after" <<'PY'
+    python3 - "$WORK/$server-$n.json" "$(( after - before ))" "$TICKS" "$server" "$wall" "$rss_before" "$rss_after" <<'PY'
 import json, sys
 report = json.load(open(sys.argv[1]))
-ticks, hz, server, n = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+ticks, hz, server, wall = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], float(sys.argv[5])
 received = sum(o["audio"]["packets"] + o["video"]["packets"] for o in report["outcomes"] if not o["publishes"])
 cpu = ticks / hz
 lat = report["latencyMilliseconds"]
 join = report["joinMilliseconds"]
 per_participant = (int(sys.argv[7]) - int(sys.argv[6])) / max(1, report["participants"])
 print(f"  {server}: {received} packets received by subscribers, loss {report['lossPercent']:.3f} %, "
-      f"server CPU {cpu:.2f} s = {cpu / max(1, received) * 1e6:.2f} us per forwarded packet, "
+      f"server CPU {cpu:.2f} s = {cpu / max(1, received) * 1e6:.2f} us per forwarded packet "
+      f"({cpu / wall * 100:.0f} % of its core over the {wall:.0f} s run), "
       f"RSS {sys.argv[6]} -> {sys.argv[7]} kB ({per_participant:.0f} kB per participant), "
       f"end-to-end latency p50/p99 {lat['p50']}/{lat['p99']} ms, join p50/p95 {join['p50']:.1f}/{join['p95']:.1f} ms (all at once)")
 PY

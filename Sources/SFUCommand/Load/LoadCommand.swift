@@ -61,6 +61,9 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Seconds between video keyframes.")
     var keyframeInterval: Double = 2
 
+    @Option(help: "Video pacing rate as a multiple of the bitrate, as a browser paces (libwebrtc: 2.5); 0 sends each frame at once.")
+    var pacing: Double = 2.5
+
     @Flag(help: "Publish no audio.")
     var noAudio = false
 
@@ -90,6 +93,7 @@ struct LoadCommand: AsyncParsableCommand {
         guard videoBitrate >= 0, videoBitrate <= 100_000_000 else { throw ValidationError("--video-bitrate must be 0 to 100000000") }
         guard (1...120).contains(fps) else { throw ValidationError("--fps must be 1 to 120") }
         guard keyframeInterval > 0 else { throw ValidationError("--keyframe-interval must be positive") }
+        guard pacing == 0 || (1...100).contains(pacing) else { throw ValidationError("--pacing must be 0 or 1 to 100") }
         if let url, !(url.hasPrefix("ws://") || url.hasPrefix("wss://")) { throw ValidationError("--url must be a ws:// or wss:// URL") }
         if let apiKey { do { _ = try APIKey.parse(apiKey) } catch { throw ValidationError("--api-key: \(error)") } }
     }
@@ -103,7 +107,8 @@ struct LoadCommand: AsyncParsableCommand {
         let pool = MediaWorkerPool(count: workers > 0 ? workers : ProcessInfo.processInfo.activeProcessorCount)
         let context = try DTLSContext(certificate: DTLSCertificate.generate())
         let ice = ICEConfiguration(bindAddresses: bindAddresses)
-        let media = LoadMediaSettings(audio: !noAudio, videoBitsPerSecond: videoBitrate, framesPerSecond: fps, keyframeIntervalSeconds: keyframeInterval)
+        let media = LoadMediaSettings(audio: !noAudio, videoBitsPerSecond: videoBitrate, framesPerSecond: fps, keyframeIntervalSeconds: keyframeInterval,
+                                      pacingFactor: pacing)
         // Packets one subscriber may see: every publisher in its room, audio and video.
         let packetsPerSecond = (noAudio ? 0 : 50) + (videoBitrate > 0 ? max(fps, videoBitrate / 8 / SyntheticVideoSource.maximumPayload) + fps : 0)
         let expected = Int(Double(packetsPerSecond) * (duration + joinWithin + 5))

@@ -21,6 +21,8 @@ struct LoadMediaSettings: Sendable {
     var videoBitsPerSecond = 1_500_000
     var framesPerSecond = 30
     var keyframeIntervalSeconds = 2.0
+    /// Video pacing rate as a multiple of the bitrate; 0: whole frames at once (VideoPacer).
+    var pacingFactor = 2.5
 }
 
 /// A load participant's two peer connections on its media worker, built from the project's own
@@ -125,7 +127,8 @@ final class LoadPeer {
         if let mid = videoMid, let codec = session[mid: mid]?.codecs.first {
             video = SyntheticVideoSource(payloadType: codec.payloadType, ssrc: videoSSRC, bitsPerSecond: settings.videoBitsPerSecond,
                                          framesPerSecond: settings.framesPerSecond,
-                                         keyframeIntervalSeconds: settings.keyframeIntervalSeconds, worker: worker)
+                                         keyframeIntervalSeconds: settings.keyframeIntervalSeconds,
+                                         pacingFactor: settings.pacingFactor, worker: worker)
         }
         publisherStarted = true
         try publisher.start(remote: remote)

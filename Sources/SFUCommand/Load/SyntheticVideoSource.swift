@@ -5,7 +5,7 @@ import Transport
 /// Video-shaped RTP at a chosen bitrate, frame rate and keyframe interval, without an encoder:
 /// frames of the sizes a real encoder's would have on average (a keyframe four times an average
 /// frame), cut into packets of at most `maximumPayload` bytes, the last with the marker bit, on
-/// the 90 kHz clock (RFC 7741). Each packet's payload carries, after a one-byte VP8 payload
+/// the 90 kHz clock (RFC 7741), paced as a browser paces them (VideoPacer). Each packet's payload carries, after a one-byte VP8 payload
 /// descriptor (S bit on a frame's first packet), the magic "SFUL", the send time in wall-clock
 /// nanoseconds and the frame number: what a receiving load participant measures latency with.
 final class SyntheticVideoSource {
@@ -20,7 +20,10 @@ final class SyntheticVideoSource {
     private let framesPerKeyframe: Int
     private let keyframeBytes: Int
     private let deltaFrameBytes: Int
-    private let timer: WorkerTimer
+    private let frameTimer: WorkerTimer
+    private let pacerTimer: WorkerTimer
+    private var pacer: VideoPacer
+    private weak var transport: PeerTransport?
     private let packet = UnsafeMutableRawBufferPointer.allocate(byteCount: 1500, alignment: 16)
     private var sequenceNumber = UInt16.random(in: 0...UInt16.max)
     private var timestamp = UInt32.random(in: 0...UInt32.max)
@@ -29,7 +32,10 @@ final class SyntheticVideoSource {
     private(set) var packetsSent = 0
     private(set) var keyframesSent = 0
 
-    init(payloadType: UInt8, ssrc: UInt32, bitsPerSecond: Int, framesPerSecond: Int, keyframeIntervalSeconds: Double, worker: MediaWorker) {
+    /// `pacingFactor`: the pacing rate as a multiple of `bitsPerSecond` (libwebrtc's 2.5), 0 to
+    /// send every frame at once (VideoPacer).
+    init(payloadType: UInt8, ssrc: UInt32, bitsPerSecond: Int, framesPerSecond: Int, keyframeIntervalSeconds: Double,
+         pacingFactor: Double = 2.5, worker: MediaWorker) {
         self.payloadType = payloadType
         self.ssrc = ssrc
         self.framesPerSecond = max(1, framesPerSecond)
@@ -43,55 +49,73 @@ final class SyntheticVideoSource {
             keyframeBytes = average
             deltaFrameBytes = average
         }
-        timer = WorkerTimer(worker: worker)
+        pacer = VideoPacer(bitsPerSecond: bitsPerSecond, factor: pacingFactor, maximumPayload: Self.maximumPayload,
+                           minimumPayload: Self.stampLength)
+        frameTimer = WorkerTimer(worker: worker)
+        pacerTimer = WorkerTimer(worker: worker)
         packet.initializeMemory(as: UInt8.self, repeating: 0x5A)
     }
 
     deinit { packet.deallocate() }
 
+    /// Starts capturing at a random phase within one frame interval: independent publishers'
+    /// frames do not arrive at the SFU in step, and a load tool whose publishers all fired on
+    /// the same tick would measure its own synchronisation, not the server.
     func start(on transport: PeerTransport) {
-        timer.schedule(after: max(1, 1000 / framesPerSecond), repeats: true) { [unowned self, unowned transport] in
-            sendFrame(on: transport)
+        self.transport = transport
+        let interval = max(1, 1000 / framesPerSecond)
+        frameTimer.schedule(after: Int.random(in: 0..<interval)) { [unowned self] in
+            captureFrame()
+            frameTimer.schedule(after: interval, repeats: true) { [unowned self] in captureFrame() }
+        }
+        if pacer.bytesPerTick > 0 {
+            pacerTimer.schedule(after: VideoPacer.tickMilliseconds, repeats: true) { [unowned self] in releasePackets() }
         }
     }
 
-    func stop() { timer.cancel() }
+    func stop() {
+        frameTimer.cancel()
+        pacerTimer.cancel()
+    }
 
     /// A subscriber lost the picture (PLI, RFC 4585 6.3.1): the next frame is a keyframe.
     func requestKeyframe() { keyframeRequested = true }
 
-    private func sendFrame(on transport: PeerTransport) {
-        guard !transport.isClosed else { return stop() }
+    private func captureFrame() {
         let key = keyframeRequested || frameNumber % UInt32(framesPerKeyframe) == 0
         keyframeRequested = false
         if key { keyframesSent += 1 }
-        var remaining = key ? keyframeBytes : deltaFrameBytes
-        var first = true
-        while remaining > 0 {
-            let chunk = max(Self.stampLength, min(Self.maximumPayload, remaining))
-            remaining -= chunk
-            do {
-                let writer = try RTPPacketWriter(
-                    into: packet,
-                    header: RTPHeaderFields(payloadType: payloadType, marker: remaining <= 0, sequenceNumber: sequenceNumber,
-                                            timestamp: timestamp, ssrc: ssrc))
-                let start = writer.count
-                // The stamp is written in place; the rest of the payload is the filler already in
-                // the buffer (no allocation per packet).
-                packet[start] = first ? 0x10 : 0x00
-                for (index, byte) in Self.magic.enumerated() { packet[start + 1 + index] = byte }
-                packet.storeBytes(of: Self.wallClockNanoseconds().bigEndian, toByteOffset: start + 5, as: Int64.self)
-                packet.storeBytes(of: frameNumber.bigEndian, toByteOffset: start + 13, as: UInt32.self)
-                let length = start + chunk
-                if transport.sendRTP(packet, length: length) { packetsSent += 1 }
-            } catch {
-                return stop()
-            }
-            sequenceNumber &+= 1
-            first = false
-        }
+        pacer.enqueue(bytes: key ? keyframeBytes : deltaFrameBytes, timestamp: timestamp, frameNumber: frameNumber)
         timestamp &+= UInt32(90_000 / framesPerSecond)
         frameNumber &+= 1
+        if pacer.bytesPerTick == 0 { releasePackets() }
+    }
+
+    private func releasePackets() {
+        guard let transport, !transport.isClosed else { return stop() }
+        pacer.release { next in send(next, on: transport) }
+    }
+
+    private func send(_ next: VideoPacer.Packet, on transport: PeerTransport) -> Bool {
+        do {
+            let writer = try RTPPacketWriter(
+                into: packet,
+                header: RTPHeaderFields(payloadType: payloadType, marker: next.isLast, sequenceNumber: sequenceNumber,
+                                        timestamp: next.timestamp, ssrc: ssrc))
+            let start = writer.count
+            // The stamp is written in place, at the moment the packet leaves; the rest of the
+            // payload is the filler already in the buffer (no allocation per packet).
+            packet[start] = next.isFirst ? 0x10 : 0x00
+            for (index, byte) in Self.magic.enumerated() { packet[start + 1 + index] = byte }
+            packet.storeBytes(of: Self.wallClockNanoseconds().bigEndian, toByteOffset: start + 5, as: Int64.self)
+            packet.storeBytes(of: next.frameNumber.bigEndian, toByteOffset: start + 13, as: UInt32.self)
+            if transport.sendRTP(packet, length: start + next.payloadBytes) { packetsSent += 1 }
+        } catch {
+            stop()
+            return false
+        }
+        sequenceNumber &+= 1
+        return true
     }
 
     /// CLOCK_REALTIME in nanoseconds: sender and receiver may be different processes (or hosts

@@ -33,13 +33,16 @@ public final class WorkerTimer {
     }
 
     fileprivate func fire() -> Bool {
+        let firing = source
         if !repeats {
             // Drop our reference first: the handler may schedule again.
             if let source { g_source_unref(source) }
             source = nil
         }
         handler()
-        return repeats && source != nil
+        // GLib keeps this source only while it repeats and the handler neither cancelled it nor
+        // scheduled a replacement (a one-shot that schedules a repeating timer ends here).
+        return firing != nil && source == firing
     }
 }
 
