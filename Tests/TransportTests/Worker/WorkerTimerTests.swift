@@ -5,7 +5,7 @@ import Transport
 
 @Suite("WorkerTimer")
 struct WorkerTimerTests {
-    @Test("a one-shot whose handler schedules a repeating timer ends; the repeating one fires on its own period")
+    @Test("a one-shot whose handler schedules a repeating timer ends there: only the new timer's period applies")
     func oneShotThenRepeating() async throws {
         let worker = MediaWorker(index: 0)
         defer { worker.stop() }
@@ -16,17 +16,21 @@ struct WorkerTimerTests {
         worker.post {
             let timer = WorkerTimer(worker: worker)
             holder.timer = timer
-            // 40 ms first, then every 200 ms: were the one-shot source kept alive, it would
-            // go on firing every 40 ms as well.
-            timer.schedule(after: 40) {
+            // 10 ms first, then every 60 s: were the one-shot's source kept attached, it would go
+            // on firing every 10 ms, now with the repeating handler. No count here depends on how
+            // fast this machine runs the test: the 60 s timer cannot fire in the test's lifetime.
+            timer.schedule(after: 10) { [unowned timer] in
                 oneShots.add(1, ordering: .relaxed)
-                timer.schedule(after: 200, repeats: true) { repeats.add(1, ordering: .relaxed) }
+                timer.schedule(after: 60_000, repeats: true) { repeats.add(1, ordering: .relaxed) }
             }
         }
-        try await Task.sleep(for: .milliseconds(700))
+        while oneShots.load(ordering: .relaxed) == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        // Give a wrongly kept 10 ms source many periods to show itself.
+        try await Task.sleep(for: .milliseconds(200))
+        let scheduled = try worker.sync { holder.timer?.isScheduled ?? false }
         try worker.sync { holder.timer?.cancel() }
         #expect(oneShots.load(ordering: .relaxed) == 1)
-        // 40 + 200 k <= 700 ms: 3 firings (at 240, 440, 640 ms), 2 to 4 allowing for scheduling.
-        #expect((2...4).contains(repeats.load(ordering: .relaxed)))
+        #expect(repeats.load(ordering: .relaxed) == 0)
+        #expect(scheduled)
     }
 }
