@@ -59,9 +59,11 @@ static inline void sfu_signal_disconnect(gpointer instance, gulong handler) {
 }
 
 // Runs `fn(data)` once on `context`'s thread: the only way control work reaches a media worker.
-static inline void sfu_context_post(GMainContext *context, GSourceFunc fn, gpointer data) {
+// `priority` is GLib's (lower runs first): G_PRIORITY_DEFAULT, as libnice's sockets and timers,
+// or a larger number for work that should wait until nothing of theirs is ready.
+static inline void sfu_context_post(GMainContext *context, gint priority, GSourceFunc fn, gpointer data) {
     GSource *source = g_idle_source_new();
-    g_source_set_priority(source, G_PRIORITY_DEFAULT);
+    g_source_set_priority(source, priority);
     g_source_set_callback(source, fn, data, NULL);
     g_source_attach(source, context);
     g_source_unref(source);

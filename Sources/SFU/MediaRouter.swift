@@ -81,12 +81,12 @@ final class MediaRouter {
         for other in others { other.send(.participantJoined(participant.info)) }
         metrics.joins.increment()
         logger.info("joined", metadata: ["participant": "\(participant.id)", "identity": "\(participant.identity)"])
-        // The first subscriber offer goes out on the next turn of the worker, after the join
-        // reply has been handed back.
+        // The first subscriber offer goes out after the join reply has been handed back, and
+        // after any other joins waiting on the worker: its connection set-up is set-up work.
         if request.grants.subscribe, others.contains(where: { !$0.publishedTracks.isEmpty }) {
             let bound = WorkerBound(self, worker: worker)
             let id = participant.id
-            worker.post { bound.value.subscribeToEveryone(id) }
+            worker.post(priority: .setup) { bound.value.subscribeToEveryone(id) }
         }
         return JoinResult(participantID: participant.id, resumeToken: participant.resumeToken,
                           participants: others.map(\.info), room: name)
@@ -185,13 +185,24 @@ final class MediaRouter {
                 other.send(.trackUnpublished(trackID: track.id, participantID: participant.id))
             }
         }
-        for track in result.added {
-            for other in others {
-                other.send(.trackPublished(track.info))
-                if other.grants.subscribe, let subscriber = subscriberConnection(for: other) { subscriber.add(track) }
+        var needConnection: [String] = []
+        for other in others {
+            for track in result.added { other.send(.trackPublished(track.info)) }
+            guard other.grants.subscribe, !result.added.isEmpty else { continue }
+            if let subscriber = other.subscriber {
+                for track in result.added { subscriber.add(track) }
+            } else {
+                needConnection.append(other.id)
             }
         }
         for other in others { other.subscriber?.negotiateIfNeeded() }
+        // Participants without a subscriber connection yet get one as set-up work, after the
+        // answer has gone back: the first publish into a room of hundreds would otherwise set
+        // up hundreds of connections before answering.
+        if !needConnection.isEmpty {
+            let bound = WorkerBound(self, worker: worker)
+            for id in needConnection { worker.post(priority: .setup) { bound.value.subscribeToEveryone(id) } }
+        }
         let tracks = connection.tracks.map { track in
             var info = track.info
             info.mid = track.mid

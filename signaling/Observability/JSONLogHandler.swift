@@ -101,35 +101,7 @@ public struct JSONLogHandler: LogHandler {
     }
 
     /// `text` as a JSON string literal (RFC 8259 section 7).
-    static func appendQuoted(_ text: String, to out: inout String) {
-        out.unicodeScalars.append("\"")
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case "\u{2028}": out += "\\u2028"
-            case "\u{2029}": out += "\\u2029"
-            default:
-                if scalar.value < 0x20 {
-                    out += "\\u00"
-                    out.unicodeScalars.append(hexDigit(scalar.value >> 4))
-                    out.unicodeScalars.append(hexDigit(scalar.value & 0xF))
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out.unicodeScalars.append("\"")
-    }
-
-    private static func hexDigit(_ value: UInt32) -> Unicode.Scalar {
-        Unicode.Scalar(UInt8(value < 10 ? 0x30 + value : 0x61 + value - 10))
-    }
+    static func appendQuoted(_ text: String, to out: inout String) { JSONTextWriter.appendQuoted(text, to: &out) }
 
     // MARK: - Time
 

@@ -94,16 +94,11 @@ public enum JSONValue: Sendable, Equatable, Codable {
     }
 
     /// Compact JSON text with sorted keys (stable output for logs and tests) and unescaped
-    /// slashes (SDP's `opus/48000/2` stays readable).
+    /// slashes (SDP's `opus/48000/2` stays readable); `JSONTextWriter` says why not JSONEncoder.
     public func jsonText() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        do {
-            return String(decoding: try encoder.encode(self), as: UTF8.self)
-        } catch {
-            // Only a non-finite Double can fail to encode; the protocol never produces one.
-            preconditionFailure("JSONValue did not encode: \(error)")
-        }
+        var text = ""
+        JSONTextWriter.append(self, to: &text)
+        return text
     }
 
     /// Parses JSON text; the error is the decoder's, for the caller to map.

@@ -96,10 +96,22 @@ public final class MediaWorker: @unchecked Sendable {
         return pthread_equal(threadID, pthread_self()) != 0
     }
 
-    /// Runs `work` on the worker thread, after what is already queued.
-    public func post(_ work: @escaping @Sendable () -> Void) {
+    /// How posted work is ordered against the worker's sockets and timers.
+    public enum WorkPriority: Sendable {
+        /// With packets and timers, in order of posting: control-plane requests.
+        case control
+        /// Only when no packet, timer or control work is ready (GLib's idle priority): setting
+        /// up connections, which can take a millisecond each. In a join storm every admission
+        /// is answered first, and media already flowing is not held up by newcomers.
+        case setup
+
+        var glibPriority: Int32 { self == .control ? 0 : 200 }  // G_PRIORITY_DEFAULT, G_PRIORITY_DEFAULT_IDLE
+    }
+
+    /// Runs `work` on the worker thread, after what is already queued at its priority.
+    public func post(priority: WorkPriority = .control, _ work: @escaping @Sendable () -> Void) {
         let box = Unmanaged.passRetained(WorkBox(work)).toOpaque()
-        sfu_context_post(context, runWorkBox, box)
+        sfu_context_post(context, priority.glibPriority, runWorkBox, box)
     }
 
     /// Runs `work` on the worker and waits for its result (control plane and tests only).
