@@ -2,7 +2,8 @@ import Foundation
 
 /// Any JSON value (RFC 8259), kept as parsed so that the room protocol's decoder can say exactly
 /// which field is missing or of the wrong type, and the configuration loader can refuse unknown
-/// keys. `Codable` through `JSONDecoder`/`JSONEncoder`.
+/// keys. Read by `JSONTextParser` and written by `JSONTextWriter`; also `Codable`, for values
+/// embedded in other Codable types.
 public enum JSONValue: Sendable, Equatable, Codable {
     case null
     case bool(Bool)
@@ -101,9 +102,10 @@ public enum JSONValue: Sendable, Equatable, Codable {
         return text
     }
 
-    /// Parses JSON text; the error is the decoder's, for the caller to map.
+    /// Parses JSON text (`JSONTextParser`: strict RFC 8259, nesting at most 128 deep); the
+    /// error says where and why, for the caller to map.
     public static func parse(_ data: Data) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: data)
+        try JSONTextParser.parse(data)
     }
 }
 
