@@ -102,7 +102,9 @@ public final class MediaWorker: @unchecked Sendable {
         case control
         /// Only when no packet, timer or control work is ready (GLib's idle priority): setting
         /// up connections, which can take a millisecond each. In a join storm every admission
-        /// is answered first, and media already flowing is not held up by newcomers.
+        /// is answered first, and media already flowing is not held up by newcomers. The price:
+        /// on a worker saturated by media (sockets ready at every turn) set-up waits until the
+        /// load lets up, so a full worker takes no new subscribers rather than losing packets.
         case setup
 
         var glibPriority: Int32 { self == .control ? 0 : 200 }  // G_PRIORITY_DEFAULT, G_PRIORITY_DEFAULT_IDLE
