@@ -69,6 +69,18 @@ static inline void sfu_context_post(GMainContext *context, gint priority, GSourc
     g_source_unref(source);
 }
 
+// Runs `fn(data)` on `context`'s thread once `fn` returns FALSE, at `priority`, after `delay_ms`
+// (0: as soon as nothing of a higher priority is ready); `notify(data)` when the source is gone,
+// whether it ran or the context was destroyed first.
+static inline void sfu_context_post_full(GMainContext *context, gint priority, guint delay_ms, GSourceFunc fn,
+                                         gpointer data, GDestroyNotify notify) {
+    GSource *source = delay_ms == 0 ? g_idle_source_new() : g_timeout_source_new(delay_ms);
+    g_source_set_priority(source, priority);
+    g_source_set_callback(source, fn, data, notify);
+    g_source_attach(source, context);
+    g_source_unref(source);
+}
+
 // A one-shot or repeating timer on `context`; returns the source (owned by the caller: destroy + unref).
 static inline GSource *sfu_context_timer(GMainContext *context, guint interval_ms, GSourceFunc fn, gpointer data) {
     GSource *source = g_timeout_source_new(interval_ms);

@@ -7,7 +7,7 @@
 /// that paced stream, so that is what the load tool sends by default; `bytesPerTick` 0 turns
 /// pacing off (every frame at once, the worst case for an SFU's queueing).
 ///
-/// Pure bookkeeping, no clock: the owner calls `tick` every `tickMilliseconds` and sends what it
+/// Pure bookkeeping, no clock: the owner calls `release` every `tickMilliseconds` and sends what it
 /// hands out.
 struct VideoPacer {
     static let tickMilliseconds = 5

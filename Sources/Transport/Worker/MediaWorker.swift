@@ -100,20 +100,31 @@ public final class MediaWorker: @unchecked Sendable {
     public enum WorkPriority: Sendable {
         /// With packets and timers, in order of posting: control-plane requests.
         case control
-        /// Only when no packet, timer or control work is ready (GLib's idle priority): setting
-        /// up connections, which can take a millisecond each. In a join storm every admission
-        /// is answered first, and media already flowing is not held up by newcomers. The price:
-        /// on a worker saturated by media (sockets ready at every turn) set-up waits until the
-        /// load lets up, so a full worker takes no new subscribers rather than losing packets.
+        /// When no packet, timer or control work is ready (GLib's idle priority), but at the
+        /// latest after `setupDeadlineMilliseconds`: setting up connections, which can take a
+        /// millisecond each. In a join storm every admission is answered first, and media
+        /// already flowing is not held up by newcomers; on a worker so busy that something is
+        /// ready at every turn, set-up still runs once its deadline passes, at control priority.
         case setup
-
-        var glibPriority: Int32 { self == .control ? 0 : 200 }  // G_PRIORITY_DEFAULT, G_PRIORITY_DEFAULT_IDLE
     }
+
+    /// How long set-up work waits for a quiet moment before it runs anyway.
+    public static let setupDeadlineMilliseconds = 250
 
     /// Runs `work` on the worker thread, after what is already queued at its priority.
     public func post(priority: WorkPriority = .control, _ work: @escaping @Sendable () -> Void) {
-        let box = Unmanaged.passRetained(WorkBox(work)).toOpaque()
-        sfu_context_post(context, priority.glibPriority, runWorkBox, box)
+        switch priority {
+        case .control:
+            let box = Unmanaged.passRetained(WorkBox(work)).toOpaque()
+            sfu_context_post(context, 0, runWorkBox, box)  // G_PRIORITY_DEFAULT
+        case .setup:
+            // Two sources, one box: whichever fires first runs the work, the other finds it
+            // gone. Each source holds a reference, dropped by GLib's destroy notify.
+            let box = SetupWorkBox(work)
+            sfu_context_post_full(context, 200, 0, runSetupWorkBox, Unmanaged.passRetained(box).toOpaque(), releaseSetupWorkBox)
+            sfu_context_post_full(context, 0, guint(Self.setupDeadlineMilliseconds), runSetupWorkBox,
+                                  Unmanaged.passRetained(box).toOpaque(), releaseSetupWorkBox)
+        }
     }
 
     /// Runs `work` on the worker and waits for its result (control plane and tests only).
@@ -174,6 +185,27 @@ public final class MediaWorkerPool: Sendable {
 private final class WorkBox {
     let work: @Sendable () -> Void
     init(_ work: @escaping @Sendable () -> Void) { self.work = work }
+}
+
+/// Set-up work posted as two sources (`WorkPriority.setup`); touched on the worker thread only.
+private final class SetupWorkBox {
+    var work: (@Sendable () -> Void)?
+    init(_ work: @escaping @Sendable () -> Void) { self.work = work }
+}
+
+private let runSetupWorkBox: @convention(c) (UnsafeMutableRawPointer?) -> gboolean = { pointer in
+    guard let pointer else { return sfu_g_false() }
+    let box = Unmanaged<SetupWorkBox>.fromOpaque(pointer).takeUnretainedValue()
+    if let work = box.work {
+        box.work = nil
+        work()
+    }
+    return sfu_g_false()  // G_SOURCE_REMOVE: run once
+}
+
+private let releaseSetupWorkBox: @convention(c) (UnsafeMutableRawPointer?) -> Void = { pointer in
+    guard let pointer else { return }
+    Unmanaged<SetupWorkBox>.fromOpaque(pointer).release()
 }
 
 private final class ResultBox<T>: @unchecked Sendable {
