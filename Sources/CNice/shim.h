@@ -58,22 +58,13 @@ static inline void sfu_signal_disconnect(gpointer instance, gulong handler) {
     g_signal_handler_disconnect(instance, handler);
 }
 
-// Runs `fn(data)` once on `context`'s thread: the only way control work reaches a media worker.
-// `priority` is GLib's (lower runs first): G_PRIORITY_DEFAULT, as libnice's sockets and timers,
-// or a larger number for work that should wait until nothing of theirs is ready.
-static inline void sfu_context_post(GMainContext *context, gint priority, GSourceFunc fn, gpointer data) {
-    GSource *source = g_idle_source_new();
-    g_source_set_priority(source, priority);
-    g_source_set_callback(source, fn, data, NULL);
-    g_source_attach(source, context);
-    g_source_unref(source);
-}
-
-// Runs `fn(data)` on `context`'s thread once `fn` returns FALSE, at `priority`, after `delay_ms`
-// (0: as soon as nothing of a higher priority is ready); `notify(data)` when the source is gone,
-// whether it ran or the context was destroyed first.
-static inline void sfu_context_post_full(GMainContext *context, gint priority, guint delay_ms, GSourceFunc fn,
-                                         gpointer data, GDestroyNotify notify) {
+// Runs `fn(data)` on `context`'s thread (once, when `fn` returns FALSE): the only way control work
+// reaches a media worker. At `priority` (GLib's, lower runs first: G_PRIORITY_DEFAULT, as libnice's
+// sockets and timers, or a larger number for work that should wait until nothing of theirs is
+// ready), after `delay_ms` (0: as soon as nothing of a higher priority is ready); `notify(data)`
+// when the source is gone, whether it ran or the context was destroyed first.
+static inline void sfu_context_post(GMainContext *context, gint priority, guint delay_ms, GSourceFunc fn,
+                                    gpointer data, GDestroyNotify notify) {
     GSource *source = delay_ms == 0 ? g_idle_source_new() : g_timeout_source_new(delay_ms);
     g_source_set_priority(source, priority);
     g_source_set_callback(source, fn, data, notify);

@@ -57,51 +57,34 @@ public struct JSONLogHandler: LogHandler {
     static func line(timestamp: String, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata) -> String {
         var out = "{\"ts\":"
         out.reserveCapacity(128 + message.utf8.count)
-        appendQuoted(timestamp, to: &out)
+        JSONTextWriter.appendQuoted(timestamp, to: &out)
         out += ",\"level\":"
-        appendQuoted(level.rawValue, to: &out)
+        JSONTextWriter.appendQuoted(level.rawValue, to: &out)
         out += ",\"label\":"
-        appendQuoted(label, to: &out)
+        JSONTextWriter.appendQuoted(label, to: &out)
         out += ",\"message\":"
-        appendQuoted(message, to: &out)
+        JSONTextWriter.appendQuoted(message, to: &out)
         for key in metadata.keys.sorted() where !reservedKeys.contains(key) {
             out += ","
-            appendQuoted(key, to: &out)
+            JSONTextWriter.appendQuoted(key, to: &out)
             out += ":"
             // The key comes from the dictionary's own keys.
-            if let value = metadata[key] { appendValue(value, to: &out) }
+            if let value = metadata[key] { JSONTextWriter.append(json(value), to: &out) }
         }
         out += "}\n"
         return out
     }
 
-    private static func appendValue(_ value: Logger.Metadata.Value, to out: inout String) {
+    /// A metadata value as JSON: strings (and string-convertibles) as strings, arrays and
+    /// dictionaries as arrays and objects.
+    private static func json(_ value: Logger.Metadata.Value) -> JSONValue {
         switch value {
-        case .string(let text):
-            appendQuoted(text, to: &out)
-        case .stringConvertible(let convertible):
-            appendQuoted(convertible.description, to: &out)
-        case .array(let values):
-            out += "["
-            for (index, element) in values.enumerated() {
-                if index > 0 { out += "," }
-                appendValue(element, to: &out)
-            }
-            out += "]"
-        case .dictionary(let entries):
-            out += "{"
-            for (index, key) in entries.keys.sorted().enumerated() {
-                if index > 0 { out += "," }
-                appendQuoted(key, to: &out)
-                out += ":"
-                if let element = entries[key] { appendValue(element, to: &out) }
-            }
-            out += "}"
+        case .string(let text): .string(text)
+        case .stringConvertible(let convertible): .string(convertible.description)
+        case .array(let values): .array(values.map(json))
+        case .dictionary(let entries): .object(entries.mapValues(json))
         }
     }
-
-    /// `text` as a JSON string literal (RFC 8259 section 7).
-    static func appendQuoted(_ text: String, to out: inout String) { JSONTextWriter.appendQuoted(text, to: &out) }
 
     // MARK: - Time
 

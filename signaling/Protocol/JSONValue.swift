@@ -2,9 +2,8 @@ import Foundation
 
 /// Any JSON value (RFC 8259), kept as parsed so that the room protocol's decoder can say exactly
 /// which field is missing or of the wrong type, and the configuration loader can refuse unknown
-/// keys. Read by `JSONTextParser` and written by `JSONTextWriter`; also `Codable`, for values
-/// embedded in other Codable types.
-public enum JSONValue: Sendable, Equatable, Codable {
+/// keys. Read by `JSONTextParser` and written by `JSONTextWriter`.
+public enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     /// A number written without fraction or exponent that fits 64 bits, kept exact so that an
@@ -14,44 +13,6 @@ public enum JSONValue: Sendable, Equatable, Codable {
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-            return
-        }
-        // Type probes: JSONDecoder has no "what is this?" call, so each kind is tried in turn and
-        // a type mismatch is the expected answer, not a failure to report. Bool comes first:
-        // swift-foundation's decoder refuses to read 0/1 as Bool, so numbers never land here.
-        if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Int64.self) {
-            self = .integer(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            // The last kind is decoded with `try`, so a malformed document reports its error.
-            self = .object(try container.decode([String: JSONValue].self))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .null: try container.encodeNil()
-        case .bool(let value): try container.encode(value)
-        case .integer(let value): try container.encode(value)
-        case .number(let value): try container.encode(value)
-        case .string(let value): try container.encode(value)
-        case .array(let value): try container.encode(value)
-        case .object(let value): try container.encode(value)
-        }
-    }
 
     /// The name of this value's JSON type, for error messages ("expected a string, got a number").
     public var typeName: String {

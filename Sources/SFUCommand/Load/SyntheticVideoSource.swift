@@ -5,9 +5,10 @@ import Transport
 /// Video-shaped RTP at a chosen bitrate, frame rate and keyframe interval, without an encoder:
 /// frames of the sizes a real encoder's would have on average (a keyframe four times an average
 /// frame), cut into packets of at most `maximumPayload` bytes, the last with the marker bit, on
-/// the 90 kHz clock (RFC 7741), paced as a browser paces them (VideoPacer). Each packet's payload carries, after a one-byte VP8 payload
-/// descriptor (S bit on a frame's first packet), the magic "SFUL", the send time in wall-clock
-/// nanoseconds and the frame number: what a receiving load participant measures latency with.
+/// the 90 kHz clock (RFC 7741), paced as a browser paces them (VideoPacer). Each packet's payload
+/// carries, after a one-byte VP8 payload descriptor (S bit on a frame's first packet), the magic
+/// "SFUL", the send time in wall-clock nanoseconds and the frame number: what a receiving load
+/// participant measures latency with.
 final class SyntheticVideoSource {
     static let magic: [UInt8] = Array("SFUL".utf8)
     /// Descriptor, magic, send time, frame number.

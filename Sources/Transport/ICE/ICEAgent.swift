@@ -130,7 +130,7 @@ public final class ICEAgent {
     public func send(_ datagram: UnsafeRawBufferPointer) -> Bool {
         guard let agent, let base = datagram.baseAddress else { return false }
         if let selectedSocket {
-            if selectedSocket.isOpen { return selectedSocket.send(datagram) }
+            if let sent = selectedSocket.send(datagram) { return sent }
             self.selectedSocket = nil
         }
         return nice_agent_send(agent, streamID, 1, guint(datagram.count), base.assumingMemoryBound(to: gchar.self)) >= 0

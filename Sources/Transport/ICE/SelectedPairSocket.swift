@@ -78,11 +78,12 @@ final class SelectedPairSocket {
         return age >= 0 && age < 1_000_000_000 ? age : nil
     }
 
-    /// Sends one datagram to the remote candidate without blocking; false if the socket is
-    /// closed or the kernel refused it (a full send buffer drops the datagram, as UDP does).
+    /// Sends one datagram to the remote candidate without blocking: nil if libnice has closed the
+    /// socket (send through the agent instead), else whether the kernel took it (a full send
+    /// buffer drops the datagram, as UDP does).
     @inline(__always)
-    func send(_ datagram: UnsafeRawBufferPointer) -> Bool {
-        guard g_socket_is_closed(socket) == 0 else { return false }
+    func send(_ datagram: UnsafeRawBufferPointer) -> Bool? {
+        guard g_socket_is_closed(socket) == 0 else { return nil }
         let sent = remote.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
             sendto(descriptor, datagram.baseAddress, datagram.count, Int32(MSG_DONTWAIT), address, remoteLength)
         }

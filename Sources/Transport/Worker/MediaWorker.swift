@@ -113,18 +113,21 @@ public final class MediaWorker: @unchecked Sendable {
 
     /// Runs `work` on the worker thread, after what is already queued at its priority.
     public func post(priority: WorkPriority = .control, _ work: @escaping @Sendable () -> Void) {
+        let box = WorkBox(work)
         switch priority {
         case .control:
-            let box = Unmanaged.passRetained(WorkBox(work)).toOpaque()
-            sfu_context_post(context, 0, runWorkBox, box)  // G_PRIORITY_DEFAULT
+            post(box, priority: 0, delayMilliseconds: 0)  // G_PRIORITY_DEFAULT
         case .setup:
-            // Two sources, one box: whichever fires first runs the work, the other finds it
-            // gone. Each source holds a reference, dropped by GLib's destroy notify.
-            let box = SetupWorkBox(work)
-            sfu_context_post_full(context, 200, 0, runSetupWorkBox, Unmanaged.passRetained(box).toOpaque(), releaseSetupWorkBox)
-            sfu_context_post_full(context, 0, guint(Self.setupDeadlineMilliseconds), runSetupWorkBox,
-                                  Unmanaged.passRetained(box).toOpaque(), releaseSetupWorkBox)
+            // Two sources, one box: whichever fires first runs the work, the other finds it gone.
+            post(box, priority: 200, delayMilliseconds: 0)  // G_PRIORITY_DEFAULT_IDLE
+            post(box, priority: 0, delayMilliseconds: Self.setupDeadlineMilliseconds)
         }
+    }
+
+    /// One GLib source for `box`, holding a reference that GLib's destroy notify drops.
+    private func post(_ box: WorkBox, priority: Int32, delayMilliseconds: Int) {
+        sfu_context_post(context, priority, guint(delayMilliseconds), runWorkBox, Unmanaged.passRetained(box).toOpaque(),
+                         releaseWorkBox)
     }
 
     /// Runs `work` on the worker and waits for its result (control plane and tests only).
@@ -182,30 +185,11 @@ public final class MediaWorkerPool: Sendable {
     public func stop() { workers.forEach { $0.stop() } }
 }
 
+/// Posted work, run at most once by whichever of its sources fires first; touched on the worker
+/// thread only after `post`.
 private final class WorkBox {
-    let work: @Sendable () -> Void
-    init(_ work: @escaping @Sendable () -> Void) { self.work = work }
-}
-
-/// Set-up work posted as two sources (`WorkPriority.setup`); touched on the worker thread only.
-private final class SetupWorkBox {
     var work: (@Sendable () -> Void)?
     init(_ work: @escaping @Sendable () -> Void) { self.work = work }
-}
-
-private let runSetupWorkBox: @convention(c) (UnsafeMutableRawPointer?) -> gboolean = { pointer in
-    guard let pointer else { return sfu_g_false() }
-    let box = Unmanaged<SetupWorkBox>.fromOpaque(pointer).takeUnretainedValue()
-    if let work = box.work {
-        box.work = nil
-        work()
-    }
-    return sfu_g_false()  // G_SOURCE_REMOVE: run once
-}
-
-private let releaseSetupWorkBox: @convention(c) (UnsafeMutableRawPointer?) -> Void = { pointer in
-    guard let pointer else { return }
-    Unmanaged<SetupWorkBox>.fromOpaque(pointer).release()
 }
 
 private final class ResultBox<T>: @unchecked Sendable {
@@ -220,7 +204,15 @@ struct UncheckedSendable<Value>: @unchecked Sendable {
 
 private let runWorkBox: @convention(c) (UnsafeMutableRawPointer?) -> gboolean = { pointer in
     guard let pointer else { return sfu_g_false() }
-    let box = Unmanaged<WorkBox>.fromOpaque(pointer).takeRetainedValue()
-    box.work()
+    let box = Unmanaged<WorkBox>.fromOpaque(pointer).takeUnretainedValue()
+    if let work = box.work {
+        box.work = nil
+        work()
+    }
     return sfu_g_false()  // G_SOURCE_REMOVE: run once
+}
+
+private let releaseWorkBox: @convention(c) (UnsafeMutableRawPointer?) -> Void = { pointer in
+    guard let pointer else { return }
+    Unmanaged<WorkBox>.fromOpaque(pointer).release()
 }
