@@ -93,12 +93,13 @@ for n in "${SUBSCRIBERS[@]}"; do
       scenario=(--subscribers "$n")
     fi
     started="$(date +%s.%N)"
-    ip netns exec "$NS" taskset -c 1 "$SFU_BIN" load --target "$server" --url "$url" --bind "$ADDR" --workers 1 \
+    /usr/bin/time -f '%U %S' -o "$WORK/load-cpu" ip netns exec "$NS" taskset -c 1 "$SFU_BIN" load --target "$server" --url "$url" --bind "$ADDR" --workers 1 \
       "${scenario[@]}" --duration "$DURATION" --video-bitrate "$BITRATE" --json "$WORK/$server-$n.json" || echo "(sfu load exited $?)"
     wall="$(awk -v s="$started" -v e="$(date +%s.%N)" 'BEGIN { print e - s }')"
     after="$(awk '{print $14 + $15}' "/proc/$SERVER_PID/stat")"
     rss_after="$(awk '/VmRSS/ {print $2}' "/proc/$SERVER_PID/status")"
-    python3 - "$WORK/$server-$n.json" "$(( after - before ))" "$TICKS" "$server" "$wall" "$rss_before" "$rss_after" <<'PY'
+    load_cpu="$(awk 'END { print $1 + $2 }' "$WORK/load-cpu")"
+    python3 - "$WORK/$server-$n.json" "$(( after - before ))" "$TICKS" "$server" "$wall" "$rss_before" "$rss_after" "$load_cpu" <<'PY'
 import json, sys
 report = json.load(open(sys.argv[1]))
 ticks, hz, server, wall = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], float(sys.argv[5])
@@ -111,14 +112,16 @@ print(f"  {server}: {received} packets received by subscribers, loss {report['lo
       f"server CPU {cpu:.2f} s = {cpu / max(1, received) * 1e6:.2f} us per forwarded packet "
       f"({cpu / wall * 100:.0f} % of its core over the {wall:.0f} s run), "
       f"RSS {sys.argv[6]} -> {sys.argv[7]} kB ({per_participant:.0f} kB per participant), "
-      f"end-to-end latency p50/p99 {lat['p50']}/{lat['p99']} ms, join p50/p95 {join['p50']:.1f}/{join['p95']:.1f} ms (all at once)")
+      f"end-to-end latency p50/p99 {lat['p50']}/{lat['p99']} ms, join p50/p95 {join['p50']:.1f}/{join['p95']:.1f} ms (all at once); "
+      f"load tool {float(sys.argv[8]) / wall * 100:.0f} % of its core")
 PY
     if [ "$server" = sfu ]; then
       stats | python3 -c "
 import json, sys
 w = json.load(sys.stdin)
 print(f\"  sfu media worker: {w['cpuSeconds'] / max(1, w['packetsForwarded']) * 1e6:.2f} us CPU per forwarded packet; \"
-      f\"forwarding latency p50/p95/p99 upper bounds {w['forwardingLatencyP50Microseconds']}/{w['forwardingLatencyP95Microseconds']}/{w['forwardingLatencyP99Microseconds']} us\")"
+      f\"forwarding latency p50/p95/p99 upper bounds {w['forwardingLatencyP50Microseconds']}/{w['forwardingLatencyP95Microseconds']}/{w['forwardingLatencyP99Microseconds']} us; \"
+      f\"receive wait p50/p95/p99 {w.get('receiveWaitP50Microseconds')}/{w.get('receiveWaitP95Microseconds')}/{w.get('receiveWaitP99Microseconds')} us\")"
     fi
     kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
   done

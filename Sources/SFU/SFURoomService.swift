@@ -111,7 +111,7 @@ public final class SFURoomService: RoomService {
             statistics.workers.append(await worker.run {
                 WorkerStatistics(index: worker.index, cpuSeconds: Double(worker.threadCPUNanoseconds()) / 1e9,
                                  packetsForwarded: worker.packetsForwarded, forwardingLatency: worker.forwardingLatency,
-                                 rooms: roomCount)
+                                 receiveWait: worker.receiveWait, rooms: roomCount)
             })
         }
         return statistics

@@ -221,7 +221,10 @@ public final class PeerTransport {
         case .rtp:
             // Packet in is when the kernel took it, not when libnice read it: a packet that
             // queued behind a long fan-out has waited that long (SelectedPairSocket).
-            if let age = ice.receivedNanosecondsAgo() { worker.arrivalNanoseconds -= age }
+            if let age = ice.receivedNanosecondsAgo() {
+                worker.arrivalNanoseconds -= age
+                worker.receiveWait.record(nanoseconds: age)
+            }
             receiveSRTP(datagram, isRTCP: false)
         case .rtcp:
             receiveSRTP(datagram, isRTCP: true)

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import SFU
+import Transport
 
 /// `/metrics` and `/stats`: what operators and their monitoring read. Both need the metrics
 /// token (`Authorization: Bearer TOKEN`); in development mode without a token they are open
@@ -69,6 +70,10 @@ struct ServiceSummary: Encodable {
         var forwardingLatencyP50Microseconds: Double?
         var forwardingLatencyP95Microseconds: Double?
         var forwardingLatencyP99Microseconds: Double?
+        /// The same for the time received RTP waited in its socket before the worker read it.
+        var receiveWaitP50Microseconds: Double?
+        var receiveWaitP95Microseconds: Double?
+        var receiveWaitP99Microseconds: Double?
     }
 
     var sessions: Int
@@ -84,11 +89,16 @@ struct ServiceSummary: Encodable {
                  bitrateInBitsPerSecond: $0.bitrateInBitsPerSecond, bitrateOutBitsPerSecond: $0.bitrateOutBitsPerSecond)
         }
         workers = statistics.workers.map { worker in
-            let latency = worker.forwardingLatency
-            func microseconds(_ quantile: Double) -> Double? { latency.quantileUpperBoundNanoseconds(quantile).map { Double($0) / 1000 } }
+            func microseconds(_ histogram: LatencyHistogram, _ quantile: Double) -> Double? {
+                histogram.quantileUpperBoundNanoseconds(quantile).map { Double($0) / 1000 }
+            }
+            let latency = worker.forwardingLatency, wait = worker.receiveWait
             return Worker(index: worker.index, cpuSeconds: worker.cpuSeconds, rooms: worker.rooms, packetsForwarded: worker.packetsForwarded,
-                          forwardingLatencyP50Microseconds: microseconds(0.5), forwardingLatencyP95Microseconds: microseconds(0.95),
-                          forwardingLatencyP99Microseconds: microseconds(0.99))
+                          forwardingLatencyP50Microseconds: microseconds(latency, 0.5),
+                          forwardingLatencyP95Microseconds: microseconds(latency, 0.95),
+                          forwardingLatencyP99Microseconds: microseconds(latency, 0.99),
+                          receiveWaitP50Microseconds: microseconds(wait, 0.5), receiveWaitP95Microseconds: microseconds(wait, 0.95),
+                          receiveWaitP99Microseconds: microseconds(wait, 0.99))
         }
     }
 }

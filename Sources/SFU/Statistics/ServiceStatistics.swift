@@ -90,13 +90,17 @@ public struct WorkerStatistics: Sendable, Equatable {
     public var packetsForwarded: Int
     /// Packet in to packet out of every forwarded copy since start.
     public var forwardingLatency: LatencyHistogram
+    /// Kernel receive to the worker's read of every received RTP datagram since start.
+    public var receiveWait: LatencyHistogram
     public var rooms: Int
 
-    public init(index: Int, cpuSeconds: Double, packetsForwarded: Int, forwardingLatency: LatencyHistogram, rooms: Int) {
+    public init(index: Int, cpuSeconds: Double, packetsForwarded: Int, forwardingLatency: LatencyHistogram,
+                receiveWait: LatencyHistogram = LatencyHistogram(), rooms: Int) {
         self.index = index
         self.cpuSeconds = cpuSeconds
         self.packetsForwarded = packetsForwarded
         self.forwardingLatency = forwardingLatency
+        self.receiveWait = receiveWait
         self.rooms = rooms
     }
 }

@@ -36,6 +36,10 @@ public final class MediaWorker: @unchecked Sendable {
     public internal(set) var arrivalNanoseconds: Int64 = 0
     /// Packet in to packet out, for every forwarded copy (worker thread only; read with `sync`).
     public var forwardingLatency = LatencyHistogram()
+    /// Kernel receive to the worker reading it, for every RTP datagram with a kernel stamp
+    /// (worker thread only): the time a packet queued in its socket while the worker slept or
+    /// was busy with other packets, the part of forwarding latency that is not the fan-out.
+    public var receiveWait = LatencyHistogram()
     /// Forwarded copies sent (worker thread only).
     public var packetsForwarded = 0
 

@@ -2,12 +2,21 @@ import CNice
 
 /// A timer on a media worker's context; its handler runs on the worker thread.
 ///
+/// A repeating timer keeps its own schedule: each firing is due one interval after the previous
+/// one was due, not after the main loop got round to it, so it neither drifts nor falls into step
+/// with other timers that happened to fire in the same loop iteration (GLib's own timeouts do both,
+/// see `sfu_context_timer`). When the worker is late by more than an interval, the missed firings
+/// are skipped, not run back to back.
+///
 /// Owned by one object on that worker, cancelled in `cancel()` or `deinit`. Not thread-safe.
 public final class WorkerTimer {
     private let worker: MediaWorker
     private var source: UnsafeMutablePointer<GSource>?
     private var handler: () -> Void = {}
     private var repeats = false
+    /// Microseconds: the interval, and when the pending firing is due (g_get_monotonic_time).
+    private var interval = 0
+    private var deadline = 0
 
     public init(worker: MediaWorker) { self.worker = worker }
 
@@ -19,11 +28,15 @@ public final class WorkerTimer {
         cancel()
         self.handler = handler
         self.repeats = repeats
-        source = sfu_context_timer(worker.context, guint(max(0, milliseconds)), timerFired,
-                                   Unmanaged.passUnretained(self).toOpaque())
+        interval = max(0, milliseconds) * 1000
+        deadline = g_get_monotonic_time() + interval
+        source = sfu_context_timer(worker.context, deadline, timerFired, Unmanaged.passUnretained(self).toOpaque())
     }
 
     public var isScheduled: Bool { source != nil }
+
+    /// When the pending firing is due, in g_get_monotonic_time's microseconds; nil when none is.
+    public var dueMicroseconds: Int? { source == nil ? nil : deadline }
 
     public func cancel() {
         guard let source else { return }
@@ -33,16 +46,28 @@ public final class WorkerTimer {
     }
 
     fileprivate func fire() -> Bool {
-        let firing = source
+        guard let firing = source else { return false }
         if !repeats {
             // Drop our reference first: the handler may schedule again.
-            if let source { g_source_unref(source) }
+            g_source_unref(firing)
             source = nil
         }
         handler()
         // GLib keeps this source only while it repeats and the handler neither cancelled it nor
         // scheduled a replacement (a one-shot that schedules a repeating timer ends here).
-        return firing != nil && source == firing
+        guard source == firing else { return false }
+        deadline = Self.next(after: deadline, interval: interval, now: g_get_monotonic_time())
+        g_source_set_ready_time(firing, deadline)
+        return true
+    }
+
+    /// The next due time of a repeating timer that was due at `deadline`: one interval later,
+    /// or, when that has passed already, the first multiple of the interval still ahead (the
+    /// phase is kept, the missed firings are dropped).
+    public static func next(after deadline: Int, interval: Int, now: Int) -> Int {
+        let following = deadline + max(1, interval)
+        guard following <= now, interval > 0 else { return following }
+        return following + ((now - following) / interval + 1) * interval
     }
 }
 

@@ -33,4 +33,45 @@ struct WorkerTimerTests {
         #expect(repeats.load(ordering: .relaxed) == 0)
         #expect(scheduled)
     }
+
+    @Test("a repeating timer's next firing is one interval after the last was due, or the next multiple ahead when late")
+    func nextDeadline() {
+        #expect(WorkerTimer.next(after: 1_000, interval: 5_000, now: 1_200) == 6_000)
+        // Late by most of an interval: still due on the schedule, soon.
+        #expect(WorkerTimer.next(after: 1_000, interval: 5_000, now: 5_900) == 6_000)
+        // Due exactly now: that firing was missed as well, the phase is kept.
+        #expect(WorkerTimer.next(after: 1_000, interval: 5_000, now: 6_000) == 11_000)
+        // Late by two and a half intervals: the missed firings are skipped, not run back to back.
+        #expect(WorkerTimer.next(after: 1_000, interval: 5_000, now: 13_500) == 16_000)
+        #expect(WorkerTimer.next(after: 1_000, interval: 0, now: 13_500) == 1_001)
+    }
+
+    @Test("two repeating timers that fire in one late loop iteration keep their own phases")
+    func lateTimersKeepPhase() async throws {
+        let worker = MediaWorker(index: 0)
+        defer { worker.stop() }
+        final class Holder: @unchecked Sendable { var timers: [WorkerTimer] = [] }
+        let holder = Holder()
+        let firings = Atomic<Int>(0)
+        // Two 20 ms timers due at least 7 ms apart; the worker is then kept busy for 60 ms, so both are
+        // late and run in the same iteration. GLib's own timeouts re-arm both from that
+        // iteration's time and would be due together from then on; the schedule is what is
+        // compared, not when the handlers ran, so the machine's speed does not enter.
+        let firstDue = try worker.sync {
+            let first = WorkerTimer(worker: worker), second = WorkerTimer(worker: worker)
+            holder.timers = [first, second]
+            first.schedule(after: 20, repeats: true) { firings.add(1, ordering: .relaxed) }
+            usleep(7_000)
+            second.schedule(after: 20, repeats: true) { firings.add(1, ordering: .relaxed) }
+            usleep(60_000)
+            return (first.dueMicroseconds!, second.dueMicroseconds!)
+        }
+        while firings.load(ordering: .relaxed) < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        let due = try worker.sync { (holder.timers[0].dueMicroseconds!, holder.timers[1].dueMicroseconds!) }
+        try worker.sync { holder.timers.forEach { $0.cancel() } }
+        #expect((due.0 - firstDue.0) % 20_000 == 0 && due.0 > firstDue.0)
+        #expect((due.1 - firstDue.1) % 20_000 == 0 && due.1 > firstDue.1)
+        let apart = ((due.1 - due.0) % 20_000 + 20_000) % 20_000
+        #expect(apart == (firstDue.1 - firstDue.0) % 20_000)
+    }
 }
