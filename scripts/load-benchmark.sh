@@ -2,20 +2,23 @@
 # `sfu load` against `sfu serve` and against Janus (VideoRoom, Benchmarks/Janus) on this machine
 # (docs/benchmarks.md, "The SFU under sfu load").
 #   sudo bash scripts/load-benchmark.sh [--subscribers N]... [--duration S] [--video-bitrate BPS]
-#                                       [--rooms MxK]... [--server sfu|janus]...
+#                                       [--rooms MxK]... [--server sfu|janus]... [--steady-after S]
 #
 # The server (ours with one media worker, or Janus) runs on CPU 0, the load tool on CPU 1 with one
-# worker, both in
-# a network namespace of the script's own (10.213.0.1 on a veth, deleted on exit). For each
-# --subscribers value (default 20 and 50): one room, one publisher (Opus + 1.5 Mbit/s synthetic
-# video at 30 fps), N subscribers joining at once, --duration seconds (default 15). Reported per
-# run: the load tool's summary (joins, first media, end-to-end latency, loss); the server process's
-# CPU time (utime + stime from /proc, clock ticks) per packet the subscribers received, and its
-# resident memory before and after; for ours also the media worker's CPU per forwarded packet and
-# the forwarding latency percentiles (from /stats). Every run is a join storm (all subscribers
-# join at once), so its join p95 is the storm's. --rooms MxK runs M rooms of K participants (one
-# publisher and K-1 subscribers each) instead: the shape of many classes on one worker. Janus: `janus` from Debian (apt-get install
-# janus), run with the configuration in Benchmarks/Janus.
+# worker, both in a network namespace of the script's own (10.213.0.1 on a veth, deleted on exit).
+# For each --subscribers value (default 20 and 50): one room, one publisher (Opus + 1.5 Mbit/s
+# synthetic video at 30 fps), N subscribers joining at once, --duration seconds (default 15).
+# --rooms MxK runs M rooms of K participants (one publisher and K-1 subscribers each) instead: the
+# shape of many classes on one worker. Reported per run: the load tool's summary (joins, first
+# media, end-to-end latency, loss) and its share of its core; the server process's CPU time
+# (utime + stime from /proc) per packet the subscribers received, its share of its core, and its
+# resident memory before and after; for ours also the media worker's CPU per forwarded packet, the
+# forwarding latency and receive wait percentiles over the whole run (/stats) and in the steady
+# state, from --steady-after seconds (default 5, after the join storm) to the end (the difference
+# of two /metrics scrapes). Every run is a join storm (all subscribers join at once), so its join
+# p95 is the storm's. First, the machine's own stalls on CPU 0 (scripts/cpu-stall.c), the floor
+# under every latency tail here. Janus: `janus` from Debian (apt-get install janus), run with the
+# configuration in Benchmarks/Janus.
 #
 # Environment: SFU_BIN (skip the release build and use this binary).
 set -euo pipefail
@@ -24,12 +27,14 @@ cd "$(dirname "$0")/.."
 SUBSCRIBERS=()
 SERVERS=()
 DURATION=15
+STEADY=5
 BITRATE=1500000
 while [ $# -gt 0 ]; do
   case "$1" in
     --subscribers) SUBSCRIBERS+=("$2"); shift 2 ;;
     --rooms) SUBSCRIBERS+=("$2"); shift 2 ;;
     --duration) DURATION="$2"; shift 2 ;;
+    --steady-after) STEADY="$2"; shift 2 ;;
     --video-bitrate) BITRATE="$2"; shift 2 ;;
     --server) SERVERS+=("$2"); shift 2 ;;
     -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
@@ -61,6 +66,12 @@ ip netns add "$NS"
 ip netns exec "$NS" sh -c "ip link set lo up && ip link add v0 type veth peer name v1 &&
   ip addr add $ADDR/24 dev v0 && ip link set v0 up && ip link set v1 up"
 
+metrics() {
+  ip netns exec "$NS" python3 -c "
+import urllib.request
+print(urllib.request.urlopen('http://127.0.0.1:$PORT/metrics', timeout=5).read().decode())"
+}
+
 stats() {
   ip netns exec "$NS" python3 -c "
 import json, urllib.request
@@ -69,6 +80,13 @@ print(json.dumps(json.loads(urllib.request.urlopen('http://127.0.0.1:$PORT/stats
 
 echo "==> $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 WORK="$(mktemp -d /tmp/load-benchmark.XXXXXX)"
+# The machine's own floor under tail latencies: how often CPU 0 is taken from a spinning thread
+# while CPU 1 is busy too, as during a run (scripts/cpu-stall.c).
+if command -v cc >/dev/null && cc -O2 -o "$WORK/cpu-stall" scripts/cpu-stall.c; then
+  taskset -c 1 "$WORK/cpu-stall" 10 >/dev/null &
+  echo "==> CPU 0 while CPU 1 is busy, $(taskset -c 0 "$WORK/cpu-stall" 10)"
+  wait
+fi
 for n in "${SUBSCRIBERS[@]}"; do
   for server in "${SERVERS[@]}"; do
     if [ "$server" = sfu ]; then
@@ -94,7 +112,10 @@ for n in "${SUBSCRIBERS[@]}"; do
     fi
     started="$(date +%s.%N)"
     /usr/bin/time -f '%U %S' -o "$WORK/load-cpu" ip netns exec "$NS" taskset -c 1 "$SFU_BIN" load --target "$server" --url "$url" --bind "$ADDR" --workers 1 \
-      "${scenario[@]}" --duration "$DURATION" --video-bitrate "$BITRATE" --json "$WORK/$server-$n.json" || echo "(sfu load exited $?)"
+      "${scenario[@]}" --duration "$DURATION" --video-bitrate "$BITRATE" --json "$WORK/$server-$n.json" &
+    load_pid=$!
+    if [ "$server" = sfu ]; then sleep "$STEADY"; metrics >"$WORK/steady-start" || true; fi
+    wait "$load_pid" || echo "(sfu load exited $?)"
     wall="$(awk -v s="$started" -v e="$(date +%s.%N)" 'BEGIN { print e - s }')"
     after="$(awk '{print $14 + $15}' "/proc/$SERVER_PID/stat")"
     rss_after="$(awk '/VmRSS/ {print $2}' "/proc/$SERVER_PID/status")"
@@ -116,6 +137,30 @@ print(f"  {server}: {received} packets received by subscribers, loss {report['lo
       f"load tool {float(sys.argv[8]) / wall * 100:.0f} % of its core")
 PY
     if [ "$server" = sfu ]; then
+      metrics >"$WORK/steady-end" || true
+      python3 - "$WORK/steady-start" "$WORK/steady-end" "$STEADY" <<'PY'
+import re, sys
+def buckets(path, name):
+    found = {}
+    for line in open(path):
+        m = re.match(name + r'_bucket\{le="([^"]+)"\} (\d+)', line)
+        if m: found[float(m.group(1))] = int(m.group(2))
+    return found
+def quantiles(name):
+    start, end = buckets(sys.argv[1], name), buckets(sys.argv[2], name)
+    if not start or not end: return "n/a"
+    bounds = sorted(end)
+    delta = [end[b] - start.get(b, 0) for b in bounds]  # cumulative
+    total = delta[-1]
+    if total == 0: return "no samples"
+    out = []
+    for q in (0.5, 0.95, 0.99):
+        bound = next(b for b, c in zip(bounds, delta) if c >= q * total)
+        out.append("+Inf" if bound == float("inf") else f"{bound * 1e6:.0f}")
+    return "/".join(out) + f" us (n={total})"
+print(f"  sfu steady state (from {sys.argv[3]} s to the end, /metrics): forwarding latency p50/p95/p99 "
+      f"{quantiles('sfu_forwarding_latency_seconds')}; receive wait {quantiles('sfu_receive_wait_seconds')}")
+PY
       stats | python3 -c "
 import json, sys
 w = json.load(sys.stdin)

@@ -67,6 +67,10 @@ def test_room_of_twenty_subscribers_without_loss_then_metrics(testhost):
         # end may still be in flight when the subscriber stops counting).
         assert forwarded >= received, (forwarded, received)
         assert samples[("sfu_forwarding_latency_seconds_bucket", '{le="+Inf"}')] == forwarded
+        # Every forwarded packet was read from the publisher's socket with the kernel's receive
+        # time, but the socket's first (timestamps are switched on by the first read).
+        most = max(o["audio"]["packets"] + o["video"]["packets"] for o in subscribers)
+        assert histogram_count(samples, "sfu_receive_wait_seconds") >= most - 1, exposition
     finally:
         server.stop()
 

@@ -129,7 +129,7 @@ import Transport
 }
 
 @Suite struct StatisticsExpositionTests {
-    @Test("the forwarding latency histogram is cumulative over the workers, with sum and count")
+    @Test("the forwarding latency and receive wait histograms are cumulative over the workers, with sum and count")
     func latencyHistogram() {
         var first = LatencyHistogram()
         first.record(nanoseconds: 800)  // <= 1 us
@@ -137,7 +137,8 @@ import Transport
         var second = LatencyHistogram()
         second.record(nanoseconds: 2_000_000_000)  // +Inf
         let statistics = ServiceStatistics(workers: [
-            WorkerStatistics(index: 0, cpuSeconds: 1.5, packetsForwarded: 2, forwardingLatency: first, rooms: 1),
+            WorkerStatistics(index: 0, cpuSeconds: 1.5, packetsForwarded: 2, forwardingLatency: first, receiveWait: second,
+                             rooms: 1),
             WorkerStatistics(index: 1, cpuSeconds: 0.25, packetsForwarded: 1, forwardingLatency: second, rooms: 0),
         ])
         var text = ""
@@ -150,6 +151,10 @@ import Transport
         #expect(text.contains("sfu_forwarding_latency_seconds_bucket{le=\"+Inf\"} 3\n"))
         #expect(text.contains("sfu_forwarding_latency_seconds_count 3\n"))
         #expect(text.contains("sfu_forwarding_latency_seconds_sum 2.0000308\n"))
+        #expect(text.contains("# TYPE sfu_receive_wait_seconds histogram\n"))
+        #expect(text.contains("sfu_receive_wait_seconds_bucket{le=\"0.1\"} 0\n"))
+        #expect(text.contains("sfu_receive_wait_seconds_bucket{le=\"+Inf\"} 1\n"))
+        #expect(text.contains("sfu_receive_wait_seconds_count 1\n"))
         #expect(text.contains("sfu_worker_cpu_seconds_total{worker=\"1\"} 0.25\n"))
         #expect(text.contains("sfu_worker_forwarded_packets_total{worker=\"0\"} 2\n"))
     }

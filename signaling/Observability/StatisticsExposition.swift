@@ -7,19 +7,15 @@ import Transport
 /// participant is in the room, so no stale series pile up.
 public enum StatisticsExposition {
     public static func render(_ statistics: ServiceStatistics, into text: inout String) {
-        var latency = LatencyHistogram()
-        for worker in statistics.workers { latency.merge(worker.forwardingLatency) }
-        header(&text, "sfu_forwarding_latency_seconds", "histogram",
-               "From a packet's arrival on its media worker to each forwarded copy's send.")
-        var cumulative: UInt64 = 0
-        for (index, count) in latency.counts.enumerated() {
-            cumulative += count
-            let bound = index < LatencyHistogram.boundsNanoseconds.count
-                ? seconds(LatencyHistogram.boundsNanoseconds[index]) : "+Inf"
-            text += "sfu_forwarding_latency_seconds_bucket{le=\"\(bound)\"} \(cumulative)\n"
+        var latency = LatencyHistogram(), wait = LatencyHistogram()
+        for worker in statistics.workers {
+            latency.merge(worker.forwardingLatency)
+            wait.merge(worker.receiveWait)
         }
-        text += "sfu_forwarding_latency_seconds_sum \(seconds(Int64(latency.sumNanoseconds)))\n"
-        text += "sfu_forwarding_latency_seconds_count \(latency.count)\n"
+        histogram(&text, "sfu_forwarding_latency_seconds", latency,
+                  "From a packet's arrival (the kernel's receive time) to each forwarded copy's send.")
+        histogram(&text, "sfu_receive_wait_seconds", wait,
+                  "From the kernel's receive time of an RTP packet to its media worker reading it: time queued behind other work.")
 
         let workers = statistics.workers
         family(&text, "sfu_worker_cpu_seconds_total", "counter", "CPU time used by each media worker thread.",
@@ -69,6 +65,19 @@ public enum StatisticsExposition {
     private static func family(_ text: inout String, _ name: String, _ type: String, _ help: String, _ rows: [(labels: String, value: String)]) {
         header(&text, name, type, help)
         for row in rows { text += row.labels.isEmpty ? "\(name) \(row.value)\n" : "\(name){\(row.labels)} \(row.value)\n" }
+    }
+
+    private static func histogram(_ text: inout String, _ name: String, _ histogram: LatencyHistogram, _ help: String) {
+        header(&text, name, "histogram", help)
+        var cumulative: UInt64 = 0
+        for (index, count) in histogram.counts.enumerated() {
+            cumulative += count
+            let bound = index < LatencyHistogram.boundsNanoseconds.count
+                ? seconds(LatencyHistogram.boundsNanoseconds[index]) : "+Inf"
+            text += "\(name)_bucket{le=\"\(bound)\"} \(cumulative)\n"
+        }
+        text += "\(name)_sum \(seconds(Int64(histogram.sumNanoseconds)))\n"
+        text += "\(name)_count \(histogram.count)\n"
     }
 
     private static func header(_ text: inout String, _ name: String, _ type: String, _ help: String) {
