@@ -3,6 +3,9 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdatomic.h>
 #include <linux/sockios.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -57,4 +60,169 @@ void cdatagram_wakeup_signal(int fd) {
 void cdatagram_wakeup_drain(int fd) {
     uint64_t value;
     (void)!read(fd, &value, sizeof value);
+}
+
+/* ---- An epoll set mirroring a GLib poll array (see CDatagram.h). ---- */
+
+struct cdatagram_pollset {
+    int epoll;
+    uint64_t generation;     /* of cdatagram_pollsets_changed when last updated */
+    struct pollfd *last;     /* the array as last registered (fd, events) */
+    unsigned int count, capacity;
+    /* Per descriptor number: the events registered (0: none), and where it is in the current
+     * array (index + 1, 0: absent), for writing revents back. */
+    short *registered;
+    unsigned int *position;
+    int descriptors;         /* length of registered and position */
+    int duplicates;          /* a descriptor appears more than once in the array */
+    struct epoll_event *ready;
+    int ready_capacity;
+};
+
+static _Atomic uint64_t pollsets_generation = 1;
+
+void cdatagram_pollsets_changed(void) { atomic_fetch_add(&pollsets_generation, 1); }
+
+struct cdatagram_pollset *cdatagram_pollset_create(void) {
+    struct cdatagram_pollset *set = calloc(1, sizeof *set);
+    if (!set) return NULL;
+    set->epoll = epoll_create1(EPOLL_CLOEXEC);
+    if (set->epoll < 0) {
+        free(set);
+        return NULL;
+    }
+    set->generation = atomic_load(&pollsets_generation);
+    return set;
+}
+
+void cdatagram_pollset_destroy(struct cdatagram_pollset *set) {
+    if (!set) return;
+    close(set->epoll);
+    free(set->last);
+    free(set->registered);
+    free(set->position);
+    free(set->ready);
+    free(set);
+}
+
+static int pollset_grow_descriptors(struct cdatagram_pollset *set, int fd) {
+    if (fd < set->descriptors) return 0;
+    int descriptors = set->descriptors ? set->descriptors : 256;
+    while (descriptors <= fd) descriptors *= 2;
+    short *registered = realloc(set->registered, (size_t)descriptors * sizeof *registered);
+    if (!registered) return -1;
+    set->registered = registered;
+    unsigned int *position = realloc(set->position, (size_t)descriptors * sizeof *position);
+    if (!position) return -1;
+    set->position = position;
+    memset(set->registered + set->descriptors, 0, (size_t)(descriptors - set->descriptors) * sizeof *registered);
+    memset(set->position + set->descriptors, 0, (size_t)(descriptors - set->descriptors) * sizeof *position);
+    set->descriptors = descriptors;
+    return 0;
+}
+
+/* Registers `events` for fd (0: removes it). `probe`: the number may name a newer file than the
+ * one registered, so add even when registered (EEXIST: it is the same file, modify instead). */
+static int pollset_control(struct cdatagram_pollset *set, int fd, short events, int probe) {
+    short before = probe && events ? 0 : set->registered[fd];
+    if (before == events) return 0;
+    struct epoll_event event = {.events = (uint32_t)events, .data.fd = fd};
+    int result;
+    if (events == 0) {
+        result = epoll_ctl(set->epoll, EPOLL_CTL_DEL, fd, NULL);
+        if (result < 0 && (errno == ENOENT || errno == EBADF)) result = 0; /* closed: epoll dropped it */
+    } else if (before == 0) {
+        result = epoll_ctl(set->epoll, EPOLL_CTL_ADD, fd, &event);
+        if (result < 0 && errno == EEXIST) result = epoll_ctl(set->epoll, EPOLL_CTL_MOD, fd, &event);
+    } else {
+        result = epoll_ctl(set->epoll, EPOLL_CTL_MOD, fd, &event);
+        if (result < 0 && errno == ENOENT) result = epoll_ctl(set->epoll, EPOLL_CTL_ADD, fd, &event);
+    }
+    if (result < 0) return -1;
+    set->registered[fd] = events;
+    return 0;
+}
+
+int cdatagram_pollset_update(struct cdatagram_pollset *set, const struct pollfd *fds, unsigned int count) {
+    uint64_t generation = atomic_load(&pollsets_generation);
+    int everything = generation != set->generation;
+    if (!everything && count == set->count) {
+        unsigned int index = 0;
+        while (index < count && fds[index].fd == set->last[index].fd && fds[index].events == set->last[index].events)
+            index++;
+        if (index == count) return 0;
+    }
+    for (unsigned int index = 0; index < set->count; index++) {
+        int fd = set->last[index].fd;
+        if (fd >= 0) set->position[fd] = 0;
+    }
+    if (count > set->capacity) {
+        struct pollfd *last = realloc(set->last, count * sizeof *last);
+        if (!last) return -1;
+        set->last = last;
+        set->capacity = count;
+    }
+    set->duplicates = 0;
+    for (unsigned int index = 0; index < count; index++) {
+        int fd = fds[index].fd;
+        if (fd < 0) continue;
+        if (pollset_grow_descriptors(set, fd) < 0) return -1;
+        if (set->position[fd]) set->duplicates = 1;
+        else set->position[fd] = index + 1;
+    }
+    /* Descriptors gone from the array: out of the set. */
+    for (unsigned int index = 0; index < set->count; index++) {
+        int fd = set->last[index].fd;
+        if (fd >= 0 && !set->position[fd] && pollset_control(set, fd, 0, 0) < 0) return -1;
+    }
+    for (unsigned int index = 0; index < count; index++) {
+        int fd = fds[index].fd;
+        if (fd < 0 || set->position[fd] != index + 1) continue;
+        short events = fds[index].events;
+        if (set->duplicates) {
+            for (unsigned int other = index + 1; other < count; other++)
+                if (fds[other].fd == fd) events |= fds[other].events;
+        }
+        /* After descriptors were opened elsewhere every number is probed: one closed and reused
+         * for a new socket is registered anew (epoll dropped the old file with its close). */
+        if (pollset_control(set, fd, events & (POLLIN | POLLPRI | POLLOUT), everything) < 0) return -1;
+    }
+    memcpy(set->last, fds, count * sizeof *fds);
+    set->count = count;
+    set->generation = generation;
+    return 0;
+}
+
+int cdatagram_pollset_wait(struct cdatagram_pollset *set, int *ready, uint32_t *events, int capacity, int timeout_ms) {
+    if (capacity <= 0) capacity = 1;
+    if (capacity > set->ready_capacity) {
+        struct epoll_event *buffer = realloc(set->ready, (size_t)capacity * sizeof *buffer);
+        if (!buffer) return -1;
+        set->ready = buffer;
+        set->ready_capacity = capacity;
+    }
+    int count = epoll_wait(set->epoll, set->ready, capacity, timeout_ms);
+    for (int index = 0; index < count; index++) {
+        ready[index] = set->ready[index].data.fd;
+        events[index] = set->ready[index].events;
+    }
+    return count;
+}
+
+int cdatagram_pollset_answer(struct cdatagram_pollset *set, struct pollfd *fds, unsigned int count,
+                             const int *ready, const uint32_t *events, int ready_count) {
+    for (unsigned int index = 0; index < count; index++) fds[index].revents = 0;
+    int answered = 0;
+    for (int event = 0; event < ready_count; event++) {
+        int fd = ready[event];
+        if (fd < 0 || fd >= set->descriptors || !set->position[fd]) continue;
+        for (unsigned int index = set->position[fd] - 1; index < count; index++) {
+            if (fds[index].fd != fd) continue;
+            short mine = (short)events[event] & (fds[index].events | POLLERR | POLLHUP);
+            if (mine && !fds[index].revents) answered++;
+            fds[index].revents |= mine;
+            if (!set->duplicates) break;
+        }
+    }
+    return answered;
 }

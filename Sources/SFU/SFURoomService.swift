@@ -111,7 +111,8 @@ public final class SFURoomService: RoomService {
             statistics.workers.append(await worker.run {
                 WorkerStatistics(index: worker.index, cpuSeconds: Double(worker.threadCPUNanoseconds()) / 1e9,
                                  packetsForwarded: worker.packetsForwarded, forwardingLatency: worker.forwardingLatency,
-                                 receiveWait: worker.receiveWait, rooms: roomCount)
+                                 receiveWait: worker.receiveWait, directDatagrams: worker.directDatagrams,
+                                 glibIterations: worker.glibIterations, rooms: roomCount)
             })
         }
         return statistics

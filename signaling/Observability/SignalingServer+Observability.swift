@@ -66,6 +66,8 @@ struct ServiceSummary: Encodable {
         var cpuSeconds: Double
         var rooms: Int
         var packetsForwarded: Int
+        var directDatagrams: Int
+        var glibIterations: Int
         /// Upper bounds of the latency buckets holding the 50th, 95th and 99th percentiles.
         var forwardingLatencyP50Microseconds: Double?
         var forwardingLatencyP95Microseconds: Double?
@@ -94,6 +96,7 @@ struct ServiceSummary: Encodable {
             }
             let latency = worker.forwardingLatency, wait = worker.receiveWait
             return Worker(index: worker.index, cpuSeconds: worker.cpuSeconds, rooms: worker.rooms, packetsForwarded: worker.packetsForwarded,
+                          directDatagrams: worker.directDatagrams, glibIterations: worker.glibIterations,
                           forwardingLatencyP50Microseconds: microseconds(latency, 0.5),
                           forwardingLatencyP95Microseconds: microseconds(latency, 0.95),
                           forwardingLatencyP99Microseconds: microseconds(latency, 0.99),

@@ -22,6 +22,12 @@ public enum StatisticsExposition {
                workers.map { ("worker=\"\($0.index)\"", "\($0.cpuSeconds)") })
         family(&text, "sfu_worker_forwarded_packets_total", "counter", "Forwarded copies sent by each media worker.",
                workers.map { ("worker=\"\($0.index)\"", "\($0.packetsForwarded)") })
+        family(&text, "sfu_worker_direct_datagrams_total", "counter",
+               "Datagrams each media worker's loop read straight from media sockets (the rest went through libnice).",
+               workers.map { ("worker=\"\($0.index)\"", "\($0.directDatagrams)") })
+        family(&text, "sfu_worker_glib_iterations_total", "counter",
+               "GLib main loop iterations each media worker ran (timers, posted work, datagrams for libnice).",
+               workers.map { ("worker=\"\($0.index)\"", "\($0.glibIterations)") })
         family(&text, "sfu_worker_rooms", "gauge", "Rooms on each media worker.",
                workers.map { ("worker=\"\($0.index)\"", "\($0.rooms)") })
         family(&text, "sfu_rooms", "gauge", "Open rooms.", [("", "\(statistics.rooms.count)")])

@@ -1,6 +1,7 @@
 #ifndef CDATAGRAM_H
 #define CDATAGRAM_H
 
+#include <poll.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -38,5 +39,32 @@ int cdatagram_last_receive_time(int fd, int64_t *realtime_nanoseconds);
 int cdatagram_wakeup_create(void);
 void cdatagram_wakeup_signal(int fd);
 void cdatagram_wakeup_drain(int fd);
+
+/* An epoll set that mirrors a GLib main context's poll array (struct pollfd layout) between
+ * iterations, for a media worker's loop (Transport/Worker/WorkerLoop.swift).
+ *
+ * poll(2) visits every descriptor of the array in the kernel at every wake-up; here they stay
+ * registered, so a wait costs the ready descriptors only, and the loop learns which descriptors
+ * are ready (a media socket it reads itself) before GLib does.
+ *
+ * epoll registers open files, not descriptor numbers: a descriptor closed and reused for a new
+ * socket between two updates, at the same place in an otherwise unchanged array, would stay
+ * unregistered. Whoever opens descriptors that a context will poll (an ICE agent gathering its
+ * sockets) calls `cdatagram_pollsets_changed` afterwards; every set then re-checks each of its
+ * descriptors at its next update (one epoll_ctl each) and registers any new file. */
+struct cdatagram_pollset;
+struct cdatagram_pollset *cdatagram_pollset_create(void);
+void cdatagram_pollset_destroy(struct cdatagram_pollset *set);
+/* Brings the set in line with the array: 0, or -1 when epoll refuses a descriptor (the caller
+ * then polls the array with poll(2)). */
+int cdatagram_pollset_update(struct cdatagram_pollset *set, const struct pollfd *fds, unsigned int count);
+/* Waits up to timeout_ms (-1: forever); writes up to `capacity` ready descriptors and their
+ * events. The count, 0 on timeout, -1 with errno set (EINTR included). */
+int cdatagram_pollset_wait(struct cdatagram_pollset *set, int *ready, uint32_t *events, int capacity, int timeout_ms);
+/* Sets the array's revents from ready descriptors (fd -1: skipped), as poll(2) would have:
+ * errors and hang-ups whether asked for or not. The count of entries with revents. */
+int cdatagram_pollset_answer(struct cdatagram_pollset *set, struct pollfd *fds, unsigned int count,
+                             const int *ready, const uint32_t *events, int ready_count);
+void cdatagram_pollsets_changed(void);
 
 #endif

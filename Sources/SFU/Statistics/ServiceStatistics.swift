@@ -92,15 +92,21 @@ public struct WorkerStatistics: Sendable, Equatable {
     public var forwardingLatency: LatencyHistogram
     /// Kernel receive to the worker's read of every received RTP datagram since start.
     public var receiveWait: LatencyHistogram
+    /// Datagrams read straight from media sockets by the worker's loop, and GLib iterations run.
+    public var directDatagrams: Int
+    public var glibIterations: Int
     public var rooms: Int
 
     public init(index: Int, cpuSeconds: Double, packetsForwarded: Int, forwardingLatency: LatencyHistogram,
-                receiveWait: LatencyHistogram = LatencyHistogram(), rooms: Int) {
+                receiveWait: LatencyHistogram = LatencyHistogram(), directDatagrams: Int = 0, glibIterations: Int = 0,
+                rooms: Int) {
         self.index = index
         self.cpuSeconds = cpuSeconds
         self.packetsForwarded = packetsForwarded
         self.forwardingLatency = forwardingLatency
         self.receiveWait = receiveWait
+        self.directDatagrams = directDatagrams
+        self.glibIterations = glibIterations
         self.rooms = rooms
     }
 }

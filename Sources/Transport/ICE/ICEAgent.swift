@@ -1,3 +1,4 @@
+import CDatagram
 import CNice
 import Foundation
 
@@ -29,7 +30,14 @@ public final class ICEAgent {
     /// The selected pair's socket while that pair is direct (not relayed): media goes out on it
     /// without the agent (SelectedPairSocket says why). Nil before selection, after a restart
     /// or failure, and for relayed pairs, which send through `nice_agent_send`.
-    private var selectedSocket: SelectedPairSocket?
+    /// The direct selected pair (SelectedPairSocket): media is sent on it, and the worker's loop
+    /// reads it (WorkerLoop) while it is set.
+    private var selectedSocket: SelectedPairSocket? {
+        didSet {
+            if let oldValue { worker.loop.removeDirect(descriptor: oldValue.descriptor, agent: self) }
+            if let selectedSocket { worker.loop.addDirect(descriptor: selectedSocket.descriptor, agent: self) }
+        }
+    }
 
     public init(worker: MediaWorker, configuration: ICEConfiguration, controlling: Bool = false) throws(ICEError) {
         precondition(worker.isCurrent, "ICE agents live on their worker thread")
@@ -81,7 +89,12 @@ public final class ICEAgent {
     public func gather() throws(ICEError) {
         guard let agent else { throw .closed }
         state = .gathering
-        guard nice_agent_gather_candidates(agent, streamID) != 0 else { throw .gatheringFailed }
+        let gathered = nice_agent_gather_candidates(agent, streamID) != 0
+        // New sockets, perhaps under a closed one's descriptor number: the workers' epoll sets
+        // re-check their descriptors (CDatagram.h).
+        cdatagram_pollsets_changed()
+        worker.loop.needsIteration = true
+        guard gathered else { throw .gatheringFailed }
     }
 
     public func setRemoteCredentials(ufrag: String, password: String) throws(ICEError) {
@@ -118,6 +131,7 @@ public final class ICEAgent {
     public func restart() throws(ICEError) {
         guard let agent else { throw .closed }
         _ = nice_agent_restart_stream(agent, streamID)
+        worker.loop.needsIteration = true
         selectedSocket = nil
         refreshLocalCredentials()
         state = .checking
@@ -133,7 +147,21 @@ public final class ICEAgent {
             if let sent = selectedSocket.send(datagram) { return sent }
             self.selectedSocket = nil
         }
+        // libnice may arm timers of its own on this path (TURN permissions and channels).
+        worker.loop.needsIteration = true
         return nice_agent_send(agent, streamID, 1, guint(datagram.count), base.assumingMemoryBound(to: gchar.self)) >= 0
+    }
+
+    /// Reads the datagrams queued on the direct selected pair's socket and hands them to
+    /// `onReceive`, as libnice would have (WorkerLoop calls this when the socket is readable).
+    /// False when one must go through libnice instead (STUN, another source address, a socket
+    /// libnice closed), which then reads it and what follows.
+    func readSelectedSocket(counting count: inout Int) -> Bool {
+        guard let socket = selectedSocket else { return false }
+        return socket.receive(into: worker.receiveBuffer) { datagram in
+            count &+= 1
+            onReceive(datagram)
+        }
     }
 
     /// How long ago the kernel received the datagram just delivered, when it came on a direct
@@ -148,6 +176,7 @@ public final class ICEAgent {
     public func close() {
         guard let agent else { return }
         self.agent = nil
+        worker.loop.needsIteration = true
         selectedSocket = nil
         nice_agent_attach_recv(agent, streamID, 1, worker.context, nil, nil)
         for handler in signalHandlers { sfu_signal_disconnect(UnsafeMutableRawPointer(agent), handler) }

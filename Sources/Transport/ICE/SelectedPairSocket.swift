@@ -24,11 +24,13 @@ import Darwin
 /// then, is never written to. Used on the agent's worker thread only, like the agent.
 final class SelectedPairSocket {
     private let socket: UnsafeMutablePointer<GSocket>
-    private let descriptor: Int32
+    let descriptor: Int32
     /// The remote candidate's address, allocated once (a stored struct would need an exclusive
     /// access check on every send).
     private let remote: UnsafeMutablePointer<sockaddr_storage>
     private let remoteLength: socklen_t
+    /// Where a peeked datagram's source address is written (allocated once, like `remote`).
+    private let source: UnsafeMutablePointer<sockaddr_storage>
 
     /// The selected pair's socket of `agent`'s stream component 1, or nil when there is no
     /// selected pair yet or its local candidate is relayed.
@@ -50,6 +52,8 @@ final class SelectedPairSocket {
         remoteLength = socklen_t(family == 4 ? MemoryLayout<sockaddr_in>.size : MemoryLayout<sockaddr_in6>.size)
         remote = .allocate(capacity: 1)
         remote.initialize(to: sockaddr_storage())
+        source = .allocate(capacity: 1)
+        source.initialize(to: sockaddr_storage())
         remote.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
             withUnsafePointer(to: &remoteCandidate.pointee.addr) { nice_address_copy_to_sockaddr($0, address) }
         }
@@ -57,6 +61,7 @@ final class SelectedPairSocket {
 
     deinit {
         remote.deallocate()
+        source.deallocate()
         g_object_unref(UnsafeMutableRawPointer(socket))
     }
 
@@ -76,6 +81,43 @@ final class SelectedPairSocket {
         let age = Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec) - stamp
         // A stamp a second old is another datagram's (or the clock was stepped): not this one.
         return age >= 0 && age < 1_000_000_000 ? age : nil
+    }
+
+    /// Reads the datagrams queued on the socket (at most 32, the loop comes back for more) and
+    /// hands each to `deliver`, while they are media for this pair: true when the queue is
+    /// empty or the batch is done; false, with the datagram left in place, when the next is
+    /// libnice's (STUN, RFC 7983 first byte 0-3: connectivity and consent checks; or from an
+    /// address other than the selected remote, which libnice may know as a new candidate), or
+    /// when libnice has closed the socket. The first byte and source are peeked before the read.
+    func receive(into buffer: UnsafeMutableRawBufferPointer, _ deliver: (UnsafeRawBufferPointer) -> Void) -> Bool {
+        var head: UInt8 = 0
+        for _ in 0..<32 {
+            guard g_socket_is_closed(socket) == 0 else { return false }
+            var sourceLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let peeked = source.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+                recvfrom(descriptor, &head, 1, Int32(MSG_PEEK | MSG_DONTWAIT), address, &sourceLength)
+            }
+            if peeked < 0 { return errno == EAGAIN || errno == EWOULDBLOCK }
+            guard head > 3, sourceIsRemote else { return false }
+            let length = recv(descriptor, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT | MSG_TRUNC))
+            if length < 0 { return errno == EAGAIN || errno == EWOULDBLOCK }
+            // Longer than any datagram of ours (MTU 1500): dropped, as the transport would.
+            guard length <= buffer.count else { continue }
+            deliver(UnsafeRawBufferPointer(start: buffer.baseAddress, count: length))
+        }
+        return true
+    }
+
+    /// Whether the last peeked datagram's source is the selected remote candidate's address and port.
+    private var sourceIsRemote: Bool {
+        guard source.pointee.ss_family == remote.pointee.ss_family else { return false }
+        let received = UnsafeRawPointer(source), expected = UnsafeRawPointer(remote)
+        if source.pointee.ss_family == sa_family_t(AF_INET) {
+            // sin_port and sin_addr: bytes 2..<8.
+            return memcmp(received + 2, expected + 2, 6) == 0
+        }
+        // sin6_port (2..<4) and sin6_addr (8..<24); not the flow label or scope.
+        return memcmp(received + 2, expected + 2, 2) == 0 && memcmp(received + 8, expected + 8, 16) == 0
     }
 
     /// Sends one datagram to the remote candidate without blocking: nil if libnice has closed the

@@ -12,7 +12,8 @@ public final class MediaWorker: @unchecked Sendable {
     public let index: Int
     /// The worker's GMainContext; libnice agents are created on it.
     let context: OpaquePointer
-    private let loop: OpaquePointer
+    /// The thread's loop (GLib's iteration with media sockets read directly); worker thread only.
+    let loop: WorkerLoop
     private let started = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     /// Written once on the worker thread before `started` is signalled, then only read.
@@ -24,6 +25,10 @@ public final class MediaWorker: @unchecked Sendable {
     /// rewritten and protected in place. Touched only on the worker thread. 2048 bytes hold any
     /// UDP payload the transport accepts (1500-byte MTU) plus the SRTP trailer.
     public let packetBuffer: UnsafeMutableRawBufferPointer
+
+    /// Where a datagram read directly from a media socket lands (WorkerLoop) before the
+    /// transport copies it into `packetBuffer`: 2048 bytes, more than a 1500-byte MTU allows.
+    let receiveBuffer: UnsafeMutableRawBufferPointer
 
     /// A second scratch buffer for the packet path: a forwarded packet is copied here from
     /// `packetBuffer` for each subscriber, rewritten and protected, leaving the received packet
@@ -42,11 +47,17 @@ public final class MediaWorker: @unchecked Sendable {
     public var receiveWait = LatencyHistogram()
     /// Forwarded copies sent (worker thread only).
     public var packetsForwarded = 0
+    /// Datagrams the loop read itself from media sockets, and GLib iterations it ran (worker
+    /// thread only; WorkerLoop).
+    public var directDatagrams: Int { loop.directDatagrams }
+    public var glibIterations: Int { loop.glibIterations }
 
     public init(index: Int) {
         self.index = index
         context = g_main_context_new()
-        loop = g_main_loop_new(context, sfu_g_false())
+        loop = WorkerLoop(context: context)
+        receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 16)
+        receiveBuffer.initializeMemory(as: UInt8.self, repeating: 0)
         packetBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 16)
         packetBuffer.initializeMemory(as: UInt8.self, repeating: 0)
         forwardBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 16)
@@ -60,8 +71,8 @@ public final class MediaWorker: @unchecked Sendable {
 
     deinit {
         stop()
-        g_main_loop_unref(loop)
         g_main_context_unref(context)
+        receiveBuffer.deallocate()
         packetBuffer.deallocate()
         forwardBuffer.deallocate()
     }
@@ -70,7 +81,7 @@ public final class MediaWorker: @unchecked Sendable {
         threadID = pthread_self()
         g_main_context_push_thread_default(context)
         started.signal()
-        g_main_loop_run(loop)
+        loop.run()
         // Run what was posted before the quit (close-downs) so nothing is left half-released.
         while g_main_context_iteration(context, sfu_g_false()) != 0 {}
         g_main_context_pop_thread_default(context)
@@ -117,6 +128,9 @@ public final class MediaWorker: @unchecked Sendable {
 
     /// Runs `work` on the worker thread, after what is already queued at its priority.
     public func post(priority: WorkPriority = .control, _ work: @escaping @Sendable () -> Void) {
+        // From the worker itself no wake-up is written: the loop must not go back to waiting on
+        // media sockets alone before GLib has seen the new source.
+        if isCurrent { loop.needsIteration = true }
         let box = WorkBox(work)
         switch priority {
         case .control:
@@ -170,7 +184,7 @@ public final class MediaWorker: @unchecked Sendable {
         stopLock.unlock()
         guard !already else { return }
         let loop = UncheckedSendable(self.loop)
-        post { g_main_loop_quit(loop.value) }
+        post { loop.value.stop() }
         if !isCurrent { finished.wait() }
     }
 }

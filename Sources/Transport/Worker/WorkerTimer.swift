@@ -31,6 +31,7 @@ public final class WorkerTimer {
         interval = max(0, milliseconds) * 1000
         deadline = g_get_monotonic_time() + interval
         source = sfu_context_timer(worker.context, deadline, timerFired, Unmanaged.passUnretained(self).toOpaque())
+        worker.loop.needsIteration = true
     }
 
     public var isScheduled: Bool { source != nil }

@@ -1,0 +1,154 @@
+import CDatagram
+import CNice
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A media worker thread's loop: GLib's iteration (prepare, query, poll, check, dispatch) run by
+/// hand, with two changes that matter when packets arrive one by one from many peers.
+///
+/// - The poll is answered from an epoll set that mirrors GLib's descriptor array between
+///   iterations (`cdatagram_pollset_*`), instead of poll(2) visiting every participant's socket
+///   at every wake-up.
+/// - A ready media socket, the selected pair of an ICE agent on this worker (`ICEAgent`
+///   registers it), is read here directly and its datagrams go to the agent's receive handler,
+///   without a GLib iteration at all. A GLib iteration prepares and checks every source of the
+///   context: libnice keeps four per agent (socket, check schedule, keepalive, consent timers)
+///   and the SFU two, about 25 us a wake-up at 200 participants on the machine of
+///   docs/benchmarks.md, which the fast path pays only when GLib has work: a timer due, work
+///   posted, a datagram libnice must see (STUN, RFC 7983's 0-3, and anything not from the
+///   selected remote address: connectivity and consent checks stay libnice's).
+///
+/// GLib does not tell this loop when a source is attached or re-armed on its own thread, so the
+/// code that does so while the loop is outside GLib's dispatch says it: `needsIteration`
+/// (WorkerTimer, MediaWorker.post from the worker, the agent's sends and changes through
+/// libnice). As a guard for anything missed, GLib still gets an iteration every
+/// `maximumFastMilliseconds`.
+final class WorkerLoop {
+    /// How long the loop serves media sockets alone before GLib gets an iteration anyway.
+    static let maximumFastMilliseconds: Int64 = 50
+
+    private let context: OpaquePointer
+    private let pollset: OpaquePointer?
+    /// False after epoll refused a descriptor: plain poll(2) and GLib for everything from then on.
+    private var epollUsable: Bool
+    private var descriptors: UnsafeMutablePointer<GPollFD>
+    private var descriptorCapacity = 64
+    private let readyCapacity = 256
+    private let ready: UnsafeMutablePointer<Int32>
+    private let readyEvents: UnsafeMutablePointer<UInt32>
+    /// Agents whose selected pair's socket this loop reads, by descriptor number (unretained:
+    /// an agent removes itself before it lets go of the socket).
+    private var direct: [Unmanaged<ICEAgent>?] = []
+
+    /// Cleared by `stop`: the loop returns after the current iteration.
+    private(set) var isRunning = true
+    /// Set by code on this thread that attached or re-armed a GLib source: GLib must prepare
+    /// again before the loop waits.
+    var needsIteration = false
+    /// Datagrams read by the loop itself from media sockets, and GLib iterations run: their
+    /// ratio to the packets received shows how much of the traffic took the fast path.
+    private(set) var directDatagrams = 0
+    private(set) var glibIterations = 0
+
+    init(context: OpaquePointer) {
+        self.context = context
+        pollset = cdatagram_pollset_create()
+        epollUsable = pollset != nil
+        descriptors = .allocate(capacity: descriptorCapacity)
+        ready = .allocate(capacity: readyCapacity)
+        readyEvents = .allocate(capacity: readyCapacity)
+    }
+
+    deinit {
+        cdatagram_pollset_destroy(pollset)
+        descriptors.deallocate()
+        ready.deallocate()
+        readyEvents.deallocate()
+    }
+
+    func stop() {
+        isRunning = false
+        needsIteration = true
+    }
+
+    /// Reads `descriptor` here and hands its datagrams to `agent` (ICEAgent.readSelectedSocket).
+    func addDirect(descriptor: Int32, agent: ICEAgent) {
+        guard descriptor >= 0 else { return }
+        let index = Int(descriptor)
+        if index >= direct.count { direct.append(contentsOf: repeatElement(nil, count: index + 1 - direct.count)) }
+        direct[index] = Unmanaged.passUnretained(agent)
+    }
+
+    func removeDirect(descriptor: Int32, agent: ICEAgent) {
+        let index = Int(descriptor)
+        guard index >= 0, index < direct.count, let entry = direct[index], entry.toOpaque() == Unmanaged.passUnretained(agent).toOpaque()
+        else { return }
+        direct[index] = nil
+    }
+
+    /// Runs until `stop`, on the thread that owns the context.
+    func run() {
+        _ = g_main_context_acquire(context)
+        while isRunning { iterate() }
+        g_main_context_release(context)
+    }
+
+    private func iterate() {
+        var priority: gint = 0
+        _ = g_main_context_prepare(context, &priority)
+        var timeout: gint = -1
+        var count = Int(g_main_context_query(context, priority, &timeout, descriptors, gint(descriptorCapacity)))
+        while count > descriptorCapacity {
+            descriptors.deallocate()
+            descriptorCapacity = count * 2
+            descriptors = .allocate(capacity: descriptorCapacity)
+            count = Int(g_main_context_query(context, priority, &timeout, descriptors, gint(descriptorCapacity)))
+        }
+        let array = UnsafeMutableRawPointer(descriptors).assumingMemoryBound(to: pollfd.self)
+        if epollUsable, let pollset, cdatagram_pollset_update(pollset, array, guint(count)) != 0 { epollUsable = false }
+        if epollUsable, let pollset {
+            let readyCount = waitServingMedia(pollset, timeout: timeout)
+            _ = cdatagram_pollset_answer(pollset, array, guint(count), ready, readyEvents, readyCount)
+        } else {
+            _ = poll(array, nfds_t(count), timeout)
+        }
+        glibIterations &+= 1
+        if g_main_context_check(context, priority, descriptors, gint(count)) != 0 {
+            g_main_context_dispatch(context)
+        }
+    }
+
+    /// Waits for GLib's descriptors until GLib's timeout, reading ready media sockets directly
+    /// for as long as nothing else is ready; returns the last wait's ready count, with the
+    /// descriptors already served set to -1.
+    private func waitServingMedia(_ pollset: OpaquePointer, timeout: gint) -> Int32 {
+        let start = MediaWorker.monotonicNanoseconds()
+        let glibDeadline = timeout < 0 ? Int64.max : start + Int64(timeout) * 1_000_000
+        let deadline = min(glibDeadline, start + Self.maximumFastMilliseconds * 1_000_000)
+        needsIteration = false
+        while true {
+            let now = MediaWorker.monotonicNanoseconds()
+            // Round up: waking a little late for a GLib timer is fine, spinning until it is due is not.
+            let wait = now >= deadline ? 0 : gint(min(Int64(Int32.max), (deadline - now + 999_999) / 1_000_000))
+            let count = cdatagram_pollset_wait(pollset, ready, readyEvents, gint(readyCapacity), timeout == 0 ? 0 : wait)
+            guard count > 0 else { return max(0, count) }  // timed out (GLib's turn), or EINTR
+            var forGLib = false
+            for index in 0..<Int(count) {
+                let descriptor = Int(ready[index])
+                // Only plain readability is ours; errors and hang-ups are GLib's (libnice's) to see.
+                if readyEvents[index] == UInt32(POLLIN), descriptor < direct.count, let entry = direct[descriptor] {
+                    let agent = entry.takeUnretainedValue()
+                    if agent.readSelectedSocket(counting: &directDatagrams) {
+                        ready[index] = -1
+                        continue
+                    }
+                }
+                forGLib = true
+            }
+            if forGLib || needsIteration || !isRunning || timeout == 0 || MediaWorker.monotonicNanoseconds() >= deadline {
+                return count
+            }
+        }
+    }
+}
