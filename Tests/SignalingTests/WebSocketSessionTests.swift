@@ -274,7 +274,12 @@ import Testing
         let server = try await Fixtures.server(FakeRoomService(), limits: SignalingLimits(joinTimeout: .milliseconds(200)))
         let code = try await withConversation(server) { conversation in
             try await conversation.send(#"{"v":1,"type":"ping"}"#)
-            #expect(try await conversation.receiveUntilClosed() == [["v": 1, "type": "pong"], ["v": 1, "type": "bye", "reason": "join-timeout"]])
+            // A ping does not count as joining: the session still ends at the join timeout. On
+            // a loaded machine the ping may only be read after the timeout fired, so its pong is
+            // not required (a full parallel test run once took longer than the 200 ms).
+            let received = try await conversation.receiveUntilClosed()
+            #expect(received.last == ["v": 1, "type": "bye", "reason": "join-timeout"])
+            #expect(received.dropLast().allSatisfy { $0 == ["v": 1, "type": "pong"] })
         }
         #expect(code == 1008)
     }
