@@ -5,7 +5,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdatomic.h>
 #include <linux/sockios.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -66,7 +65,7 @@ void cdatagram_wakeup_drain(int fd) {
 
 struct cdatagram_pollset {
     int epoll;
-    uint64_t generation;     /* of cdatagram_pollsets_changed when last updated */
+    int opened;              /* descriptors were opened since the last update */
     struct pollfd *last;     /* the array as last registered (fd, events) */
     unsigned int count, capacity;
     /* Per descriptor number: the events registered (0: none), and where it is in the current
@@ -79,9 +78,7 @@ struct cdatagram_pollset {
     int ready_capacity;
 };
 
-static _Atomic uint64_t pollsets_generation = 1;
-
-void cdatagram_pollsets_changed(void) { atomic_fetch_add(&pollsets_generation, 1); }
+void cdatagram_pollset_descriptors_opened(struct cdatagram_pollset *set) { set->opened = 1; }
 
 struct cdatagram_pollset *cdatagram_pollset_create(void) {
     struct cdatagram_pollset *set = calloc(1, sizeof *set);
@@ -91,7 +88,6 @@ struct cdatagram_pollset *cdatagram_pollset_create(void) {
         free(set);
         return NULL;
     }
-    set->generation = atomic_load(&pollsets_generation);
     return set;
 }
 
@@ -138,14 +134,19 @@ static int pollset_control(struct cdatagram_pollset *set, int fd, short events, 
         result = epoll_ctl(set->epoll, EPOLL_CTL_MOD, fd, &event);
         if (result < 0 && errno == ENOENT) result = epoll_ctl(set->epoll, EPOLL_CTL_ADD, fd, &event);
     }
+    if (result < 0 && events && errno == EBADF) {
+        /* Closed while its source is still attached: nothing to wait for; its owner removes
+         * the source (poll(2) would answer POLLNVAL). Not a reason to give up on epoll. */
+        set->registered[fd] = 0;
+        return 0;
+    }
     if (result < 0) return -1;
     set->registered[fd] = events;
     return 0;
 }
 
 int cdatagram_pollset_update(struct cdatagram_pollset *set, const struct pollfd *fds, unsigned int count) {
-    uint64_t generation = atomic_load(&pollsets_generation);
-    int everything = generation != set->generation;
+    int everything = set->opened;
     if (!everything && count == set->count) {
         unsigned int index = 0;
         while (index < count && fds[index].fd == set->last[index].fd && fds[index].events == set->last[index].events)
@@ -189,7 +190,7 @@ int cdatagram_pollset_update(struct cdatagram_pollset *set, const struct pollfd 
     }
     memcpy(set->last, fds, count * sizeof *fds);
     set->count = count;
-    set->generation = generation;
+    set->opened = 0;
     return 0;
 }
 

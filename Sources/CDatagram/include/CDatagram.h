@@ -49,9 +49,11 @@ void cdatagram_wakeup_drain(int fd);
  *
  * epoll registers open files, not descriptor numbers: a descriptor closed and reused for a new
  * socket between two updates, at the same place in an otherwise unchanged array, would stay
- * unregistered. Whoever opens descriptors that a context will poll (an ICE agent gathering its
- * sockets) calls `cdatagram_pollsets_changed` afterwards; every set then re-checks each of its
- * descriptors at its next update (one epoll_ctl each) and registers any new file. */
+ * unregistered. Whoever opens descriptors on the thread of a context that will poll them (an ICE
+ * agent gathering its sockets) calls `cdatagram_pollset_descriptors_opened` on that context's
+ * set afterwards; the set then re-checks each of its descriptors at its next update (one
+ * epoll_ctl each) and registers any new file. (A number closed on another thread and reused
+ * here is in this set's array only once this thread's agent opened it, hence the one set.) */
 struct cdatagram_pollset;
 struct cdatagram_pollset *cdatagram_pollset_create(void);
 void cdatagram_pollset_destroy(struct cdatagram_pollset *set);
@@ -65,6 +67,6 @@ int cdatagram_pollset_wait(struct cdatagram_pollset *set, int *ready, uint32_t *
  * errors and hang-ups whether asked for or not. The count of entries with revents. */
 int cdatagram_pollset_answer(struct cdatagram_pollset *set, struct pollfd *fds, unsigned int count,
                              const int *ready, const uint32_t *events, int ready_count);
-void cdatagram_pollsets_changed(void);
+void cdatagram_pollset_descriptors_opened(struct cdatagram_pollset *set);
 
 #endif

@@ -1,4 +1,3 @@
-import CDatagram
 import CNice
 import Foundation
 
@@ -90,10 +89,9 @@ public final class ICEAgent {
         guard let agent else { throw .closed }
         state = .gathering
         let gathered = nice_agent_gather_candidates(agent, streamID) != 0
-        // New sockets, perhaps under a closed one's descriptor number: the workers' epoll sets
-        // re-check their descriptors (CDatagram.h).
-        cdatagram_pollsets_changed()
-        worker.loop.needsIteration = true
+        // New sockets, perhaps under a closed one's descriptor number: the worker's epoll set
+        // re-checks its descriptors (WorkerLoop, CDatagram.h).
+        worker.loop.descriptorsOpened()
         guard gathered else { throw .gatheringFailed }
     }
 
@@ -147,8 +145,6 @@ public final class ICEAgent {
             if let sent = selectedSocket.send(datagram) { return sent }
             self.selectedSocket = nil
         }
-        // libnice may arm timers of its own on this path (TURN permissions and channels).
-        worker.loop.needsIteration = true
         return nice_agent_send(agent, streamID, 1, guint(datagram.count), base.assumingMemoryBound(to: gchar.self)) >= 0
     }
 

@@ -94,16 +94,17 @@ final class SelectedPairSocket {
         for _ in 0..<32 {
             guard g_socket_is_closed(socket) == 0 else { return false }
             var sourceLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            let peeked = source.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-                recvfrom(descriptor, &head, 1, Int32(MSG_PEEK | MSG_DONTWAIT), address, &sourceLength)
+            // MSG_TRUNC: the datagram's whole length, though one byte is copied.
+            let length = source.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+                recvfrom(descriptor, &head, 1, Int32(MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC), address, &sourceLength)
             }
-            if peeked < 0 { return errno == EAGAIN || errno == EWOULDBLOCK }
-            guard head > 3, sourceIsRemote else { return false }
-            let length = recv(descriptor, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT | MSG_TRUNC))
             if length < 0 { return errno == EAGAIN || errno == EWOULDBLOCK }
-            // Longer than any datagram of ours (MTU 1500): dropped, as the transport would.
-            guard length <= buffer.count else { continue }
-            deliver(UnsafeRawBufferPointer(start: buffer.baseAddress, count: length))
+            // Empty, or longer than the buffer (a DTLS flight a peer did not split): libnice's,
+            // which reads up to 64 KiB.
+            guard length > 0, length <= buffer.count, head > 3, sourceIsRemote else { return false }
+            let received = recv(descriptor, buffer.baseAddress, length, Int32(MSG_DONTWAIT))
+            if received < 0 { return errno == EAGAIN || errno == EWOULDBLOCK }
+            deliver(UnsafeRawBufferPointer(start: buffer.baseAddress, count: received))
         }
         return true
     }

@@ -53,11 +53,13 @@ public final class WorkerTimer {
             g_source_unref(firing)
             source = nil
         }
+        let firedAt = g_get_monotonic_time()
         handler()
         // GLib keeps this source only while it repeats and the handler neither cancelled it nor
         // scheduled a replacement (a one-shot that schedules a repeating timer ends here).
         guard source == firing else { return false }
-        deadline = Self.next(after: deadline, interval: interval, now: g_get_monotonic_time())
+        // Against the time before the handler: a handler's own duration does not skip a tick.
+        deadline = Self.next(after: deadline, interval: interval, now: firedAt)
         g_source_set_ready_time(firing, deadline)
         return true
     }
