@@ -115,11 +115,12 @@ public final class MediaWorker: @unchecked Sendable {
     public enum WorkPriority: Sendable {
         /// With packets and timers, in order of posting: control-plane requests.
         case control
-        /// When no packet, timer or control work is ready (GLib's idle priority), but at the
-        /// latest after `setupDeadlineMilliseconds`: setting up connections, which can take a
-        /// millisecond each. In a join storm every admission is answered first, and media
-        /// already flowing is not held up by newcomers; on a worker so busy that something is
-        /// ready at every turn, set-up still runs once its deadline passes, at control priority.
+        /// When no timer, control work or datagram for libnice is ready (GLib's idle priority),
+        /// but at the latest after `setupDeadlineMilliseconds`: setting up connections, which
+        /// can take a millisecond each. In a join storm every admission is answered first; media
+        /// the loop reads itself (WorkerLoop) is served between set-up items, not before all of
+        /// them. On a worker so busy that something is ready at every turn, set-up still runs
+        /// once its deadline passes, at control priority.
         case setup
     }
 

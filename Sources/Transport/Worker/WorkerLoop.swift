@@ -24,8 +24,9 @@ import Glibc
 /// (WorkerTimer, MediaWorker.post from the worker, the agent's gathering, restart and close).
 /// As a guard for anything missed (libnice arming a TURN retransmission on a send through the
 /// agent: hundreds of milliseconds), GLib still gets an iteration every
-/// `maximumFastMilliseconds`. Work posted below GLib's default priority (set-up work) waits
-/// while media keeps arriving, as it did under poll(2).
+/// `maximumFastMilliseconds`. Work posted below GLib's default priority (set-up work) runs in
+/// any turn where nothing of GLib's at default priority is ready: media read here does not hold
+/// it back, as media sockets' readiness did under poll(2).
 final class WorkerLoop {
     /// How long the loop serves media sockets alone before GLib gets an iteration anyway.
     static let maximumFastMilliseconds: Int64 = 50
@@ -116,29 +117,27 @@ final class WorkerLoop {
         }
         let array = UnsafeMutableRawPointer(descriptors).assumingMemoryBound(to: pollfd.self)
         if epollUsable, let pollset, cdatagram_pollset_update(pollset, array, guint(count)) != 0 { epollUsable = false }
-        var mediaOnly = false
         if epollUsable, let pollset {
-            let wait = waitServingMedia(pollset, timeout: timeout)
-            mediaOnly = wait.mediaOnly
-            _ = cdatagram_pollset_answer(pollset, array, guint(count), ready, readyEvents, wait.count)
+            let readyCount = waitServingMedia(pollset, timeout: timeout)
+            _ = cdatagram_pollset_answer(pollset, array, guint(count), ready, readyEvents, readyCount)
         } else {
             _ = poll(array, nfds_t(count), timeout)
         }
         glibIterations &+= 1
-        let readyInGLib = g_main_context_check(context, priority, descriptors, gint(count)) != 0
-        // Only work below GLib's default priority was ready (set-up work at idle priority,
-        // MediaWorker.post) and media came in meanwhile: that work waits until a turn finds no
-        // media, as it did when poll(2) reported the media sockets to GLib. Not dispatching
-        // after a check is what g_main_context_pending does; the next prepare starts afresh.
-        if readyInGLib && !(mediaOnly && priority > 0) {  // 0: G_PRIORITY_DEFAULT
+        // Whatever GLib has ready runs, set-up work at idle priority included even when media was
+        // read directly in this turn. Holding it back until a turn without media (as poll(2)
+        // did, where the media sockets' readiness outranked it) was tried and measured worse:
+        // its idle sources stay ready, so every turn is a non-blocking one and pays GLib's
+        // prepare and check, 15 against 10 us a copy at 200 subscribers (docs/benchmarks.md).
+        if g_main_context_check(context, priority, descriptors, gint(count)) != 0 {
             g_main_context_dispatch(context)
         }
     }
 
     /// Waits for GLib's descriptors until GLib's timeout, reading ready media sockets directly
     /// for as long as nothing else is ready; returns the last wait's ready count, with the
-    /// descriptors already served set to -1, and whether media sockets were all it served.
-    private func waitServingMedia(_ pollset: OpaquePointer, timeout: gint) -> (count: Int32, mediaOnly: Bool) {
+    /// descriptors already served set to -1.
+    private func waitServingMedia(_ pollset: OpaquePointer, timeout: gint) -> Int32 {
         let start = MediaWorker.monotonicNanoseconds()
         let glibDeadline = timeout < 0 ? Int64.max : start + Int64(timeout) * 1_000_000
         let deadline = min(glibDeadline, start + Self.maximumFastMilliseconds * 1_000_000)
@@ -148,7 +147,7 @@ final class WorkerLoop {
             // Round up: waking a little late for a GLib timer is fine, spinning until it is due is not.
             let wait = now >= deadline ? 0 : gint(min(Int64(Int32.max), (deadline - now + 999_999) / 1_000_000))
             let count = cdatagram_pollset_wait(pollset, ready, readyEvents, gint(readyCapacity), timeout == 0 ? 0 : wait)
-            guard count > 0 else { return (max(0, count), false) }  // timed out (GLib's turn), or EINTR
+            guard count > 0 else { return max(0, count) }  // timed out (GLib's turn), or EINTR
             var forGLib = false
             for index in 0..<Int(count) {
                 let descriptor = Int(ready[index])
@@ -166,7 +165,7 @@ final class WorkerLoop {
                 forGLib = true
             }
             if forGLib || needsIteration || !isRunning || timeout == 0 || MediaWorker.monotonicNanoseconds() >= deadline {
-                return (count, !forGLib)
+                return count
             }
         }
     }
