@@ -66,16 +66,11 @@ ip netns add "$NS"
 ip netns exec "$NS" sh -c "ip link set lo up && ip link add v0 type veth peer name v1 &&
   ip addr add $ADDR/24 dev v0 && ip link set v0 up && ip link set v1 up"
 
-metrics() {
+# GET of the server's /stats or /metrics (dev mode: no token), from inside the namespace.
+get() {
   ip netns exec "$NS" python3 -c "
-import urllib.request
-print(urllib.request.urlopen('http://127.0.0.1:$PORT/metrics', timeout=5).read().decode())"
-}
-
-stats() {
-  ip netns exec "$NS" python3 -c "
-import json, urllib.request
-print(json.dumps(json.loads(urllib.request.urlopen('http://127.0.0.1:$PORT/stats', timeout=5).read())['workers'][0]))"
+import sys, urllib.request
+sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())" "http://127.0.0.1:$PORT$1"
 }
 
 echo "==> $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -93,7 +88,7 @@ for n in "${SUBSCRIBERS[@]}"; do
       ip netns exec "$NS" taskset -c 0 "$SFU_BIN" serve --dev --host 127.0.0.1 --port "$PORT" --bind "$ADDR" \
         --no-turn --workers 1 --max-participants 10000 --log-level warning >"$WORK/sfu.log" 2>&1 &
       SERVER_PID=$!
-      for _ in $(seq 1 100); do stats >/dev/null 2>&1 && break; sleep 0.1; done
+      for _ in $(seq 1 100); do get /stats >/dev/null 2>&1 && break; sleep 0.1; done
       url="ws://127.0.0.1:$PORT/ws"
     else
       ip netns exec "$NS" taskset -c 0 janus --configs-folder Benchmarks/Janus -i "$ADDR" >"$WORK/janus.log" 2>&1 &
@@ -114,7 +109,7 @@ for n in "${SUBSCRIBERS[@]}"; do
     /usr/bin/time -f '%U %S' -o "$WORK/load-cpu" ip netns exec "$NS" taskset -c 1 "$SFU_BIN" load --target "$server" --url "$url" --bind "$ADDR" --workers 1 \
       "${scenario[@]}" --duration "$DURATION" --video-bitrate "$BITRATE" --json "$WORK/$server-$n.json" &
     load_pid=$!
-    if [ "$server" = sfu ]; then sleep "$STEADY"; metrics >"$WORK/steady-start" || true; fi
+    if [ "$server" = sfu ]; then sleep "$STEADY"; get /metrics >"$WORK/steady-start" || true; fi
     wait "$load_pid" || echo "(sfu load exited $?)"
     wall="$(awk -v s="$started" -v e="$(date +%s.%N)" 'BEGIN { print e - s }')"
     after="$(awk '{print $14 + $15}' "/proc/$SERVER_PID/stat")"
@@ -137,7 +132,7 @@ print(f"  {server}: {received} packets received by subscribers, loss {report['lo
       f"load tool {float(sys.argv[8]) / wall * 100:.0f} % of its core")
 PY
     if [ "$server" = sfu ]; then
-      metrics >"$WORK/steady-end" || true
+      get /metrics >"$WORK/steady-end" || true
       python3 - "$WORK/steady-start" "$WORK/steady-end" "$STEADY" <<'PY'
 import re, sys
 def buckets(path, name):
@@ -161,9 +156,9 @@ def quantiles(name):
 print(f"  sfu steady state (from {sys.argv[3]} s to the end, /metrics): forwarding latency p50/p95/p99 "
       f"{quantiles('sfu_forwarding_latency_seconds')}; receive wait {quantiles('sfu_receive_wait_seconds')}")
 PY
-      stats | python3 -c "
+      get /stats | python3 -c "
 import json, sys
-w = json.load(sys.stdin)
+w = json.load(sys.stdin)['workers'][0]
 print(f\"  sfu media worker: {w['cpuSeconds'] / max(1, w['packetsForwarded']) * 1e6:.2f} us CPU per forwarded packet; \"
       f\"forwarding latency p50/p95/p99 upper bounds {w['forwardingLatencyP50Microseconds']}/{w['forwardingLatencyP95Microseconds']}/{w['forwardingLatencyP99Microseconds']} us; \"
       f\"receive wait p50/p95/p99 {w.get('receiveWaitP50Microseconds')}/{w.get('receiveWaitP95Microseconds')}/{w.get('receiveWaitP99Microseconds')} us\")"

@@ -146,7 +146,7 @@ final class WorkerLoop {
             let now = MediaWorker.monotonicNanoseconds()
             // Round up: waking a little late for a GLib timer is fine, spinning until it is due is not.
             let wait = now >= deadline ? 0 : gint(min(Int64(Int32.max), (deadline - now + 999_999) / 1_000_000))
-            let count = cdatagram_pollset_wait(pollset, ready, readyEvents, gint(readyCapacity), timeout == 0 ? 0 : wait)
+            let count = cdatagram_pollset_wait(pollset, ready, readyEvents, gint(readyCapacity), wait)
             guard count > 0 else { return max(0, count) }  // timed out (GLib's turn), or EINTR
             var forGLib = false
             for index in 0..<Int(count) {
@@ -164,7 +164,8 @@ final class WorkerLoop {
                 }
                 forGLib = true
             }
-            if forGLib || needsIteration || !isRunning || timeout == 0 || MediaWorker.monotonicNanoseconds() >= deadline {
+            // GLib's timeout 0 (something of its own ready) made the deadline the start: one round.
+            if forGLib || needsIteration || !isRunning || MediaWorker.monotonicNanoseconds() >= deadline {
                 return count
             }
         }
