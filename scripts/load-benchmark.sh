@@ -3,6 +3,7 @@
 # (docs/benchmarks.md, "The SFU under sfu load").
 #   sudo bash scripts/load-benchmark.sh [--subscribers N]... [--duration S] [--video-bitrate BPS]
 #                                       [--rooms MxK]... [--server sfu|janus]... [--steady-after S]
+#                                       [--worker-fifo PRIORITY]
 #
 # The server (ours with one media worker, or Janus) runs on CPU 0, the load tool on CPU 1 with one
 # worker, both in a network namespace of the script's own (10.213.0.1 on a veth, deleted on exit).
@@ -16,9 +17,11 @@
 # forwarding latency and receive wait percentiles over the whole run (/stats) and in the steady
 # state, from --steady-after seconds (default 5, after the join storm) to the end (the difference
 # of two /metrics scrapes). Every run is a join storm (all subscribers join at once), so its join
-# p95 is the storm's. First, the machine's own stalls on CPU 0 (scripts/cpu-stall.c), the floor
-# under every latency tail here. Janus: `janus` from Debian (apt-get install janus), run with the
-# configuration in Benchmarks/Janus.
+# p95 is the storm's. --worker-fifo gives our media worker thread SCHED_FIFO at PRIORITY (chrt, by
+# its name media-worker-0) once the server is up, as docs/operations.md describes. First, the
+# machine's own stalls on CPU 0 (scripts/cpu-stall.c), the floor under every latency tail here.
+# Janus: `janus` from Debian (apt-get install janus), run with the configuration in
+# Benchmarks/Janus.
 #
 # Environment: SFU_BIN (skip the release build and use this binary).
 set -euo pipefail
@@ -28,6 +31,7 @@ SUBSCRIBERS=()
 SERVERS=()
 DURATION=15
 STEADY=5
+FIFO=""
 BITRATE=1500000
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -35,6 +39,7 @@ while [ $# -gt 0 ]; do
     --rooms) SUBSCRIBERS+=("$2"); shift 2 ;;
     --duration) DURATION="$2"; shift 2 ;;
     --steady-after) STEADY="$2"; shift 2 ;;
+    --worker-fifo) FIFO="$2"; shift 2 ;;
     --video-bitrate) BITRATE="$2"; shift 2 ;;
     --server) SERVERS+=("$2"); shift 2 ;;
     -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
@@ -90,6 +95,12 @@ for n in "${SUBSCRIBERS[@]}"; do
       SERVER_PID=$!
       for _ in $(seq 1 100); do get /stats >/dev/null 2>&1 && break; sleep 0.1; done
       url="ws://127.0.0.1:$PORT/ws"
+      if [ -n "$FIFO" ]; then
+        worker_tid="$(ps -L -o tid=,comm= -p "$SERVER_PID" | awk '$2 == "media-worker-0" {print $1}')"
+        [ -n "$worker_tid" ] || { echo "load-benchmark.sh: no media-worker-0 thread in $SERVER_PID" >&2; exit 1; }
+        chrt -f -p "$FIFO" "$worker_tid"
+        echo "==> media worker thread $worker_tid: SCHED_FIFO $FIFO"
+      fi
     else
       ip netns exec "$NS" taskset -c 0 janus --configs-folder Benchmarks/Janus -i "$ADDR" >"$WORK/janus.log" 2>&1 &
       SERVER_PID=$!
@@ -161,7 +172,8 @@ import json, sys
 w = json.load(sys.stdin)['workers'][0]
 print(f\"  sfu media worker: {w['cpuSeconds'] / max(1, w['packetsForwarded']) * 1e6:.2f} us CPU per forwarded packet; \"
       f\"forwarding latency p50/p95/p99 upper bounds {w['forwardingLatencyP50Microseconds']}/{w['forwardingLatencyP95Microseconds']}/{w['forwardingLatencyP99Microseconds']} us; \"
-      f\"receive wait p50/p95/p99 {w.get('receiveWaitP50Microseconds')}/{w.get('receiveWaitP95Microseconds')}/{w.get('receiveWaitP99Microseconds')} us\")"
+      f\"receive wait p50/p95/p99 {w.get('receiveWaitP50Microseconds')}/{w.get('receiveWaitP95Microseconds')}/{w.get('receiveWaitP99Microseconds')} us; \"
+      f\"{w.get('glibIterations')} GLib iterations, {w.get('directDatagrams')} datagrams read directly\")"
     fi
     kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
   done

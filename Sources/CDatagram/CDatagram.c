@@ -2,6 +2,7 @@
 #include "CDatagram.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,4 +227,11 @@ int cdatagram_pollset_answer(struct cdatagram_pollset *set, struct pollfd *fds, 
         }
     }
     return answered;
+}
+
+int cdatagram_name_thread(const char *name) {
+    char kept[16];
+    strncpy(kept, name, sizeof kept - 1);
+    kept[sizeof kept - 1] = 0;
+    return pthread_setname_np(pthread_self(), kept);
 }

@@ -1,3 +1,4 @@
+import CDatagram
 import CNice
 import Foundation
 
@@ -79,6 +80,9 @@ public final class MediaWorker: @unchecked Sendable {
 
     private func run() {
         threadID = pthread_self()
+        // Foundation's Thread.name does not reach the kernel here; the kernel's name (15 bytes) is
+        // what top -H, ps -L and perf show, and what an operator pins or prioritises by.
+        _ = cdatagram_name_thread("media-worker-\(index)")
         g_main_context_push_thread_default(context)
         started.signal()
         loop.run()

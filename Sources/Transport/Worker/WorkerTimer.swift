@@ -8,6 +8,14 @@ import CNice
 /// see `sfu_context_timer`). When the worker is late by more than an interval, the missed firings
 /// are skipped, not run back to back.
 ///
+/// A timer of about 33 ms or more fires on a grid (`coalesced`): up to a sixteenth of its interval
+/// late, at a multiple of a power of two microseconds, so that the worker's many housekeeping timers
+/// (every participant's 1 s reports, consent ticks) share GLib iterations. Each iteration prepares
+/// and checks every source of the worker, some 1 200 at 200 participants, which under load costs
+/// tens of microseconds while packets wait; with every participant's timers on their own phase
+/// that was hundreds of iterations a second (docs/benchmarks.md). Shorter timers (a pacer's 5 ms)
+/// keep their exact schedule.
+///
 /// Owned by one object on that worker, cancelled in `cancel()` or `deinit`. Not thread-safe.
 public final class WorkerTimer {
     private let worker: MediaWorker
@@ -30,7 +38,7 @@ public final class WorkerTimer {
         self.repeats = repeats
         interval = max(0, milliseconds) * 1000
         deadline = g_get_monotonic_time() + interval
-        source = sfu_context_timer(worker.context, deadline, timerFired, Unmanaged.passUnretained(self).toOpaque())
+        source = sfu_context_timer(worker.context, Self.coalesced(deadline, interval: interval), timerFired, Unmanaged.passUnretained(self).toOpaque())
         worker.loop.needsIteration = true
     }
 
@@ -60,8 +68,18 @@ public final class WorkerTimer {
         guard source == firing else { return false }
         // Against the time before the handler: a handler's own duration does not skip a tick.
         deadline = Self.next(after: deadline, interval: interval, now: firedAt)
-        g_source_set_ready_time(firing, deadline)
+        g_source_set_ready_time(firing, Self.coalesced(deadline, interval: interval))
         return true
+    }
+
+    /// When a timer due at `deadline` with `interval` (microseconds) fires: `deadline` rounded up to
+    /// a multiple of the largest power of two from 2 048 to 65 536 us not above a sixteenth of the
+    /// interval; `deadline` itself for intervals under 32 768 us. The schedule (`next`) stays exact.
+    public static func coalesced(_ deadline: Int, interval: Int) -> Int {
+        var grid = 2_048  // microseconds, about 2 ms; powers of two nest, so coarser grids align with finer ones
+        guard interval / 16 >= grid else { return deadline }
+        while grid < 65_536, grid * 2 <= interval / 16 { grid *= 2 }
+        return (deadline + grid - 1) / grid * grid
     }
 
     /// The next due time of a repeating timer that was due at `deadline`: one interval later,

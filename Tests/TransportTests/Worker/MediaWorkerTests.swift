@@ -47,4 +47,12 @@ struct MediaWorkerTests {
         #expect(didRun)
         #expect(didRunWhileBusy, "set-up work waited for the worker to go quiet")
     }
+
+    @Test("the worker thread carries its name for the kernel (top -H, ps -L, chrt by name)")
+    func threadName() throws {
+        let worker = MediaWorker(index: 12)
+        defer { worker.stop() }
+        let name = try worker.sync { try String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8) }
+        #expect(name.trimmingCharacters(in: .whitespacesAndNewlines) == "media-worker-12")
+    }
 }

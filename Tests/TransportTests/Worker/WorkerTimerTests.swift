@@ -74,4 +74,25 @@ struct WorkerTimerTests {
         let apart = ((due.1 - due.0) % 20_000 + 20_000) % 20_000
         #expect(apart == (firstDue.1 - firstDue.0) % 20_000)
     }
+
+    @Test("timers of a second fire on a 32 ms grid, shorter ones on their own schedule")
+    func coalescedDeadline() {
+        // 1 s: a sixteenth is 62.5 ms, the grid 32 768 us.
+        #expect(WorkerTimer.coalesced(1_000_001, interval: 1_000_000) == 1_015_808)
+        #expect(WorkerTimer.coalesced(32_768 * 7, interval: 1_000_000) == 32_768 * 7)
+        // Two housekeeping timers due 5 ms apart (different participants) fire together.
+        #expect(WorkerTimer.coalesced(2_000_000, interval: 1_000_000) == WorkerTimer.coalesced(2_005_000, interval: 1_000_000))
+        // 100 ms: a 4 096 us grid; 30 s (cap): 65 536 us.
+        #expect(WorkerTimer.coalesced(100_001, interval: 100_000) == 102_400)
+        #expect(WorkerTimer.coalesced(100_001, interval: 30_000_000) == 131_072)
+        // A pacer (5 ms), a 20 ms tone and anything under 32 768 us: exact.
+        #expect(WorkerTimer.coalesced(123_457, interval: 5_000) == 123_457)
+        #expect(WorkerTimer.coalesced(123_457, interval: 20_000) == 123_457)
+        #expect(WorkerTimer.coalesced(123_457, interval: 0) == 123_457)
+        // Never early, never a grid step late or more.
+        for deadline in stride(from: 0, to: 10_000_000, by: 7_919) {
+            let fires = WorkerTimer.coalesced(deadline, interval: 1_000_000)
+            #expect(fires >= deadline && fires - deadline < 32_768)
+        }
+    }
 }
