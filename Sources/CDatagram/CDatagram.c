@@ -195,7 +195,7 @@ int cdatagram_pollset_update(struct cdatagram_pollset *set, const struct pollfd 
     return 0;
 }
 
-int cdatagram_pollset_wait(struct cdatagram_pollset *set, int *ready, uint32_t *events, int capacity, int timeout_ms) {
+int cdatagram_pollset_wait(struct cdatagram_pollset *set, int *ready, uint32_t *events, int capacity, int64_t timeout_ns) {
     if (capacity <= 0) capacity = 1;
     if (capacity > set->ready_capacity) {
         struct epoll_event *buffer = realloc(set->ready, (size_t)capacity * sizeof *buffer);
@@ -203,7 +203,17 @@ int cdatagram_pollset_wait(struct cdatagram_pollset *set, int *ready, uint32_t *
         set->ready = buffer;
         set->ready_capacity = capacity;
     }
-    int count = epoll_wait(set->epoll, set->ready, capacity, timeout_ms);
+    int count;
+    if (timeout_ns < 0) {
+        count = epoll_wait(set->epoll, set->ready, capacity, -1);
+    } else {
+        struct timespec timeout = {.tv_sec = (time_t)(timeout_ns / 1000000000), .tv_nsec = (long)(timeout_ns % 1000000000)};
+        count = epoll_pwait2(set->epoll, set->ready, capacity, &timeout, NULL);
+        if (count < 0 && errno == ENOSYS) { /* before Linux 5.11: whole milliseconds, rounded up */
+            int64_t milliseconds = (timeout_ns + 999999) / 1000000;
+            count = epoll_wait(set->epoll, set->ready, capacity, milliseconds > 0x7fffffff ? 0x7fffffff : (int)milliseconds);
+        }
+    }
     for (int index = 0; index < count; index++) {
         ready[index] = set->ready[index].data.fd;
         events[index] = set->ready[index].events;

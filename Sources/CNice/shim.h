@@ -72,25 +72,6 @@ static inline void sfu_context_post(GMainContext *context, gint priority, guint 
     g_source_unref(source);
 }
 
-// A timer source on `context` that fires at `ready_time_us` (g_get_monotonic_time's clock), runs
-// `fn(data)` once and then stays silent until `fn` (or anyone) sets a new ready time with
-// g_source_set_ready_time; `fn` returning FALSE removes it. Returns the source (owned by the caller:
-// destroy + unref). Not g_timeout_source_new: a repeating GLib timeout re-arms from the main loop
-// iteration's cached time, so timers dispatched in one iteration fall into step and stay there
-// for good (independent 5 ms pacers became one burst); the caller here keeps its own schedule.
-static inline gboolean sfu_deadline_dispatch(GSource *source, GSourceFunc fn, gpointer data) {
-    g_source_set_ready_time(source, -1);
-    return fn ? fn(data) : FALSE;
-}
-static inline GSource *sfu_context_timer(GMainContext *context, gint64 ready_time_us, GSourceFunc fn, gpointer data) {
-    static GSourceFuncs funcs = { NULL, NULL, sfu_deadline_dispatch, NULL, NULL, NULL };
-    GSource *source = g_source_new(&funcs, sizeof(GSource));
-    g_source_set_ready_time(source, ready_time_us);
-    g_source_set_callback(source, fn, data, NULL);
-    g_source_attach(source, context);
-    return source;
-}
-
 static inline gboolean sfu_g_false(void) { return FALSE; }
 static inline gboolean sfu_g_true(void) { return TRUE; }
 

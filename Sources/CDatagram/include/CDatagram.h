@@ -60,9 +60,10 @@ void cdatagram_pollset_destroy(struct cdatagram_pollset *set);
 /* Brings the set in line with the array: 0, or -1 when epoll refuses a descriptor (the caller
  * then polls the array with poll(2)). */
 int cdatagram_pollset_update(struct cdatagram_pollset *set, const struct pollfd *fds, unsigned int count);
-/* Waits up to timeout_ms (-1: forever); writes up to `capacity` ready descriptors and their
- * events. The count, 0 on timeout, -1 with errno set (EINTR included). */
-int cdatagram_pollset_wait(struct cdatagram_pollset *set, int *ready, uint32_t *events, int capacity, int timeout_ms);
+/* Waits up to timeout_ns nanoseconds (-1: forever; epoll_pwait2, so that a timer due in 200 us
+ * is not waited for a whole millisecond as with epoll_wait); writes up to `capacity` ready
+ * descriptors and their events. The count, 0 on timeout, -1 with errno set (EINTR included). */
+int cdatagram_pollset_wait(struct cdatagram_pollset *set, int *ready, uint32_t *events, int capacity, int64_t timeout_ns);
 /* Sets the array's revents from ready descriptors (fd -1: skipped), as poll(2) would have:
  * errors and hang-ups whether asked for or not. The count of entries with revents. */
 int cdatagram_pollset_answer(struct cdatagram_pollset *set, struct pollfd *fds, unsigned int count,

@@ -19,9 +19,13 @@ import Glibc
 ///   posted, a datagram libnice must see (STUN, RFC 7983's 0-3, and anything not from the
 ///   selected remote address: connectivity and consent checks stay libnice's).
 ///
+/// The worker's own timers (`WorkerTimer`) are not GLib sources either: the loop keeps them in
+/// `timers` and runs them while it waits, to the nanosecond of their due time (epoll_pwait2),
+/// between two sockets' packets if need be, without a GLib iteration.
+///
 /// GLib does not tell this loop when a source is attached or re-armed on its own thread, so the
 /// code that does so while the loop is outside GLib's dispatch says it: `needsIteration`
-/// (WorkerTimer, MediaWorker.post from the worker, the agent's gathering, restart and close).
+/// (MediaWorker.post from the worker, the agent's gathering, restart and close).
 /// As a guard for anything missed (libnice arming a TURN retransmission on a send through the
 /// agent: hundreds of milliseconds), GLib still gets an iteration every
 /// `maximumFastMilliseconds`. Work posted below GLib's default priority (set-up work) runs in
@@ -53,6 +57,8 @@ final class WorkerLoop {
     /// ratio to the packets received shows how much of the traffic took the fast path.
     private(set) var directDatagrams = 0
     private(set) var glibIterations = 0
+    /// The worker's pending timers, run by this loop.
+    let timers = WorkerTimerQueue()
 
     init(context: OpaquePointer) {
         self.context = context
@@ -117,11 +123,20 @@ final class WorkerLoop {
         }
         let array = UnsafeMutableRawPointer(descriptors).assumingMemoryBound(to: pollfd.self)
         if epollUsable, let pollset, cdatagram_pollset_update(pollset, array, guint(count)) != 0 { epollUsable = false }
+        let start = MediaWorker.monotonicNanoseconds()
+        let glibDeadline = timeout < 0 ? Int64.max : start + Int64(timeout) * 1_000_000
         if epollUsable, let pollset {
-            let readyCount = waitServingMedia(pollset, timeout: timeout)
+            let readyCount = waitServingMedia(pollset, until: min(glibDeadline, start + Self.maximumFastMilliseconds * 1_000_000))
             _ = cdatagram_pollset_answer(pollset, array, guint(count), ready, readyEvents, readyCount)
         } else {
-            _ = poll(array, nfds_t(count), timeout)
+            // Plain poll(2): whole milliseconds, rounded up, for the timers as well.
+            var wait = timeout
+            if let due = timers.earliest {
+                let untilDue = max(0, (Int64(due) * 1_000 - start + 999_999) / 1_000_000)
+                wait = wait < 0 ? gint(min(untilDue, Int64(Int32.max))) : min(wait, gint(min(untilDue, Int64(Int32.max))))
+            }
+            _ = poll(array, nfds_t(count), wait)
+            timers.runDue(now: WorkerTimer.nowMicroseconds())
         }
         glibIterations &+= 1
         // Whatever GLib has ready runs, set-up work at idle priority included even when media was
@@ -134,20 +149,27 @@ final class WorkerLoop {
         }
     }
 
-    /// Waits for GLib's descriptors until GLib's timeout, reading ready media sockets directly
-    /// for as long as nothing else is ready; returns the last wait's ready count, with the
-    /// descriptors already served set to -1.
-    private func waitServingMedia(_ pollset: OpaquePointer, timeout: gint) -> Int32 {
-        let start = MediaWorker.monotonicNanoseconds()
-        let glibDeadline = timeout < 0 ? Int64.max : start + Int64(timeout) * 1_000_000
-        let deadline = min(glibDeadline, start + Self.maximumFastMilliseconds * 1_000_000)
+    /// Waits for GLib's descriptors until `glibDeadline` (monotonic nanoseconds), reading ready
+    /// media sockets directly and running due timers for as long as nothing of GLib's is ready;
+    /// returns the last wait's ready count, with the descriptors already served set to -1.
+    private func waitServingMedia(_ pollset: OpaquePointer, until glibDeadline: Int64) -> Int32 {
         needsIteration = false
         while true {
-            let now = MediaWorker.monotonicNanoseconds()
-            // Round up: waking a little late for a GLib timer is fine, spinning until it is due is not.
-            let wait = now >= deadline ? 0 : gint(min(Int64(Int32.max), (deadline - now + 999_999) / 1_000_000))
+            var now = MediaWorker.monotonicNanoseconds()
+            if let due = timers.earliest, Int64(due) &* 1_000 <= now {
+                timers.runDue(now: Int(now / 1_000))
+                now = MediaWorker.monotonicNanoseconds()
+            }
+            if needsIteration || !isRunning { return 0 }
+            var deadline = glibDeadline
+            if let due = timers.earliest { deadline = min(deadline, Int64(due) &* 1_000) }
+            let wait = now >= deadline ? 0 : (deadline == .max ? -1 : deadline - now)
             let count = cdatagram_pollset_wait(pollset, ready, readyEvents, gint(readyCapacity), wait)
-            guard count > 0 else { return max(0, count) }  // timed out (GLib's turn), or EINTR
+            guard count > 0 else {
+                // Timed out: GLib's turn, or a timer's (served at the top); EINTR: go round.
+                if MediaWorker.monotonicNanoseconds() >= glibDeadline { return 0 }
+                continue
+            }
             var forGLib = false
             for index in 0..<Int(count) {
                 let descriptor = Int(ready[index])
@@ -157,6 +179,10 @@ final class WorkerLoop {
                     var served = 0
                     let drained = agent.readSelectedSocket(counting: &served)
                     directDatagrams &+= served
+                    // A timer that fell due meanwhile (a pacer) runs now, not after the whole batch.
+                    if let due = timers.earliest, Int64(due) &* 1_000 <= MediaWorker.monotonicNanoseconds() {
+                        timers.runDue(now: WorkerTimer.nowMicroseconds())
+                    }
                     if drained {
                         ready[index] = -1
                         continue
@@ -165,7 +191,7 @@ final class WorkerLoop {
                 forGLib = true
             }
             // GLib's timeout 0 (something of its own ready) made the deadline the start: one round.
-            if forGLib || needsIteration || !isRunning || MediaWorker.monotonicNanoseconds() >= deadline {
+            if forGLib || needsIteration || !isRunning || MediaWorker.monotonicNanoseconds() >= glibDeadline {
                 return count
             }
         }

@@ -1,28 +1,25 @@
-import CNice
-
-/// A timer on a media worker's context; its handler runs on the worker thread.
+/// A timer on a media worker; its handler runs on the worker thread, from the worker's loop
+/// (`WorkerTimerQueue`: not a GLib source).
 ///
 /// A repeating timer keeps its own schedule: each firing is due one interval after the previous
-/// one was due, not after the main loop got round to it, so it neither drifts nor falls into step
-/// with other timers that happened to fire in the same loop iteration (GLib's own timeouts do both,
-/// see `sfu_context_timer`). When the worker is late by more than an interval, the missed firings
-/// are skipped, not run back to back.
+/// one was due, not after the loop got round to it, so it neither drifts nor falls into step
+/// with other timers that happened to fire in the same turn (GLib's own timeouts re-arm from
+/// the iteration's cached time and do both: independent 5 ms pacers became one burst). When the
+/// worker is late by more than an interval, the missed firings are skipped, not run back to back.
 ///
-/// A timer of about 33 ms or more fires on a grid (`coalesced`): up to a sixteenth of its interval
-/// late, at a multiple of a power of two microseconds, so that the worker's many housekeeping timers
-/// (every participant's 1 s reports, consent ticks) share GLib iterations. Each iteration prepares
-/// and checks every source of the worker, some 1 200 at 200 participants, which under load costs
-/// tens of microseconds while packets wait; with every participant's timers on their own phase
-/// that was hundreds of iterations a second (docs/benchmarks.md). Shorter timers (a pacer's 5 ms)
-/// keep their exact schedule.
+/// Every timer fires at its due time, to the kernel's timer slack. Not on a shared grid: with
+/// participants' 1 s report timers gathered onto 33 ms grid points, each point ran some 17 of
+/// them back to back, 1.3 ms during which packets waited (docs/benchmarks.md); on their own
+/// phases they interleave with the packets.
 ///
 /// Owned by one object on that worker, cancelled in `cancel()` or `deinit`. Not thread-safe.
 public final class WorkerTimer {
     private let worker: MediaWorker
-    private var source: UnsafeMutablePointer<GSource>?
+    /// The pending firing's id in the worker's queue; 0 when none is pending.
+    private var id: UInt64 = 0
     private var handler: () -> Void = {}
     private var repeats = false
-    /// Microseconds: the interval, and when the pending firing is due (g_get_monotonic_time).
+    /// Microseconds: the interval, and when the pending firing is due (monotonic clock).
     private var interval = 0
     private var deadline = 0
 
@@ -37,50 +34,37 @@ public final class WorkerTimer {
         self.handler = handler
         self.repeats = repeats
         interval = max(0, milliseconds) * 1000
-        deadline = g_get_monotonic_time() + interval
-        source = sfu_context_timer(worker.context, Self.coalesced(deadline, interval: interval), timerFired, Unmanaged.passUnretained(self).toOpaque())
-        worker.loop.needsIteration = true
+        deadline = Self.nowMicroseconds() + interval
+        id = worker.loop.timers.add(self, due: deadline)
     }
 
-    public var isScheduled: Bool { source != nil }
+    public var isScheduled: Bool { id != 0 }
 
-    /// When the pending firing is due, in g_get_monotonic_time's microseconds; nil when none is.
-    public var dueMicroseconds: Int? { source == nil ? nil : deadline }
+    /// When the pending firing is due, in monotonic microseconds; nil when none is.
+    public var dueMicroseconds: Int? { id == 0 ? nil : deadline }
 
     public func cancel() {
-        guard let source else { return }
-        g_source_destroy(source)
-        g_source_unref(source)
-        self.source = nil
+        guard id != 0 else { return }
+        worker.loop.timers.remove(id: id)
+        id = 0
     }
 
-    fileprivate func fire() -> Bool {
-        guard let firing = source else { return false }
+    /// Called by the queue for the firing `firing`, at `now` (monotonic microseconds, before the handler).
+    func fire(id firing: UInt64, now: Int) {
+        guard firing == id else { return }
         if !repeats {
-            // Drop our reference first: the handler may schedule again.
-            g_source_unref(firing)
-            source = nil
+            worker.loop.timers.remove(id: firing)
+            id = 0
         }
-        let firedAt = g_get_monotonic_time()
         handler()
-        // GLib keeps this source only while it repeats and the handler neither cancelled it nor
-        // scheduled a replacement (a one-shot that schedules a repeating timer ends here).
-        guard source == firing else { return false }
+        // Only a repeating timer that its handler neither cancelled nor rescheduled goes on.
+        guard repeats, id == firing else { return }
         // Against the time before the handler: a handler's own duration does not skip a tick.
-        deadline = Self.next(after: deadline, interval: interval, now: firedAt)
-        g_source_set_ready_time(firing, Self.coalesced(deadline, interval: interval))
-        return true
+        deadline = Self.next(after: deadline, interval: interval, now: now)
+        worker.loop.timers.reschedule(id: firing, due: deadline)
     }
 
-    /// When a timer due at `deadline` with `interval` (microseconds) fires: `deadline` rounded up to
-    /// a multiple of the largest power of two from 2 048 to 65 536 us not above a sixteenth of the
-    /// interval; `deadline` itself for intervals under 32 768 us. The schedule (`next`) stays exact.
-    public static func coalesced(_ deadline: Int, interval: Int) -> Int {
-        var grid = 2_048  // microseconds, about 2 ms; powers of two nest, so coarser grids align with finer ones
-        guard interval / 16 >= grid else { return deadline }
-        while grid < 65_536, grid * 2 <= interval / 16 { grid *= 2 }
-        return (deadline + grid - 1) / grid * grid
-    }
+    static func nowMicroseconds() -> Int { Int(MediaWorker.monotonicNanoseconds() / 1000) }
 
     /// The next due time of a repeating timer that was due at `deadline`: one interval later,
     /// or, when that has passed already, the first multiple of the interval still ahead (the
@@ -90,10 +74,4 @@ public final class WorkerTimer {
         guard following <= now, interval > 0 else { return following }
         return following + ((now - following) / interval + 1) * interval
     }
-}
-
-private let timerFired: @convention(c) (UnsafeMutableRawPointer?) -> gboolean = { pointer in
-    guard let pointer else { return sfu_g_false() }
-    let timer = Unmanaged<WorkerTimer>.fromOpaque(pointer).takeUnretainedValue()
-    return timer.fire() ? sfu_g_true() : sfu_g_false()
 }

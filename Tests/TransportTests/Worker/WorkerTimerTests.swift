@@ -75,24 +75,39 @@ struct WorkerTimerTests {
         #expect(apart == (firstDue.1 - firstDue.0) % 20_000)
     }
 
-    @Test("timers of a second fire on a 32 ms grid, shorter ones on their own schedule")
-    func coalescedDeadline() {
-        // 1 s: a sixteenth is 62.5 ms, the grid 32 768 us.
-        #expect(WorkerTimer.coalesced(1_000_001, interval: 1_000_000) == 1_015_808)
-        #expect(WorkerTimer.coalesced(32_768 * 7, interval: 1_000_000) == 32_768 * 7)
-        // Two housekeeping timers due 5 ms apart (different participants) fire together.
-        #expect(WorkerTimer.coalesced(2_000_000, interval: 1_000_000) == WorkerTimer.coalesced(2_005_000, interval: 1_000_000))
-        // 100 ms: a 4 096 us grid; 30 s (cap): 65 536 us.
-        #expect(WorkerTimer.coalesced(100_001, interval: 100_000) == 102_400)
-        #expect(WorkerTimer.coalesced(100_001, interval: 30_000_000) == 131_072)
-        // A pacer (5 ms), a 20 ms tone and anything under 32 768 us: exact.
-        #expect(WorkerTimer.coalesced(123_457, interval: 5_000) == 123_457)
-        #expect(WorkerTimer.coalesced(123_457, interval: 20_000) == 123_457)
-        #expect(WorkerTimer.coalesced(123_457, interval: 0) == 123_457)
-        // Never early, never a grid step late or more.
-        for deadline in stride(from: 0, to: 10_000_000, by: 7_919) {
-            let fires = WorkerTimer.coalesced(deadline, interval: 1_000_000)
-            #expect(fires >= deadline && fires - deadline < 32_768)
+    @Test("timers fire in the order they are due; cancelled ones, also by another timer's handler, never")
+    func dueOrderAndCancel() async throws {
+        let worker = MediaWorker(index: 0)
+        defer { worker.stop() }
+        final class Log: @unchecked Sendable {
+            var fired: [(delay: Int, index: Int)] = []
+            var timers: [WorkerTimer] = []
         }
+        let log = Log()
+        let delays = (0..<60).map { _ in Int.random(in: 1...40) }
+        try worker.sync {
+            for (index, delay) in delays.enumerated() {
+                let timer = WorkerTimer(worker: worker)
+                log.timers.append(timer)
+                timer.schedule(after: delay) { log.fired.append((delay, index)) }
+            }
+            // Cancelled before it is due, directly and from a handler that runs first.
+            log.timers[0].cancel()
+            let canceller = WorkerTimer(worker: worker)
+            log.timers.append(canceller)
+            log.timers[1].schedule(after: 45) { log.fired.append((45, 1)) }
+            canceller.schedule(after: 0) { log.timers[1].cancel() }
+        }
+        // Every timer is due within 45 ms; wait for them all, or 5 s on a very slow machine.
+        for _ in 0..<500 where try worker.sync({ log.fired.count }) < delays.count - 2 {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        try await Task.sleep(for: .milliseconds(60))  // and past the cancelled ones' due times
+        let fired = try worker.sync { log.fired.map { $0 } }
+        try worker.sync { log.timers.forEach { $0.cancel() } }
+        #expect(fired.count == delays.count - 2)
+        #expect(!fired.contains { $0.index == 0 || $0.index == 1 })
+        // One-shots scheduled together fire by delay (ties in any order).
+        #expect(fired.map(\.delay) == fired.map(\.delay).sorted())
     }
 }

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The forwarding-latency floor of this machine (docs/benchmarks.md, "The floor: a bare
+# forwarder"): scripts/forwarding-floor.c's fan-out on CPU 0, fed by its generator on CPU 1 with
+# the arrival pattern of `sfu load --scenario rooms` (one publisher a room, 1.5 Mbit/s paced video
+# and Opus-sized audio), in a network namespace of the script's own (loopback only).
+#   sudo bash scripts/forwarding-floor.sh [--rooms M] [--copies K] [--work-ns W] [--duration S] [--runs R]
+# Defaults: 25 rooms of 9 copies (the shape of --rooms 25x10), 5000 ns of busy work a copy in
+# place of a real SFU's SRTP and rewrite (tune it until the forwarder's share of its core is the
+# load to compare at), 13 s (3 s warm-up), 1 run. First, the machine's stalls (scripts/cpu-stall.c).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROOMS=25
+COPIES=9
+WORK=5000
+DURATION=13
+RUNS=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rooms) ROOMS="$2"; shift 2 ;;
+    --copies) COPIES="$2"; shift 2 ;;
+    --work-ns) WORK="$2"; shift 2 ;;
+    --duration) DURATION="$2"; shift 2 ;;
+    --runs) RUNS="$2"; shift 2 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) echo "forwarding-floor.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+[ "$(id -u)" -eq 0 ] || { echo "forwarding-floor.sh: must run as root (network namespace)" >&2; exit 1; }
+[ "$(nproc --all)" -ge 2 ] || { echo "forwarding-floor.sh: needs 2 CPUs" >&2; exit 1; }
+
+WORK_DIR="$(mktemp -d /tmp/forwarding-floor.XXXXXX)"
+NS="sfu-floor-$$"
+cleanup() {
+  wait 2>/dev/null || true
+  ip netns del "$NS" 2>/dev/null || true
+  rm -rf "$WORK_DIR"
+}
+trap cleanup EXIT
+cc -O2 -Wall -o "$WORK_DIR/forwarding-floor" scripts/forwarding-floor.c
+cc -O2 -o "$WORK_DIR/cpu-stall" scripts/cpu-stall.c
+ip netns add "$NS"
+ip netns exec "$NS" ip link set lo up
+
+echo "==> $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg); $ROOMS rooms x $COPIES copies, $WORK ns of work a copy"
+for run in $(seq 1 "$RUNS"); do
+  taskset -c 1 "$WORK_DIR/cpu-stall" 10 >/dev/null &
+  echo "==> run $run: CPU 0 while CPU 1 is busy, $(taskset -c 0 "$WORK_DIR/cpu-stall" 10)"
+  wait
+  ip netns exec "$NS" taskset -c 0 "$WORK_DIR/forwarding-floor" forward "$ROOMS" "$COPIES" "$WORK" "$DURATION" &
+  forwarder=$!
+  sleep 0.3
+  ip netns exec "$NS" taskset -c 1 "$WORK_DIR/forwarding-floor" generate "$ROOMS" "$COPIES" "$((DURATION - 1))"
+  wait "$forwarder"
+done
