@@ -61,8 +61,9 @@ void cdatagram_pollset_destroy(struct cdatagram_pollset *set);
  * then polls the array with poll(2)). */
 int cdatagram_pollset_update(struct cdatagram_pollset *set, const struct pollfd *fds, unsigned int count);
 /* Waits up to timeout_ns nanoseconds (-1: forever; epoll_pwait2, so that a timer due in 200 us
- * is not waited for a whole millisecond as with epoll_wait); writes up to `capacity` ready
- * descriptors and their events. The count, 0 on timeout, -1 with errno set (EINTR included). */
+ * is not waited for a whole millisecond as with epoll_wait, which is the fallback where the
+ * kernel or a seccomp filter refuses it); writes up to `capacity` ready descriptors and their
+ * events. The count, 0 on timeout, -1 with errno set (EINTR included). */
 int cdatagram_pollset_wait(struct cdatagram_pollset *set, int *ready, uint32_t *events, int capacity, int64_t timeout_ns);
 /* Sets the array's revents from ready descriptors (fd -1: skipped), as poll(2) would have:
  * errors and hang-ups whether asked for or not. The count of entries with revents. */

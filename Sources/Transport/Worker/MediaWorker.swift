@@ -115,11 +115,12 @@ public final class MediaWorker: @unchecked Sendable {
         return pthread_equal(threadID, pthread_self()) != 0
     }
 
-    /// How posted work is ordered against the worker's sockets and timers.
+    /// How posted work is ordered against libnice's sockets and timers (the worker's own timers,
+    /// `WorkerTimer`, run from its loop between GLib's turns, before or after posted work).
     public enum WorkPriority: Sendable {
-        /// With packets and timers, in order of posting: control-plane requests.
+        /// With libnice's sockets and timers, in order of posting: control-plane requests.
         case control
-        /// When no timer, control work or datagram for libnice is ready (GLib's idle priority),
+        /// When no libnice timer, control work or datagram for libnice is ready (GLib's idle priority),
         /// but at the latest after `setupDeadlineMilliseconds`: setting up connections, which
         /// can take a millisecond each. In a join storm every admission is answered first; media
         /// the loop reads itself (WorkerLoop) is served between set-up items, not before all of

@@ -13,19 +13,22 @@ import Glibc
 /// - A ready media socket, the selected pair of an ICE agent on this worker (`ICEAgent`
 ///   registers it), is read here directly and its datagrams go to the agent's receive handler,
 ///   without a GLib iteration at all. A GLib iteration prepares and checks every source of the
-///   context: libnice keeps four per agent (socket, check schedule, keepalive, consent timers)
-///   and the SFU two, about 25 us a wake-up at 200 participants on the machine of
-///   docs/benchmarks.md, which the fast path pays only when GLib has work: a timer due, work
+///   context: libnice keeps four per agent (socket, check schedule, keepalive, consent timers),
+///   about 25 us a wake-up at 200 participants on the machine of docs/benchmarks.md, more under
+///   load, which the fast path pays only when GLib has work: one of libnice's timers due, work
 ///   posted, a datagram libnice must see (STUN, RFC 7983's 0-3, and anything not from the
 ///   selected remote address: connectivity and consent checks stay libnice's).
 ///
-/// The worker's own timers (`WorkerTimer`) are not GLib sources either: the loop keeps them in
-/// `timers` and runs them while it waits, to the nanosecond of their due time (epoll_pwait2),
-/// between two sockets' packets if need be, without a GLib iteration.
+/// The worker's own timers (`WorkerTimer`) are not GLib sources: the loop keeps them in `timers`
+/// and runs them while it waits, at their due time (epoll_pwait2 to the nanosecond; whole
+/// milliseconds in the poll(2) fallback, or where the kernel refuses epoll_pwait2), between two
+/// sockets' packets if need be, without a GLib iteration; they wait out a GLib dispatch that is
+/// running. They run between GLib's query and check, like the media handlers.
 ///
 /// GLib does not tell this loop when a source is attached or re-armed on its own thread, so the
-/// code that does so while the loop is outside GLib's dispatch says it: `needsIteration`
-/// (MediaWorker.post from the worker, the agent's gathering, restart and close).
+/// code that does so while the loop is outside GLib's dispatch (media handlers and timer
+/// handlers alike) says it: `needsIteration` (MediaWorker.post from the worker, the agent's
+/// gathering, restart and close).
 /// As a guard for anything missed (libnice arming a TURN retransmission on a send through the
 /// agent: hundreds of milliseconds), GLib still gets an iteration every
 /// `maximumFastMilliseconds`. Work posted below GLib's default priority (set-up work) runs in
@@ -132,7 +135,7 @@ final class WorkerLoop {
             // Plain poll(2): whole milliseconds, rounded up, for the timers as well.
             var wait = timeout
             if let due = timers.earliest {
-                let untilDue = max(0, (Int64(due) * 1_000 - start + 999_999) / 1_000_000)
+                let untilDue = max(0, (Self.nanoseconds(due) - start) / 1_000_000 + 1)
                 wait = wait < 0 ? gint(min(untilDue, Int64(Int32.max))) : min(wait, gint(min(untilDue, Int64(Int32.max))))
             }
             _ = poll(array, nfds_t(count), wait)
@@ -149,6 +152,13 @@ final class WorkerLoop {
         }
     }
 
+    /// Monotonic microseconds as nanoseconds, saturating (a due time centuries ahead is "never").
+    private static func nanoseconds(_ microseconds: Int) -> Int64 {
+        guard microseconds > 0 else { return 0 }
+        let (product, overflow) = Int64(microseconds).multipliedReportingOverflow(by: 1_000)
+        return overflow ? .max : product
+    }
+
     /// Waits for GLib's descriptors until `glibDeadline` (monotonic nanoseconds), reading ready
     /// media sockets directly and running due timers for as long as nothing of GLib's is ready;
     /// returns the last wait's ready count, with the descriptors already served set to -1.
@@ -156,13 +166,13 @@ final class WorkerLoop {
         needsIteration = false
         while true {
             var now = MediaWorker.monotonicNanoseconds()
-            if let due = timers.earliest, Int64(due) &* 1_000 <= now {
+            if let due = timers.earliest, Self.nanoseconds(due) <= now {
                 timers.runDue(now: Int(now / 1_000))
                 now = MediaWorker.monotonicNanoseconds()
             }
             if needsIteration || !isRunning { return 0 }
             var deadline = glibDeadline
-            if let due = timers.earliest { deadline = min(deadline, Int64(due) &* 1_000) }
+            if let due = timers.earliest { deadline = min(deadline, Self.nanoseconds(due)) }
             let wait = now >= deadline ? 0 : (deadline == .max ? -1 : deadline - now)
             let count = cdatagram_pollset_wait(pollset, ready, readyEvents, gint(readyCapacity), wait)
             guard count > 0 else {
@@ -180,7 +190,7 @@ final class WorkerLoop {
                     let drained = agent.readSelectedSocket(counting: &served)
                     directDatagrams &+= served
                     // A timer that fell due meanwhile (a pacer) runs now, not after the whole batch.
-                    if let due = timers.earliest, Int64(due) &* 1_000 <= MediaWorker.monotonicNanoseconds() {
+                    if let due = timers.earliest, Self.nanoseconds(due) <= MediaWorker.monotonicNanoseconds() {
                         timers.runDue(now: WorkerTimer.nowMicroseconds())
                     }
                     if drained {

@@ -12,11 +12,12 @@
 /// them back to back, 1.3 ms during which packets waited (docs/benchmarks.md); on their own
 /// phases they interleave with the packets.
 ///
-/// Owned by one object on that worker, cancelled in `cancel()` or `deinit`. Not thread-safe.
+/// Owned by one object on that worker; scheduled and cancelled on the worker thread only. It may
+/// be released anywhere: a pending firing of a released timer is dropped when due.
 public final class WorkerTimer {
     private let worker: MediaWorker
-    /// The pending firing's id in the worker's queue; 0 when none is pending.
-    private var id: UInt64 = 0
+    /// The pending firing's slot in the worker's queue; nil when none is pending.
+    private var slot: WorkerTimerQueue.Slot?
     private var handler: () -> Void = {}
     private var repeats = false
     /// Microseconds: the interval, and when the pending firing is due (monotonic clock).
@@ -25,7 +26,7 @@ public final class WorkerTimer {
 
     public init(worker: MediaWorker) { self.worker = worker }
 
-    deinit { cancel() }
+    // No cancel in deinit: it may run off the worker, and the queue holds the timer weakly.
 
     /// Fires `handler` after `milliseconds`, then every `milliseconds` if `repeats`.
     /// Replaces any pending firing.
@@ -35,33 +36,37 @@ public final class WorkerTimer {
         self.repeats = repeats
         interval = max(0, milliseconds) * 1000
         deadline = Self.nowMicroseconds() + interval
-        id = worker.loop.timers.add(self, due: deadline)
+        slot = worker.loop.timers.add(self, due: deadline)
     }
 
-    public var isScheduled: Bool { id != 0 }
+    public var isScheduled: Bool { slot != nil }
 
     /// When the pending firing is due, in monotonic microseconds; nil when none is.
-    public var dueMicroseconds: Int? { id == 0 ? nil : deadline }
+    public var dueMicroseconds: Int? { slot == nil ? nil : deadline }
 
     public func cancel() {
-        guard id != 0 else { return }
-        worker.loop.timers.remove(id: id)
-        id = 0
+        guard let slot else { return }
+        worker.loop.timers.cancel(slot)
+        self.slot = nil
     }
 
-    /// Called by the queue for the firing `firing`, at `now` (monotonic microseconds, before the handler).
-    func fire(id firing: UInt64, now: Int) {
-        guard firing == id else { return }
+    /// Called by the queue for the firing of `firing`, at `now` (monotonic microseconds, before
+    /// the handler).
+    func fire(_ firing: WorkerTimerQueue.Slot, now: Int) {
+        guard firing === slot else { return }
         if !repeats {
-            worker.loop.timers.remove(id: firing)
-            id = 0
+            worker.loop.timers.cancel(firing)
+            slot = nil
         }
-        handler()
-        // Only a repeating timer that its handler neither cancelled nor rescheduled goes on.
-        guard repeats, id == firing else { return }
-        // Against the time before the handler: a handler's own duration does not skip a tick.
-        deadline = Self.next(after: deadline, interval: interval, now: now)
-        worker.loop.timers.reschedule(id: firing, due: deadline)
+        // The handler may release the timer's owner and with it the timer: keep it to the end.
+        withExtendedLifetime(self) {
+            handler()
+            // Only a repeating timer that its handler neither cancelled nor rescheduled goes on.
+            guard repeats, firing === slot else { return }
+            // Against the time before the handler: a handler's own duration does not skip a tick.
+            deadline = Self.next(after: deadline, interval: interval, now: now)
+            worker.loop.timers.reschedule(firing, due: deadline)
+        }
     }
 
     static func nowMicroseconds() -> Int { Int(MediaWorker.monotonicNanoseconds() / 1000) }
@@ -70,8 +75,10 @@ public final class WorkerTimer {
     /// or, when that has passed already, the first multiple of the interval still ahead (the
     /// phase is kept, the missed firings are dropped).
     public static func next(after deadline: Int, interval: Int, now: Int) -> Int {
-        let following = deadline + max(1, interval)
-        guard following <= now, interval > 0 else { return following }
-        return following + ((now - following) / interval + 1) * interval
+        // A 0 ms repeating timer steps 1 us at a time, and skips what it missed like any other.
+        let step = max(1, interval)
+        let following = deadline + step
+        guard following <= now else { return following }
+        return following + ((now - following) / step + 1) * step
     }
 }

@@ -6,58 +6,88 @@
 /// walk and needed one to fire. Here a firing costs a heap pop and its handler, and the loop can
 /// run a due timer between two sockets' packets.
 ///
-/// Entries are (due, id); a timer's id is in `scheduled` while it is pending, so a cancelled or
-/// rescheduled timer's old entry is recognised and dropped when it reaches the top (no search).
-/// The timers are held unretained: a WorkerTimer leaves `scheduled` in `cancel()`, which its
-/// `deinit` calls. Worker thread only.
+/// An entry is (due, slot). A slot is one scheduling of one timer: cancelling or rescheduling
+/// marks it dead on the worker (`isLive`), and its entries are dropped when they reach the top.
+/// The slot holds its timer weakly, so a timer released off the worker (its owner dropped by the
+/// control plane) needs no access to the queue from there: its entries find it gone when due.
+/// Worker thread only.
 final class WorkerTimerQueue {
+    final class Slot {
+        weak var timer: WorkerTimer?
+        /// False once cancelled or replaced (worker thread only).
+        var isLive = true
+        init(_ timer: WorkerTimer) { self.timer = timer }
+    }
+
     private struct Entry {
         var due: Int
-        var id: UInt64
+        var slot: Slot
     }
 
     private var heap: [Entry] = []
-    private var scheduled: [UInt64: Unmanaged<WorkerTimer>] = [:]
-    private var lastID: UInt64 = 0
+    /// Entries whose slot was marked dead and are still in the heap: past half the heap they are
+    /// swept at once, so that a timer rescheduled at every packet does not grow it without end.
+    private var deadEntries = 0
 
-    /// Pending timers (for tests and statistics).
-    var count: Int { scheduled.count }
-
-    /// Schedules `timer` at `due` (monotonic microseconds); the id to cancel it with.
-    func add(_ timer: WorkerTimer, due: Int) -> UInt64 {
-        lastID &+= 1
-        scheduled[lastID] = Unmanaged.passUnretained(timer)
-        push(Entry(due: due, id: lastID))
-        return lastID
+    /// Schedules `timer` at `due` (monotonic microseconds); the slot to cancel or repeat it with.
+    func add(_ timer: WorkerTimer, due: Int) -> Slot {
+        let slot = Slot(timer)
+        push(Entry(due: due, slot: slot))
+        return slot
     }
 
-    /// Puts a repeating timer that just fired back in, under the same id, if still pending.
-    func reschedule(id: UInt64, due: Int) {
-        guard scheduled[id] != nil else { return }
-        push(Entry(due: due, id: id))
+    /// Puts a repeating timer that just fired back in, if its slot is still live.
+    func reschedule(_ slot: Slot, due: Int) {
+        guard slot.isLive else { return }
+        push(Entry(due: due, slot: slot))
     }
 
-    func remove(id: UInt64) {
-        scheduled[id] = nil
+    func cancel(_ slot: Slot) {
+        guard slot.isLive else { return }
+        slot.isLive = false
+        deadEntries += 1
+        if deadEntries > heap.count / 2 + 64 { sweep() }
     }
 
-    /// The earliest pending due time (monotonic microseconds), dropping stale entries on the way.
+    /// The earliest due time (monotonic microseconds) of a live entry, dropping dead ones on the
+    /// way. An entry whose timer was released off the worker counts until it fires (a wake-up
+    /// for nothing, at most once).
     var earliest: Int? {
         while let top = heap.first {
-            if scheduled[top.id] != nil { return top.due }
+            if top.slot.isLive { return top.due }
             popTop()
+            deadEntries -= 1
         }
         return nil
     }
 
     /// Fires every timer due at `now` (monotonic microseconds) or before, earliest first. A
-    /// handler may schedule, reschedule or cancel timers, itself included; one it schedules for
-    /// `now` or earlier runs in this call too.
+    /// handler may schedule, reschedule or cancel timers, itself included; a timer it schedules
+    /// is due after `now`, so it runs in a later call.
     func runDue(now: Int) {
         while let top = heap.first, top.due <= now {
             popTop()
-            guard let timer = scheduled[top.id] else { continue }
-            timer.takeUnretainedValue().fire(id: top.id, now: now)
+            let slot = top.slot
+            guard slot.isLive else {
+                deadEntries -= 1
+                continue
+            }
+            guard let timer = slot.timer else {
+                slot.isLive = false
+                continue
+            }
+            timer.fire(slot, now: now)
+        }
+    }
+
+    private func sweep() {
+        heap.removeAll { !$0.slot.isLive }
+        deadEntries = 0
+        // Floyd's heap construction: sift down every parent, last first.
+        var parent = heap.count / 2 - 1
+        while parent >= 0 {
+            siftDown(from: parent)
+            parent -= 1
         }
     }
 
@@ -78,7 +108,11 @@ final class WorkerTimerQueue {
         let last = heap.removeLast()
         guard !heap.isEmpty else { return }
         heap[0] = last
-        var parent = 0
+        siftDown(from: 0)
+    }
+
+    private func siftDown(from start: Int) {
+        var parent = start
         while true {
             let left = 2 * parent + 1, right = left + 1
             var smallest = parent

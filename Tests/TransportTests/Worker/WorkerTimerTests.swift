@@ -16,8 +16,8 @@ struct WorkerTimerTests {
         worker.post {
             let timer = WorkerTimer(worker: worker)
             holder.timer = timer
-            // 10 ms first, then every 60 s: were the one-shot's source kept attached, it would go
-            // on firing every 10 ms, now with the repeating handler. No count here depends on how
+            // 10 ms first, then every 60 s: were the one-shot's firing kept as a repeating one, it
+            // would go on every 10 ms, now with the repeating handler. No count here depends on how
             // fast this machine runs the test: the 60 s timer cannot fire in the test's lifetime.
             timer.schedule(after: 10) { [unowned timer] in
                 oneShots.add(1, ordering: .relaxed)
@@ -43,7 +43,9 @@ struct WorkerTimerTests {
         #expect(WorkerTimer.next(after: 1_000, interval: 5_000, now: 6_000) == 11_000)
         // Late by two and a half intervals: the missed firings are skipped, not run back to back.
         #expect(WorkerTimer.next(after: 1_000, interval: 5_000, now: 13_500) == 16_000)
-        #expect(WorkerTimer.next(after: 1_000, interval: 0, now: 13_500) == 1_001)
+        // A 0 ms repeating timer: the next microsecond ahead, never a run of every one missed.
+        #expect(WorkerTimer.next(after: 1_000, interval: 0, now: 13_500) == 13_501)
+        #expect(WorkerTimer.next(after: 1_000, interval: 0, now: 900) == 1_001)
     }
 
     @Test("two repeating timers that fire in one late loop iteration keep their own phases")
@@ -80,8 +82,10 @@ struct WorkerTimerTests {
         let worker = MediaWorker(index: 0)
         defer { worker.stop() }
         final class Log: @unchecked Sendable {
-            var fired: [(delay: Int, index: Int)] = []
+            var fired: [(due: Int, index: Int)] = []
             var timers: [WorkerTimer] = []
+            /// Each one-shot's due time when scheduled (no longer readable once it fired).
+            var dues = [Int](repeating: 0, count: 60)
         }
         let log = Log()
         let delays = (0..<60).map { _ in Int.random(in: 1...40) }
@@ -89,13 +93,14 @@ struct WorkerTimerTests {
             for (index, delay) in delays.enumerated() {
                 let timer = WorkerTimer(worker: worker)
                 log.timers.append(timer)
-                timer.schedule(after: delay) { log.fired.append((delay, index)) }
+                timer.schedule(after: delay) { log.fired.append((log.dues[index], index)) }
+                log.dues[index] = timer.dueMicroseconds!
             }
             // Cancelled before it is due, directly and from a handler that runs first.
             log.timers[0].cancel()
             let canceller = WorkerTimer(worker: worker)
             log.timers.append(canceller)
-            log.timers[1].schedule(after: 45) { log.fired.append((45, 1)) }
+            log.timers[1].schedule(after: 45) { log.fired.append((0, 1)) }
             canceller.schedule(after: 0) { log.timers[1].cancel() }
         }
         // Every timer is due within 45 ms; wait for them all, or 5 s on a very slow machine.
@@ -107,7 +112,33 @@ struct WorkerTimerTests {
         try worker.sync { log.timers.forEach { $0.cancel() } }
         #expect(fired.count == delays.count - 2)
         #expect(!fired.contains { $0.index == 0 || $0.index == 1 })
-        // One-shots scheduled together fire by delay (ties in any order).
-        #expect(fired.map(\.delay) == fired.map(\.delay).sorted())
+        // One-shots fire in the order they were due (ties in any order).
+        #expect(fired.map(\.due) == fired.map(\.due).sorted())
+    }
+
+    @Test("a repeating timer that cancels itself in its handler stops; one released off the worker is dropped, not fired")
+    func selfCancelAndRelease() async throws {
+        let worker = MediaWorker(index: 0)
+        defer { worker.stop() }
+        final class Box: @unchecked Sendable { var timer: WorkerTimer? }
+        let selfCancelling = Box(), released = Box()
+        let firings = Atomic<Int>(0), releasedFirings = Atomic<Int>(0)
+        try worker.sync {
+            let timer = WorkerTimer(worker: worker)
+            selfCancelling.timer = timer
+            timer.schedule(after: 5, repeats: true) { [unowned timer] in
+                firings.add(1, ordering: .relaxed)
+                timer.cancel()
+            }
+            released.timer = WorkerTimer(worker: worker)
+            released.timer!.schedule(after: 30) { releasedFirings.add(1, ordering: .relaxed) }
+        }
+        // Released here, on the test's thread, while pending: the queue must not call it.
+        released.timer = nil
+        try await Task.sleep(for: .milliseconds(120))
+        let stillScheduled = try worker.sync { selfCancelling.timer!.isScheduled }
+        #expect(firings.load(ordering: .relaxed) == 1)
+        #expect(!stillScheduled)
+        #expect(releasedFirings.load(ordering: .relaxed) == 0)
     }
 }
