@@ -31,6 +31,7 @@
 # files, logs and annotations in DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/test-host.sh
 
 SUBSCRIBERS=4
 WARMUP=20
@@ -57,10 +58,7 @@ for tool in valgrind callgrind_control callgrind_annotate nft cc objcopy; do
   command -v "$tool" >/dev/null || { echo "callgrind-benchmark.sh: $tool not found" >&2; exit 1; }
 done
 
-if [ -z "${SFU_BIN:-}" ]; then
-  swift build -c release --scratch-path .build-cg --product sfu
-  SFU_BIN="$(swift build -c release --scratch-path .build-cg --show-bin-path)/sfu"
-fi
+test_host_release_binary .build-cg
 
 ADDR=10.213.0.1
 PORT=8080
@@ -72,7 +70,7 @@ cleanup() {
   [ -n "$LOAD_PID" ] && kill "$LOAD_PID" 2>/dev/null || true
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
   wait 2>/dev/null || true
-  ip netns del "$NS" 2>/dev/null || true
+  test_host_down "$NS"
   if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && cp -a "$WORK"/. "$KEEP"/ && echo "==> kept in $KEEP"; fi
   rm -rf "$WORK"
 }
@@ -93,9 +91,7 @@ int sigsuspend(const sigset_t *mask) {
 C
 cc -O2 -shared -fPIC -o "$WORK/libsigsuspend.so" "$WORK/sigsuspend.c"
 
-ip netns add "$NS"
-ip netns exec "$NS" sh -c "ip link set lo up && ip link add v0 type veth peer name v1 &&
-  ip addr add $ADDR/24 dev v0 && ip link set v0 up && ip link set v1 up"
+test_host_up "$NS" "$ADDR"
 # The load tool's sockets take ephemeral ports: keep them out of both servers' media ranges.
 ip netns exec "$NS" sysctl -q -w net.ipv4.ip_local_port_range="20000 29999"
 # RTP sent by the server: UDP from its media ports (ours 50000-50999, Janus 52000-52999), RTP

@@ -9,6 +9,7 @@
 # load to compare at), 13 s (3 s warm-up), 1 run. First, the machine's stalls (scripts/cpu-stall.c).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/test-host.sh
 
 ROOMS=25
 COPIES=9
@@ -26,14 +27,13 @@ while [ $# -gt 0 ]; do
     *) echo "forwarding-floor.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-[ "$(id -u)" -eq 0 ] || { echo "forwarding-floor.sh: must run as root (network namespace)" >&2; exit 1; }
-[ "$(nproc --all)" -ge 2 ] || { echo "forwarding-floor.sh: needs 2 CPUs" >&2; exit 1; }
+test_host_require forwarding-floor.sh 2
 
 WORK_DIR="$(mktemp -d /tmp/forwarding-floor.XXXXXX)"
 NS="sfu-floor-$$"
 cleanup() {
   wait 2>/dev/null || true
-  ip netns del "$NS" 2>/dev/null || true
+  test_host_down "$NS"
   rm -rf "$WORK_DIR"
 }
 trap cleanup EXIT

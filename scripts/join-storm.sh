@@ -12,6 +12,7 @@
 # Environment: SFU_BIN (skip the release build and use this binary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/test-host.sh
 
 SUBSCRIBERS=()
 RUNS=1
@@ -24,13 +25,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ ${#SUBSCRIBERS[@]} -gt 0 ] || SUBSCRIBERS=(150 300)
-[ "$(id -u)" -eq 0 ] || { echo "join-storm.sh: must run as root (network namespace)" >&2; exit 1; }
-[ "$(nproc --all)" -ge 2 ] || { echo "join-storm.sh: needs 2 CPUs" >&2; exit 1; }
-
-if [ -z "${SFU_BIN:-}" ]; then
-  swift build -c release --scratch-path .build-release --product sfu
-  SFU_BIN="$(swift build -c release --scratch-path .build-release --show-bin-path)/sfu"
-fi
+test_host_require join-storm.sh 2
+test_host_release_binary .build-release
 
 ADDR=10.214.0.1
 PORT=8080
@@ -39,12 +35,10 @@ SERVER_PID=""
 cleanup() {
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
   wait 2>/dev/null || true
-  ip netns del "$NS" 2>/dev/null || true
+  test_host_down "$NS"
 }
 trap cleanup EXIT
-ip netns add "$NS"
-ip netns exec "$NS" sh -c "ip link set lo up && ip link add v0 type veth peer name v1 &&
-  ip addr add $ADDR/24 dev v0 && ip link set v0 up && ip link set v1 up"
+test_host_up "$NS" "$ADDR"
 
 metrics() { ip netns exec "$NS" python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:$PORT/metrics', timeout=5).read().decode())"; }
 

@@ -26,6 +26,7 @@
 # Environment: SFU_BIN (skip the release build and use this binary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/test-host.sh
 
 SUBSCRIBERS=()
 SERVERS=()
@@ -48,13 +49,8 @@ while [ $# -gt 0 ]; do
 done
 [ ${#SUBSCRIBERS[@]} -gt 0 ] || SUBSCRIBERS=(20 50)
 [ ${#SERVERS[@]} -gt 0 ] || SERVERS=(sfu janus)
-[ "$(id -u)" -eq 0 ] || { echo "load-benchmark.sh: must run as root (network namespace)" >&2; exit 1; }
-[ "$(nproc --all)" -ge 2 ] || { echo "load-benchmark.sh: needs 2 CPUs" >&2; exit 1; }
-
-if [ -z "${SFU_BIN:-}" ]; then
-  swift build -c release --scratch-path .build-release --product sfu
-  SFU_BIN="$(swift build -c release --scratch-path .build-release --show-bin-path)/sfu"
-fi
+test_host_require load-benchmark.sh 2
+test_host_release_binary .build-release
 
 ADDR=10.213.0.1
 PORT=8080
@@ -64,12 +60,10 @@ SERVER_PID=""
 cleanup() {
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
   wait 2>/dev/null || true
-  ip netns del "$NS" 2>/dev/null || true
+  test_host_down "$NS"
 }
 trap cleanup EXIT
-ip netns add "$NS"
-ip netns exec "$NS" sh -c "ip link set lo up && ip link add v0 type veth peer name v1 &&
-  ip addr add $ADDR/24 dev v0 && ip link set v0 up && ip link set v1 up"
+test_host_up "$NS" "$ADDR"
 
 # GET of the server's /stats or /metrics (dev mode: no token), from inside the namespace.
 get() {

@@ -30,6 +30,7 @@
 # turnserver), KEEP_LOGS=1 (keep the scratch directory with every log).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/test-host.sh
 
 OUTPUT=""
 RUNS=3
@@ -57,11 +58,8 @@ for tool in "$TURNSERVER" turnutils_uclient turnutils_peer taskset ip; do
 done
 [ "$(nproc --all)" -ge 2 ] || { echo "turn-benchmark.sh: needs 2 CPUs (server on CPU 0, load on CPU 1)" >&2; exit 1; }
 
-if [ -z "${SFU_BIN:-}" ]; then
-  echo "==> swift build -c release --scratch-path .build-release --product sfu"
-  swift build -c release --scratch-path .build-release --product sfu
-  SFU_BIN="$(swift build -c release --scratch-path .build-release --show-bin-path)/sfu"
-fi
+[ -n "${SFU_BIN:-}" ] || echo "==> swift build -c release --scratch-path .build-release --product sfu"
+test_host_release_binary .build-release
 [ -x "$SFU_BIN" ] || { echo "turn-benchmark.sh: $SFU_BIN is not executable" >&2; exit 1; }
 
 ADDR=10.213.0.1
@@ -80,15 +78,13 @@ cleanup() {
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
   [ -n "$PEER_PID" ] && kill "$PEER_PID" 2>/dev/null || true
   wait 2>/dev/null || true
-  ip netns del "$NS" 2>/dev/null || true
+  test_host_down "$NS"
   if [ "${KEEP_LOGS:-0}" = 1 ]; then echo "logs kept in $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-ip netns add "$NS"
-ip netns exec "$NS" sh -c "ip link set lo up && ip link add v0 type veth peer name v1 &&
-  ip addr add $ADDR/24 dev v0 && ip link set v0 up && ip link set v1 up"
+test_host_up "$NS" "$ADDR"
 # (Background processes are started with `ip netns exec` itself, never through a function, so
 # that $! is the PID that `ip` and `taskset` exec into: the server's own.)
 inns() { ip netns exec "$NS" "$@"; }
