@@ -2,7 +2,8 @@
 # The forwarding-latency floor of this machine (docs/benchmarks.md, "The floor: a bare
 # forwarder"): scripts/forwarding-floor.c's fan-out on CPU 0, fed by its generator on CPU 1 with
 # the arrival pattern of `sfu load --scenario rooms` (one publisher a room, 1.5 Mbit/s paced video
-# and Opus-sized audio), in a network namespace of the script's own (loopback only).
+# and Opus-sized audio), in a network namespace of the script's own (the forwarder and generator
+# use its loopback).
 #   sudo bash scripts/forwarding-floor.sh [--rooms M] [--copies K] [--work-ns W] [--duration S] [--runs R]
 # Defaults: 25 rooms of 9 copies (the shape of --rooms 25x10), 5000 ns of busy work a copy in
 # place of a real SFU's SRTP and rewrite (tune it until the forwarder's share of its core is the
@@ -38,15 +39,11 @@ cleanup() {
 }
 trap cleanup EXIT
 cc -O2 -Wall -o "$WORK_DIR/forwarding-floor" scripts/forwarding-floor.c
-cc -O2 -o "$WORK_DIR/cpu-stall" scripts/cpu-stall.c
-ip netns add "$NS"
-ip netns exec "$NS" ip link set lo up
+test_host_up "$NS" 10.215.0.1
 
 echo "==> $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg); $ROOMS rooms x $COPIES copies, $WORK ns of work a copy"
 for run in $(seq 1 "$RUNS"); do
-  taskset -c 1 "$WORK_DIR/cpu-stall" 10 >/dev/null &
-  echo "==> run $run: CPU 0 while CPU 1 is busy, $(taskset -c 0 "$WORK_DIR/cpu-stall" 10)"
-  wait
+  echo "==> run $run: $(test_host_stalls "$WORK_DIR")"
   ip netns exec "$NS" taskset -c 0 "$WORK_DIR/forwarding-floor" forward "$ROOMS" "$COPIES" "$WORK" "$DURATION" &
   forwarder=$!
   sleep 0.3

@@ -74,13 +74,7 @@ sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())
 
 echo "==> $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 WORK="$(mktemp -d /tmp/load-benchmark.XXXXXX)"
-# The machine's own floor under tail latencies: how often CPU 0 is taken from a spinning thread
-# while CPU 1 is busy too, as during a run (scripts/cpu-stall.c).
-if command -v cc >/dev/null && cc -O2 -o "$WORK/cpu-stall" scripts/cpu-stall.c; then
-  taskset -c 1 "$WORK/cpu-stall" 10 >/dev/null &
-  echo "==> CPU 0 while CPU 1 is busy, $(taskset -c 0 "$WORK/cpu-stall" 10)"
-  wait
-fi
+if command -v cc >/dev/null; then echo "==> $(test_host_stalls "$WORK")"; fi
 for n in "${SUBSCRIBERS[@]}"; do
   for server in "${SERVERS[@]}"; do
     if [ "$server" = sfu ]; then

@@ -209,11 +209,14 @@ int cdatagram_pollset_wait(struct cdatagram_pollset *set, int *ready, uint32_t *
         count = epoll_wait(set->epoll, set->ready, capacity, -1);
     } else {
         struct timespec timeout = {.tv_sec = (time_t)(timeout_ns / 1000000000), .tv_nsec = (long)(timeout_ns % 1000000000)};
-        count = set->no_pwait2 ? -1 : epoll_pwait2(set->epoll, set->ready, capacity, &timeout, NULL);
+        count = -1;
         /* Before Linux 5.11 (ENOSYS), or refused by a seccomp filter that does not know it (EPERM
          * and others): epoll_wait, whole milliseconds rounded up, from now on. */
-        if (count < 0 && (set->no_pwait2 || errno != EINTR)) {
-            set->no_pwait2 = 1;
+        if (!set->no_pwait2) {
+            count = epoll_pwait2(set->epoll, set->ready, capacity, &timeout, NULL);
+            if (count < 0 && errno != EINTR) set->no_pwait2 = 1;
+        }
+        if (set->no_pwait2) {
             int64_t milliseconds = timeout_ns / 1000000 + (timeout_ns % 1000000 != 0);
             count = epoll_wait(set->epoll, set->ready, capacity, milliseconds > 0x7fffffff ? 0x7fffffff : (int)milliseconds);
         }

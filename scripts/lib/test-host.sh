@@ -31,3 +31,14 @@ test_host_up() {
 test_host_down() {
   ip netns del "$1" 2>/dev/null || true
 }
+
+# test_host_stalls DIR: this machine's own stalls on CPU 0 over 10 s while CPU 1 is busy too, as
+# during a run (scripts/cpu-stall.c, built into DIR): the floor under every latency tail here.
+test_host_stalls() {
+  [ -x "$1/cpu-stall" ] || cc -O2 -o "$1/cpu-stall" scripts/cpu-stall.c
+  taskset -c 1 "$1/cpu-stall" 10 >/dev/null &
+  local spinner=$! stalls
+  stalls="$(taskset -c 0 "$1/cpu-stall" 10)"
+  wait "$spinner"
+  echo "CPU 0 while CPU 1 is busy, $stalls"
+}

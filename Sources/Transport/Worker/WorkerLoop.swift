@@ -135,8 +135,8 @@ final class WorkerLoop {
             // Plain poll(2): whole milliseconds, rounded up, for the timers as well.
             var wait = timeout
             if let due = timers.earliest {
-                let untilDue = max(0, (Self.nanoseconds(due) - start) / 1_000_000 + 1)
-                wait = wait < 0 ? gint(min(untilDue, Int64(Int32.max))) : min(wait, gint(min(untilDue, Int64(Int32.max))))
+                let untilDue = gint(min(Int64(Int32.max), max(0, (Self.nanoseconds(due) - start) / 1_000_000 + 1)))
+                wait = wait < 0 ? untilDue : min(wait, untilDue)
             }
             _ = poll(array, nfds_t(count), wait)
             timers.runDue(now: WorkerTimer.nowMicroseconds())
@@ -166,10 +166,7 @@ final class WorkerLoop {
         needsIteration = false
         while true {
             var now = MediaWorker.monotonicNanoseconds()
-            if let due = timers.earliest, Self.nanoseconds(due) <= now {
-                timers.runDue(now: Int(now / 1_000))
-                now = MediaWorker.monotonicNanoseconds()
-            }
+            if timers.runDue(now: Int(now / 1_000)) { now = MediaWorker.monotonicNanoseconds() }
             if needsIteration || !isRunning { return 0 }
             var deadline = glibDeadline
             if let due = timers.earliest { deadline = min(deadline, Self.nanoseconds(due)) }
@@ -190,9 +187,7 @@ final class WorkerLoop {
                     let drained = agent.readSelectedSocket(counting: &served)
                     directDatagrams &+= served
                     // A timer that fell due meanwhile (a pacer) runs now, not after the whole batch.
-                    if let due = timers.earliest, Self.nanoseconds(due) <= MediaWorker.monotonicNanoseconds() {
-                        timers.runDue(now: WorkerTimer.nowMicroseconds())
-                    }
+                    timers.runDue(now: WorkerTimer.nowMicroseconds())
                     if drained {
                         ready[index] = -1
                         continue

@@ -61,10 +61,12 @@ final class WorkerTimerQueue {
         return nil
     }
 
-    /// Fires every timer due at `now` (monotonic microseconds) or before, earliest first. A
-    /// handler may schedule, reschedule or cancel timers, itself included; a timer it schedules
-    /// is due after `now`, so it runs in a later call.
-    func runDue(now: Int) {
+    /// Fires every timer due at `now` (monotonic microseconds) or before, earliest first; whether
+    /// any was (nothing due: one comparison). A handler may schedule, reschedule or cancel timers,
+    /// itself included; a timer it schedules is due after `now`, so it runs in a later call.
+    @discardableResult
+    func runDue(now: Int) -> Bool {
+        var fired = false
         while let top = heap.first, top.due <= now {
             popTop()
             let slot = top.slot
@@ -77,7 +79,9 @@ final class WorkerTimerQueue {
                 continue
             }
             timer.fire(slot, now: now)
+            fired = true
         }
+        return fired
     }
 
     private func sweep() {
