@@ -30,7 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { PUBLISHER_PORT = 10000, SINK_PORT = 11000, MAX_ROOMS = 200, MAX_COPIES = 50, BUCKET_NS = 10000,
+enum { PUBLISHER_PORT = 10000, SINK_PORT = 11000, MAX_ROOMS = 200, MAX_COPIES = 400, MAX_SOCKETS = 8000, BUCKET_NS = 10000,
        BUCKETS = 5000 /* 10 us buckets up to 50 ms */ };
 
 static int64_t now_ns(void) {
@@ -73,7 +73,7 @@ static int64_t percentile(const int64_t *histogram, int64_t total, double q) {
 
 static int forward(int rooms, int copies, int64_t work_ns, double seconds) {
     int epoll = epoll_create1(0);
-    int publishers[MAX_ROOMS], senders[MAX_ROOMS][MAX_COPIES];
+    static int publishers[MAX_ROOMS], senders[MAX_ROOMS][MAX_COPIES];
     for (int room = 0; room < rooms; room++) {
         publishers[room] = udp_socket(PUBLISHER_PORT + room);
         int on = 1;
@@ -209,17 +209,97 @@ static int generate(int rooms, int copies, double seconds) {
     return 0;
 }
 
+/* replay: the arrivals of a capture, at their times: FILE holds one line per datagram, "OFFSET_NS
+ * PUBLISHER SIZE" in time order (scripts/forwarding-floor.sh --replay, from a capture at a real
+ * server); the trace repeats until SECONDS. Publisher n sends to room n % ROOMS. */
+static int replay(const char *path, int rooms, int copies, double seconds) {
+    FILE *file = fopen(path, "r");
+    if (!file) { perror(path); return 1; }
+    size_t capacity = 1 << 16, n = 0;
+    int64_t *offsets = malloc(capacity * sizeof *offsets);
+    int *rooms_of = malloc(capacity * sizeof *rooms_of), *sizes = malloc(capacity * sizeof *sizes);
+    long long offset;
+    int publisher, size;
+    while (fscanf(file, "%lld %d %d", &offset, &publisher, &size) == 3) {
+        if (n == capacity) {
+            capacity *= 2;
+            offsets = realloc(offsets, capacity * sizeof *offsets);
+            rooms_of = realloc(rooms_of, capacity * sizeof *rooms_of);
+            sizes = realloc(sizes, capacity * sizeof *sizes);
+        }
+        offsets[n] = offset;
+        rooms_of[n] = publisher % rooms;
+        sizes[n] = size < 1 ? 1 : size > 1500 ? 1500 : size;
+        n++;
+    }
+    fclose(file);
+    if (n < 2) { fprintf(stderr, "%s: no arrivals\n", path); return 1; }
+    int64_t period = offsets[n - 1] + (offsets[n - 1] - offsets[0]) / (int64_t)(n - 1);
+    int epoll = epoll_create1(0);
+    int sink_count = rooms * copies;
+    int *sinks = calloc((size_t)sink_count, sizeof *sinks), senders[MAX_ROOMS];
+    for (int k = 0; k < sink_count; k++) {
+        sinks[k] = udp_socket(SINK_PORT + k);
+        struct epoll_event event = {.events = EPOLLIN, .data.u32 = (uint32_t)k};
+        epoll_ctl(epoll, EPOLL_CTL_ADD, sinks[k], &event);
+    }
+    for (int room = 0; room < rooms; room++) senders[room] = udp_socket(0);
+    static unsigned char datagram[1500], sink_buffer[2048];
+    memset(datagram, 0x5a, sizeof datagram);
+    int64_t start = now_ns(), end = start + (int64_t)(seconds * 1e9), sent = 0, received = 0, base = start;
+    size_t next = 0;
+    for (;;) {
+        int64_t now = now_ns();
+        if (now >= end) break;
+        while (base + offsets[next] <= now) {
+            struct sockaddr_in to = loopback(PUBLISHER_PORT + rooms_of[next]);
+            sendto(senders[rooms_of[next]], datagram, (size_t)sizes[next], 0, (struct sockaddr *)&to, sizeof to);
+            sent++;
+            if (++next == n) { next = 0; base += period; }
+        }
+        int64_t wait = base + offsets[next] - now_ns();
+        if (wait < 0) wait = 0;
+        if (wait > end - now) wait = end - now;
+        struct timespec timeout = {.tv_sec = wait / 1000000000, .tv_nsec = wait % 1000000000};
+        struct epoll_event ready[256];
+        int count = epoll_pwait2(epoll, ready, 256, &timeout, NULL);
+        for (int i = 0; i < count; i++)
+            while (recv(sinks[ready[i].data.u32], sink_buffer, sizeof sink_buffer, 0) >= 0) received++;
+    }
+    printf("replay: %lld packets sent (%.0f a second) from %zu arrivals of %s, %lld copies received\n",
+           (long long)sent, sent / seconds, n, path, (long long)received);
+    return 0;
+}
+
+/* Rooms x copies within the limits, and descriptors for their sockets (a sender and a sink each). */
+static int shape(int rooms, int copies) {
+    if (rooms < 1 || rooms > MAX_ROOMS || copies < 1 || copies > MAX_COPIES || rooms * copies > MAX_SOCKETS / 2) {
+        fprintf(stderr, "forwarding-floor: 1-%d rooms of 1-%d copies, at most %d copies in all\n", MAX_ROOMS, MAX_COPIES,
+                MAX_SOCKETS / 2);
+        return 0;
+    }
+    struct rlimit files = {MAX_SOCKETS + 64, MAX_SOCKETS + 64};
+    setrlimit(RLIMIT_NOFILE, &files);
+    return 1;
+}
+
 int main(int argc, char **argv) {
     if (argc == 6 && strcmp(argv[1], "forward") == 0) {
         int rooms = atoi(argv[2]), copies = atoi(argv[3]);
-        if (rooms < 1 || rooms > MAX_ROOMS || copies < 1 || copies > MAX_COPIES) return 2;
+        if (!shape(rooms, copies)) return 2;
         return forward(rooms, copies, atoll(argv[4]), atof(argv[5]));
     }
     if (argc == 5 && strcmp(argv[1], "generate") == 0) {
         int rooms = atoi(argv[2]), copies = atoi(argv[3]);
-        if (rooms < 1 || rooms > MAX_ROOMS || copies < 1 || copies > MAX_COPIES) return 2;
+        if (!shape(rooms, copies)) return 2;
         return generate(rooms, copies, atof(argv[4]));
     }
-    fprintf(stderr, "usage: forwarding-floor forward ROOMS COPIES WORK_NS SECONDS | generate ROOMS COPIES SECONDS\n");
+    if (argc == 6 && strcmp(argv[1], "replay") == 0) {
+        int rooms = atoi(argv[3]), copies = atoi(argv[4]);
+        if (!shape(rooms, copies)) return 2;
+        return replay(argv[2], rooms, copies, atof(argv[5]));
+    }
+    fprintf(stderr, "usage: forwarding-floor forward ROOMS COPIES WORK_NS SECONDS | generate ROOMS COPIES SECONDS"
+                    " | replay FILE ROOMS COPIES SECONDS\n");
     return 2;
 }

@@ -5,9 +5,12 @@
 # and Opus-sized audio), in a network namespace of the script's own (the forwarder and generator
 # use its loopback).
 #   sudo bash scripts/forwarding-floor.sh [--rooms M] [--copies K] [--work-ns W] [--duration S] [--runs R]
+#                                         [--replay ARRIVALS]
 # Defaults: 25 rooms of 9 copies (the shape of --rooms 25x10), 5000 ns of busy work a copy in
 # place of a real SFU's SRTP and rewrite (tune it until the forwarder's share of its core is the
 # load to compare at), 13 s (3 s warm-up), 1 run. First, the machine's stalls (scripts/cpu-stall.c).
+# --replay sends a captured arrival pattern instead of the generator's own (a file of
+# "OFFSET_NS PUBLISHER SIZE" lines, as scripts/capture-arrivals.sh writes from a run of ours).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/test-host.sh
@@ -17,6 +20,7 @@ COPIES=9
 WORK=5000
 DURATION=13
 RUNS=1
+REPLAY=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --rooms) ROOMS="$2"; shift 2 ;;
@@ -24,7 +28,8 @@ while [ $# -gt 0 ]; do
     --work-ns) WORK="$2"; shift 2 ;;
     --duration) DURATION="$2"; shift 2 ;;
     --runs) RUNS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --replay) REPLAY="$(realpath "$2")"; shift 2 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "forwarding-floor.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -47,6 +52,10 @@ for run in $(seq 1 "$RUNS"); do
   ip netns exec "$NS" taskset -c 0 "$WORK_DIR/forwarding-floor" forward "$ROOMS" "$COPIES" "$WORK" "$DURATION" &
   forwarder=$!
   sleep 0.3
-  ip netns exec "$NS" taskset -c 1 "$WORK_DIR/forwarding-floor" generate "$ROOMS" "$COPIES" "$((DURATION - 1))"
+  if [ -n "$REPLAY" ]; then
+    ip netns exec "$NS" taskset -c 1 "$WORK_DIR/forwarding-floor" replay "$REPLAY" "$ROOMS" "$COPIES" "$((DURATION - 1))"
+  else
+    ip netns exec "$NS" taskset -c 1 "$WORK_DIR/forwarding-floor" generate "$ROOMS" "$COPIES" "$((DURATION - 1))"
+  fi
   wait "$forwarder"
 done

@@ -3,7 +3,8 @@
 # (docs/benchmarks.md, "The SFU under sfu load").
 #   sudo bash scripts/load-benchmark.sh [--subscribers N]... [--duration S] [--video-bitrate BPS]
 #                                       [--rooms MxK]... [--server sfu|janus]... [--steady-after S]
-#                                       [--worker-fifo PRIORITY]
+#                                       [--worker-fifo PRIORITY] [--publishers-fifo PRIORITY]
+#                                       [--capture-arrivals DIR [--floor-work-ns NS]]
 #
 # The server (ours with one media worker, or Janus) runs on CPU 0, the load tool on CPU 1 with one
 # worker, both in a network namespace of the script's own (10.213.0.1 on a veth, deleted on exit).
@@ -20,6 +21,15 @@
 # p95 is the storm's. --worker-fifo gives our media worker thread SCHED_FIFO at PRIORITY (chrt, by
 # its name media-worker-0) once the server is up, as docs/operations.md describes. First, the
 # machine's own stalls on CPU 0 (scripts/cpu-stall.c), the floor under every latency tail here.
+# --publishers-fifo runs the load tool with two workers on its one core, publishers on
+# media-worker-0 at SCHED_FIFO PRIORITY and subscribers on media-worker-1
+# (`sfu load --publishers-apart`): the publishers send on time, as independent browsers would,
+# however busy the subscribers are.
+# --capture-arrivals captures 5 s of our server's steady state on the test host's loopback
+# (dumpcap) and writes the publishers' media datagrams as they arrived to DIR/arrivals-N.txt
+# (scripts/lib/arrivals.py: their times, publishers and sizes), with how grouped they came; with
+# --floor-work-ns, scripts/forwarding-floor.sh then replays that file through the bare forwarder
+# with NS of busy work a copy: the floor under the same traffic, for the run just made.
 # Janus: `janus` from Debian (apt-get install janus), run with the configuration in
 # Benchmarks/Janus.
 #
@@ -33,6 +43,9 @@ SERVERS=()
 DURATION=15
 STEADY=5
 FIFO=""
+PUBLISHERS_FIFO=""
+CAPTURE=""
+FLOOR_WORK=""
 BITRATE=1500000
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -41,6 +54,9 @@ while [ $# -gt 0 ]; do
     --duration) DURATION="$2"; shift 2 ;;
     --steady-after) STEADY="$2"; shift 2 ;;
     --worker-fifo) FIFO="$2"; shift 2 ;;
+    --publishers-fifo) PUBLISHERS_FIFO="$2"; shift 2 ;;
+    --capture-arrivals) CAPTURE="$2"; shift 2 ;;
+    --floor-work-ns) FLOOR_WORK="$2"; shift 2 ;;
     --video-bitrate) BITRATE="$2"; shift 2 ;;
     --server) SERVERS+=("$2"); shift 2 ;;
     -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
@@ -49,6 +65,11 @@ while [ $# -gt 0 ]; do
 done
 [ ${#SUBSCRIBERS[@]} -gt 0 ] || SUBSCRIBERS=(20 50)
 [ ${#SERVERS[@]} -gt 0 ] || SERVERS=(sfu janus)
+if [ -n "$FLOOR_WORK" ] && [ -z "$CAPTURE" ]; then echo "load-benchmark.sh: --floor-work-ns needs --capture-arrivals" >&2; exit 2; fi
+if [ -n "$CAPTURE" ]; then
+  command -v dumpcap >/dev/null && command -v tshark >/dev/null || { echo "load-benchmark.sh: --capture-arrivals needs dumpcap and tshark (apt-get install tshark)" >&2; exit 1; }
+  mkdir -p "$CAPTURE"
+fi
 test_host_require load-benchmark.sh 2
 test_host_release_binary .build-release
 
@@ -104,11 +125,31 @@ for n in "${SUBSCRIBERS[@]}"; do
       echo "==> $server: $n subscribers of one publisher, $DURATION s"
       scenario=(--subscribers "$n")
     fi
+    load_workers=(--workers 1)
+    [ -z "$PUBLISHERS_FIFO" ] || load_workers=(--workers 2 --publishers-apart)
     started="$(date +%s.%N)"
-    /usr/bin/time -f '%U %S' -o "$WORK/load-cpu" ip netns exec "$NS" taskset -c 1 "$SFU_BIN" load --target "$server" --url "$url" --bind "$ADDR" --workers 1 \
+    /usr/bin/time -f '%U %S' -o "$WORK/load-cpu" ip netns exec "$NS" taskset -c 1 "$SFU_BIN" load --target "$server" --url "$url" --bind "$ADDR" "${load_workers[@]}" \
       "${scenario[@]}" --duration "$DURATION" --video-bitrate "$BITRATE" --json "$WORK/$server-$n.json" &
     load_pid=$!
-    if [ "$server" = sfu ]; then sleep "$STEADY"; get /metrics >"$WORK/steady-start" || true; fi
+    if [ -n "$PUBLISHERS_FIFO" ]; then
+      # /usr/bin/time's child is sfu load (ip netns exec and taskset exec, they do not fork).
+      publisher_tid=""
+      for _ in $(seq 1 50); do
+        tool_pid="$(pgrep -P "$load_pid" | head -1 || true)"
+        [ -z "$tool_pid" ] || publisher_tid="$(ps -L -o tid=,comm= -p "$tool_pid" | awk '$2 == "media-worker-0" {print $1}')"
+        [ -z "$publisher_tid" ] || break
+        sleep 0.02
+      done
+      [ -n "$publisher_tid" ] || { echo "load-benchmark.sh: no media-worker-0 thread in the load tool" >&2; exit 1; }
+      chrt -f -p "$PUBLISHERS_FIFO" "$publisher_tid"
+    fi
+    if [ "$server" = sfu ]; then
+      sleep "$STEADY"; get /metrics >"$WORK/steady-start" || true
+      if [ -n "$CAPTURE" ]; then
+        ip netns exec "$NS" ss -uanp >"$WORK/sockets"
+        ip netns exec "$NS" timeout 5 dumpcap -q -i lo -s 64 -w "$WORK/arrivals.pcapng" >/dev/null 2>&1 &
+      fi
+    fi
     wait "$load_pid" || echo "(sfu load exited $?)"
     wall="$(awk -v s="$started" -v e="$(date +%s.%N)" 'BEGIN { print e - s }')"
     after="$(awk '{print $14 + $15}' "/proc/$SERVER_PID/stat")"
@@ -163,7 +204,20 @@ print(f\"  sfu media worker: {w['cpuSeconds'] / max(1, w['packetsForwarded']) * 
       f\"receive wait p50/p95/p99 {w.get('receiveWaitP50Microseconds')}/{w.get('receiveWaitP95Microseconds')}/{w.get('receiveWaitP99Microseconds')} us; \"
       f\"{w.get('glibIterations')} GLib iterations, {w.get('directDatagrams')} datagrams read directly\")"
     fi
+    server_pid="$SERVER_PID"
     kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
+    if [ "$server" = sfu ] && [ -n "$CAPTURE" ]; then
+      tshark -r "$WORK/arrivals.pcapng" -T fields -e frame.time_epoch -e udp.srcport -e udp.dstport -e udp.length \
+        -e udp.payload 2>/dev/null >"$WORK/arrivals.tsv"
+      python3 scripts/lib/arrivals.py "$WORK/arrivals.tsv" "$WORK/sockets" "$server_pid" "$CAPTURE/arrivals-$n.txt"
+      rm -f "$WORK/arrivals.pcapng" "$WORK/arrivals.tsv"
+      if [ -n "$FLOOR_WORK" ]; then
+        rooms=1; copies="$n"
+        if [[ "$n" == *x* ]]; then rooms="${n%x*}"; copies="$(( ${n#*x} - 1 ))"; fi
+        bash scripts/forwarding-floor.sh --rooms "$rooms" --copies "$copies" --work-ns "$FLOOR_WORK" \
+          --replay "$CAPTURE/arrivals-$n.txt" | grep -E '^forwarder' | sed 's/^/  the floor, same arrivals: /'
+      fi
+    fi
   done
 done
 rm -rf "$WORK"

@@ -167,3 +167,28 @@ def test_retry_storm_everyone_rejoins_and_gets_media_again(testhost):
         assert server.alive(), server.why()
     finally:
         server.stop()
+
+
+def test_publishers_on_a_worker_of_their_own(testhost):
+    """`--publishers-apart`: publishers on media-worker-0, subscribers on the others, as the load
+    benchmark runs them (scripts/load-benchmark.sh --publishers-fifo); media flows as before."""
+    refused = subprocess.run([sfu_bin(), "load", "--publishers-apart", "--workers", "1"], capture_output=True, text=True,
+                             stdin=subprocess.DEVNULL, timeout=30)
+    assert refused.returncode != 0 and "--publishers-apart needs at least two workers" in refused.stderr, refused.stderr
+    server = RoomServer(testhost).start()
+    try:
+        proc, out, log = start_load(server, testhost.workdir, "load-apart",
+                                    ["--scenario", "rooms", "--rooms", "2", "--participants", "4", "--duration", "6",
+                                     "--workers", "3", "--publishers-apart", "--room", "apart"])
+        code = finish(proc, 90)
+        text = log.read_text(errors="replace")
+        assert code == 0, f"sfu load exited {code}:\n{text[-3000:]}" + server.why()
+        report = json.loads(out.read_text())
+        assert report["participants"] == 8 and report["joined"] == 8 and report["failed"] == 0, report["errors"]
+        assert report["packetsExpected"] > 0 and report["packetsLost"] == 0, text
+        subscribers = [o for o in report["outcomes"] if not o["publishes"]]
+        assert len(subscribers) == 6
+        for o in subscribers:
+            assert o["audio"]["packets"] > 200 and o["video"]["packets"] > 600, o
+    finally:
+        server.stop()

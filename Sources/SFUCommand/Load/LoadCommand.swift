@@ -76,6 +76,10 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Media worker threads (default: one per core).")
     var workers: Int = 0
 
+    @Flag(help: ArgumentHelp("Publishers on a media worker of their own (media-worker-0), subscribers on the others (needs --workers 2 or more).",
+                             discussion: "Browsers publish independently of what other browsers receive; on one shared worker, a publisher's send waits while the worker decrypts subscribers' packets, and the sends come out grouped. With this, the publishers' thread can also be given a higher priority (chrt, renice) than the subscribers'."))
+    var publishersApart = false
+
     @Option(help: "Write the report (and every participant's figures) as JSON to this file.")
     var json: String?
 
@@ -94,6 +98,10 @@ struct LoadCommand: AsyncParsableCommand {
         guard (1...120).contains(fps) else { throw ValidationError("--fps must be 1 to 120") }
         guard keyframeInterval > 0 else { throw ValidationError("--keyframe-interval must be positive") }
         guard pacing == 0 || (1...100).contains(pacing) else { throw ValidationError("--pacing must be 0 or 1 to 100") }
+        guard workers >= 0, workers <= 1024 else { throw ValidationError("--workers must be 0 (one per core) to 1024") }
+        if publishersApart, workers == 1 || (workers == 0 && ProcessInfo.processInfo.activeProcessorCount < 2) {
+            throw ValidationError("--publishers-apart needs at least two workers (--workers 2)")
+        }
         if let url, !(url.hasPrefix("ws://") || url.hasPrefix("wss://")) { throw ValidationError("--url must be a ws:// or wss:// URL") }
         if let apiKey { do { _ = try APIKey.parse(apiKey) } catch { throw ValidationError("--api-key: \(error)") } }
     }
@@ -119,8 +127,18 @@ struct LoadCommand: AsyncParsableCommand {
         let target = self.target
         FileHandle.standardError.write(Data("sfu load: \(plans.count) participants (\(scenario.rawValue)) against \(url) for \(String(format: "%.0f", joinWithin + duration)) s\n".utf8))
         let outcomes = await withTaskGroup(of: ParticipantOutcome.self) { group in
+            var subscriberIndex = 0
             for (index, plan) in plans.enumerated() {
-                let participant = LoadParticipant(plan: plan, url: url, issuer: issuer, worker: pool.worker(for: index), context: context,
+                let worker: MediaWorker
+                if !publishersApart {
+                    worker = pool.worker(for: index)
+                } else if plan.publishes {
+                    worker = pool.workers[0]
+                } else {
+                    worker = pool.workers[1 + subscriberIndex % (pool.workers.count - 1)]
+                    subscriberIndex += 1
+                }
+                let participant = LoadParticipant(plan: plan, url: url, issuer: issuer, worker: worker, context: context,
                                                   ice: ice, media: media, expectedPackets: plan.publishes ? 0 : expected, target: target,
                                                   logger: logger)
                 group.addTask { await participant.run(start: start, end: end) }

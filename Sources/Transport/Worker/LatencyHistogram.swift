@@ -4,11 +4,12 @@
 public struct LatencyHistogram: Sendable, Equatable {
     /// Upper bounds of the buckets in nanoseconds (Prometheus's `le`); one more bucket, +Inf,
     /// takes the rest. From 1 us (a forward on an idle worker) to 100 ms (a stalled thread), with
-    /// steps of 100-250 us around the 1 ms that a p99 target is read against.
+    /// steps of 100-250 us around the 1 ms that a p99 target is read against, and of 0.5-1 ms up
+    /// to 5 ms, where a virtual machine's stalls put the tail of a loaded worker.
     public static let boundsNanoseconds: [Int64] = [
         1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 200_000, 300_000, 400_000, 500_000,
-        600_000, 800_000, 1_000_000, 1_250_000, 1_500_000, 2_000_000, 2_500_000, 5_000_000,
-        10_000_000, 25_000_000, 50_000_000, 100_000_000,
+        600_000, 800_000, 1_000_000, 1_250_000, 1_500_000, 2_000_000, 2_500_000, 3_000_000, 4_000_000,
+        5_000_000, 7_500_000, 10_000_000, 25_000_000, 50_000_000, 100_000_000,
     ]
 
     /// Per bucket, not cumulative; `boundsNanoseconds.count + 1` entries.
