@@ -202,7 +202,8 @@ w = json.load(sys.stdin)['workers'][0]
 print(f\"  sfu media worker: {w['cpuSeconds'] / max(1, w['packetsForwarded']) * 1e6:.2f} us CPU per forwarded packet; \"
       f\"forwarding latency p50/p95/p99 upper bounds {w['forwardingLatencyP50Microseconds']}/{w['forwardingLatencyP95Microseconds']}/{w['forwardingLatencyP99Microseconds']} us; \"
       f\"receive wait p50/p95/p99 {w.get('receiveWaitP50Microseconds')}/{w.get('receiveWaitP95Microseconds')}/{w.get('receiveWaitP99Microseconds')} us; \"
-      f\"{w.get('glibIterations')} GLib iterations, {w.get('directDatagrams')} datagrams read directly\")"
+      f\"{w.get('glibIterations')} GLib iterations, {w.get('directDatagrams')} datagrams read directly; \"
+      f\"held sends {w.get('heldDatagramsSent')}, {w.get('heldDatagramsInRuns')} of them in {w.get('heldRuns')} segmented runs\")"
     fi
     server_pid="$SERVER_PID"
     kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""

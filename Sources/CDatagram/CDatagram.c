@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <time.h>
@@ -22,6 +24,27 @@ int cdatagram_receive(int fd, struct cdatagram_message *messages, unsigned int c
 
 int cdatagram_send(int fd, struct cdatagram_message *messages, unsigned int count) {
     return sendmmsg(fd, (struct mmsghdr *)messages, count, MSG_DONTWAIT);
+}
+
+long cdatagram_send_segments(int fd, const struct iovec *vectors, int count, const struct sockaddr *address,
+                             socklen_t address_length, uint16_t segment_size) {
+    union {
+        char bytes[CMSG_SPACE(sizeof(uint16_t))];
+        struct cmsghdr align;
+    } control;
+    struct msghdr message = {.msg_name = (void *)address, .msg_namelen = address_length,
+                             .msg_iov = (struct iovec *)vectors, .msg_iovlen = (size_t)count};
+    if (segment_size > 0) {
+        memset(&control, 0, sizeof control);
+        message.msg_control = control.bytes;
+        message.msg_controllen = sizeof control.bytes;
+        struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+        header->cmsg_level = SOL_UDP;
+        header->cmsg_type = UDP_SEGMENT;
+        header->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+        memcpy(CMSG_DATA(header), &segment_size, sizeof segment_size);
+    }
+    return (long)sendmsg(fd, &message, MSG_DONTWAIT);
 }
 
 int cdatagram_last_receive_time(int fd, int64_t *realtime_nanoseconds) {

@@ -112,7 +112,8 @@ public final class SFURoomService: RoomService {
                 WorkerStatistics(index: worker.index, cpuSeconds: Double(worker.threadCPUNanoseconds()) / 1e9,
                                  packetsForwarded: worker.packetsForwarded, forwardingLatency: worker.forwardingLatency,
                                  receiveWait: worker.receiveWait, directDatagrams: worker.directDatagrams,
-                                 glibIterations: worker.glibIterations, rooms: roomCount)
+                                 glibIterations: worker.glibIterations, heldDatagramsSent: worker.heldDatagramsSent,
+                                 heldDatagramsInRuns: worker.heldDatagramsInRuns, heldRuns: worker.heldRuns, rooms: roomCount)
             })
         }
         return statistics

@@ -89,15 +89,12 @@ final class TrackForwarder {
             lastSentMicroseconds = nowMicroseconds
         }
         hasSent = true
-        if transport.sendRTP(scratch, length: length) {
+        if transport.sendRTP(scratch, length: length, forwarded: true) {
             packetsSent &+= 1
             octetsSent &+= UInt32(truncatingIfNeeded: packet.payload.count)
-            let worker = transport.worker
-            let sent = MediaWorker.monotonicNanoseconds()
-            worker.forwardingLatency.record(nanoseconds: sent - worker.arrivalNanoseconds)
-            worker.packetsForwarded &+= 1
+            transport.worker.packetsForwarded &+= 1
             let participant = subscriber.participant
-            if !participant.hasReceivedMedia { participant.firstMediaSent(nanoseconds: sent) }
+            if !participant.hasReceivedMedia { participant.firstMediaSent(nanoseconds: MediaWorker.monotonicNanoseconds()) }
         }
     }
 

@@ -267,14 +267,17 @@ public final class PeerTransport {
 
     /// Protects the RTP packet of `length` bytes at the start of `buffer` in place and sends it.
     /// `buffer` needs `SRTPSession.maximumTrailer` bytes of room after the packet (the worker's
-    /// packet buffer has). Returns false if not connected or the send failed.
+    /// packet buffer has). Returns false if not connected or the send failed. `forwarded`: a copy
+    /// of the packet that arrived last (`MediaWorker.arrivalNanoseconds`), whose forwarding
+    /// latency is recorded when it leaves (at once, or when held sends go out: HeldSends).
     @inline(__always)
     @discardableResult
-    public func sendRTP(_ buffer: UnsafeMutableRawBufferPointer, length: Int) -> Bool {
+    public func sendRTP(_ buffer: UnsafeMutableRawBufferPointer, length: Int, forwarded: Bool = false) -> Bool {
         guard let outbound, !isClosed else { return false }
         do {
             let protectedLength = try outbound.protectRTP(buffer, length: length)
-            guard ice.send(UnsafeRawBufferPointer(rebasing: buffer[0..<protectedLength])) else {
+            let arrival = forwarded ? worker.arrivalNanoseconds : -1
+            guard ice.send(UnsafeRawBufferPointer(rebasing: buffer[0..<protectedLength]), arrivalNanoseconds: arrival) else {
                 stats.sendFailures += 1
                 return false
             }

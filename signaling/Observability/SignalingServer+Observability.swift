@@ -68,6 +68,9 @@ struct ServiceSummary: Encodable {
         var packetsForwarded: Int
         var directDatagrams: Int
         var glibIterations: Int
+        var heldDatagramsSent: Int
+        var heldDatagramsInRuns: Int
+        var heldRuns: Int
         /// Upper bounds of the latency buckets holding the 50th, 95th and 99th percentiles.
         var forwardingLatencyP50Microseconds: Double?
         var forwardingLatencyP95Microseconds: Double?
@@ -97,6 +100,8 @@ struct ServiceSummary: Encodable {
             let latency = worker.forwardingLatency, wait = worker.receiveWait
             return Worker(index: worker.index, cpuSeconds: worker.cpuSeconds, rooms: worker.rooms, packetsForwarded: worker.packetsForwarded,
                           directDatagrams: worker.directDatagrams, glibIterations: worker.glibIterations,
+                          heldDatagramsSent: worker.heldDatagramsSent, heldDatagramsInRuns: worker.heldDatagramsInRuns,
+                          heldRuns: worker.heldRuns,
                           forwardingLatencyP50Microseconds: microseconds(latency, 0.5),
                           forwardingLatencyP95Microseconds: microseconds(latency, 0.95),
                           forwardingLatencyP99Microseconds: microseconds(latency, 0.99),

@@ -28,6 +28,15 @@ public enum StatisticsExposition {
         family(&text, "sfu_worker_glib_iterations_total", "counter",
                "GLib main loop iterations each media worker ran (timers, posted work, datagrams for libnice).",
                workers.map { ("worker=\"\($0.index)\"", "\($0.glibIterations)") })
+        family(&text, "sfu_worker_held_datagrams_total", "counter",
+               "Datagrams each media worker held while handling a read of a media socket and sent at its end.",
+               workers.map { ("worker=\"\($0.index)\"", "\($0.heldDatagramsSent)") })
+        family(&text, "sfu_worker_segmented_datagrams_total", "counter",
+               "Held datagrams that left in runs of two or more to one socket, one sendmsg with UDP segmentation (GSO) a run.",
+               workers.map { ("worker=\"\($0.index)\"", "\($0.heldDatagramsInRuns)") })
+        family(&text, "sfu_worker_segmented_sends_total", "counter",
+               "Runs of held datagrams sent with UDP segmentation (GSO), one sendmsg each.",
+               workers.map { ("worker=\"\($0.index)\"", "\($0.heldRuns)") })
         family(&text, "sfu_worker_rooms", "gauge", "Rooms on each media worker.",
                workers.map { ("worker=\"\($0.index)\"", "\($0.rooms)") })
         family(&text, "sfu_rooms", "gauge", "Open rooms.", [("", "\(statistics.rooms.count)")])

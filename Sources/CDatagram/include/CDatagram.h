@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 /* Batched UDP I/O and readiness polling for the relay's packet path, and receive timestamps for
  * the SFU's forwarding latency.
@@ -21,6 +22,14 @@ struct cdatagram_message {
 /* recvmmsg / sendmmsg without blocking: the count of messages, or -1 with errno set. */
 int cdatagram_receive(int fd, struct cdatagram_message *messages, unsigned int count);
 int cdatagram_send(int fd, struct cdatagram_message *messages, unsigned int count);
+
+/* One sendmsg of `count` vectors to `address`, without blocking. With segment_size > 0 the payload
+ * (the vectors joined) leaves as datagrams of segment_size bytes, the last one possibly shorter:
+ * UDP generic segmentation offload (UDP_SEGMENT, Linux 4.18), one pass through the stack for the
+ * train, cut by the device or, in software, at its queue. The bytes sent, or -1 with errno set
+ * (EINVAL when a segment would not fit the route's MTU, EIO / ENOPROTOOPT where unsupported). */
+long cdatagram_send_segments(int fd, const struct iovec *vectors, int count, const struct sockaddr *address,
+                             socklen_t address_length, uint16_t segment_size);
 
 /* An epoll instance (close-on-exec), level-triggered read interest with a 64-bit token. */
 int cdatagram_poller_create(void);

@@ -95,11 +95,16 @@ public struct WorkerStatistics: Sendable, Equatable {
     /// Datagrams read straight from media sockets by the worker's loop, and GLib iterations run.
     public var directDatagrams: Int
     public var glibIterations: Int
+    /// Datagrams sent at the end of a socket's read (held sends), those of them that left in runs
+    /// to one socket with UDP segmentation, and the runs.
+    public var heldDatagramsSent: Int
+    public var heldDatagramsInRuns: Int
+    public var heldRuns: Int
     public var rooms: Int
 
     public init(index: Int, cpuSeconds: Double, packetsForwarded: Int, forwardingLatency: LatencyHistogram,
                 receiveWait: LatencyHistogram = LatencyHistogram(), directDatagrams: Int = 0, glibIterations: Int = 0,
-                rooms: Int) {
+                heldDatagramsSent: Int = 0, heldDatagramsInRuns: Int = 0, heldRuns: Int = 0, rooms: Int) {
         self.index = index
         self.cpuSeconds = cpuSeconds
         self.packetsForwarded = packetsForwarded
@@ -107,6 +112,9 @@ public struct WorkerStatistics: Sendable, Equatable {
         self.receiveWait = receiveWait
         self.directDatagrams = directDatagrams
         self.glibIterations = glibIterations
+        self.heldDatagramsSent = heldDatagramsSent
+        self.heldDatagramsInRuns = heldDatagramsInRuns
+        self.heldRuns = heldRuns
         self.rooms = rooms
     }
 }

@@ -138,22 +138,46 @@ public final class ICEAgent {
 
     /// Sends one datagram on the selected pair: straight on its socket when the pair is direct,
     /// else through the agent. Returns false when there is no pair yet or the send failed.
+    /// While the worker handles a read of a direct socket (`readSelectedSocket`), a datagram for
+    /// a direct pair is held and leaves with the others at its end (HeldSends); true then means
+    /// held. `arrivalNanoseconds` >= 0 marks a forwarded copy: its forwarding latency (from that
+    /// arrival to when it left) goes into the worker's histogram.
     @inline(__always)
-    public func send(_ datagram: UnsafeRawBufferPointer) -> Bool {
+    public func send(_ datagram: UnsafeRawBufferPointer, arrivalNanoseconds: Int64 = -1) -> Bool {
         guard let agent, let base = datagram.baseAddress else { return false }
         if let selectedSocket {
-            if let sent = selectedSocket.send(datagram) { return sent }
+            let held = worker.heldSends
+            if held.isHolding, selectedSocket.isOpen,
+                held.hold(datagram, on: selectedSocket, arrivalNanoseconds: arrivalNanoseconds, latency: &worker.forwardingLatency)
+            {
+                return true
+            }
+            if let sent = selectedSocket.send(datagram) {
+                if sent, arrivalNanoseconds >= 0 { recordForwarded(from: arrivalNanoseconds) }
+                return sent
+            }
             self.selectedSocket = nil
         }
-        return nice_agent_send(agent, streamID, 1, guint(datagram.count), base.assumingMemoryBound(to: gchar.self)) >= 0
+        let sent = nice_agent_send(agent, streamID, 1, guint(datagram.count), base.assumingMemoryBound(to: gchar.self)) >= 0
+        if sent, arrivalNanoseconds >= 0 { recordForwarded(from: arrivalNanoseconds) }
+        return sent
+    }
+
+    @inline(__always)
+    private func recordForwarded(from arrivalNanoseconds: Int64) {
+        worker.forwardingLatency.record(nanoseconds: MediaWorker.monotonicNanoseconds() - arrivalNanoseconds)
     }
 
     /// Reads the datagrams queued on the direct selected pair's socket and hands them to
     /// `onReceive`, as libnice would have (WorkerLoop calls this when the socket is readable).
     /// False when one must go through libnice instead (STUN, another source address, a socket
-    /// libnice closed), which then reads it and what follows.
+    /// libnice closed), which then reads it and what follows. What the handling sends on direct
+    /// pairs is held until the read is done, and then leaves grouped by socket (HeldSends).
     func readSelectedSocket(counting count: inout Int) -> Bool {
         guard let socket = selectedSocket else { return false }
+        let worker = self.worker
+        worker.heldSends.begin()
+        defer { worker.heldSends.flush(latency: &worker.forwardingLatency) }
         return socket.receive(into: worker.receiveBuffer) { datagram in
             count &+= 1
             onReceive(datagram)

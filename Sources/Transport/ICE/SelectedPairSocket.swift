@@ -22,7 +22,7 @@ import Darwin
 /// closes the socket itself when it drops the component (`g_socket_close`), which
 /// `g_socket_is_closed` sees before every send, so a closed socket's number, perhaps reused by
 /// then, is never written to. Used on the agent's worker thread only, like the agent.
-final class SelectedPairSocket {
+final class SelectedPairSocket: HeldSendSocket {
     private let socket: UnsafeMutablePointer<GSocket>
     let descriptor: Int32
     /// The remote candidate's address, allocated once (a stored struct would need an exclusive
@@ -67,6 +67,9 @@ final class SelectedPairSocket {
 
     /// Whether libnice still has the socket open.
     var isOpen: Bool { g_socket_is_closed(socket) == 0 }
+
+    var remoteAddress: UnsafePointer<sockaddr> { UnsafeRawPointer(remote).assumingMemoryBound(to: sockaddr.self) }
+    var remoteAddressLength: socklen_t { remoteLength }
 
     /// How long ago the kernel received the last datagram read from this socket (SIOCGSTAMPNS
     /// against CLOCK_REALTIME), or nil when unknown: the time a datagram waited in the socket's

@@ -48,6 +48,14 @@ public final class MediaWorker: @unchecked Sendable {
     public var receiveWait = LatencyHistogram()
     /// Forwarded copies sent (worker thread only).
     public var packetsForwarded = 0
+    /// Sends held during a read of a media socket and sent together at its end (worker thread
+    /// only; ICEAgent.readSelectedSocket).
+    let heldSends = HeldSends()
+    /// Datagrams sent from held sends, those that left in runs of two or more to one socket
+    /// (one sendmsg with UDP segmentation each), and the runs (worker thread only).
+    public var heldDatagramsSent: Int { heldSends.datagramsSent }
+    public var heldDatagramsInRuns: Int { heldSends.datagramsInRuns }
+    public var heldRuns: Int { heldSends.runs }
     /// Datagrams the loop read itself from media sockets, and GLib iterations it ran (worker
     /// thread only; WorkerLoop).
     public var directDatagrams: Int { loop.directDatagrams }
