@@ -26,6 +26,17 @@ int cdatagram_send(int fd, struct cdatagram_message *messages, unsigned int coun
     return sendmmsg(fd, (struct mmsghdr *)messages, count, MSG_DONTWAIT);
 }
 
+int cdatagram_segmentation_supported(void) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return 0;
+    int size = 0;
+    socklen_t length = sizeof size;
+    int supported = getsockopt(fd, SOL_UDP, UDP_SEGMENT, &size, &length) == 0;
+    close(fd);
+    return supported;
+}
+
 long cdatagram_send_segments(int fd, const struct iovec *vectors, int count, const struct sockaddr *address,
                              socklen_t address_length, uint16_t segment_size) {
     union {

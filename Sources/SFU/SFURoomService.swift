@@ -113,7 +113,8 @@ public final class SFURoomService: RoomService {
                                  packetsForwarded: worker.packetsForwarded, forwardingLatency: worker.forwardingLatency,
                                  receiveWait: worker.receiveWait, directDatagrams: worker.directDatagrams,
                                  glibIterations: worker.glibIterations, heldDatagramsSent: worker.heldDatagramsSent,
-                                 heldDatagramsInRuns: worker.heldDatagramsInRuns, heldRuns: worker.heldRuns, rooms: roomCount)
+                                 heldDatagramsInRuns: worker.heldDatagramsInRuns, heldRuns: worker.heldRuns,
+                                 heldDatagramsDropped: worker.heldDatagramsDropped, rooms: roomCount)
             })
         }
         return statistics

@@ -71,6 +71,7 @@ struct ServiceSummary: Encodable {
         var heldDatagramsSent: Int
         var heldDatagramsInRuns: Int
         var heldRuns: Int
+        var heldDatagramsDropped: Int
         /// Upper bounds of the latency buckets holding the 50th, 95th and 99th percentiles.
         var forwardingLatencyP50Microseconds: Double?
         var forwardingLatencyP95Microseconds: Double?
@@ -101,7 +102,7 @@ struct ServiceSummary: Encodable {
             return Worker(index: worker.index, cpuSeconds: worker.cpuSeconds, rooms: worker.rooms, packetsForwarded: worker.packetsForwarded,
                           directDatagrams: worker.directDatagrams, glibIterations: worker.glibIterations,
                           heldDatagramsSent: worker.heldDatagramsSent, heldDatagramsInRuns: worker.heldDatagramsInRuns,
-                          heldRuns: worker.heldRuns,
+                          heldRuns: worker.heldRuns, heldDatagramsDropped: worker.heldDatagramsDropped,
                           forwardingLatencyP50Microseconds: microseconds(latency, 0.5),
                           forwardingLatencyP95Microseconds: microseconds(latency, 0.95),
                           forwardingLatencyP99Microseconds: microseconds(latency, 0.99),

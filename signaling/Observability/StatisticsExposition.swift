@@ -37,6 +37,9 @@ public enum StatisticsExposition {
         family(&text, "sfu_worker_segmented_sends_total", "counter",
                "Runs of held datagrams sent with UDP segmentation (GSO), one sendmsg each.",
                workers.map { ("worker=\"\($0.index)\"", "\($0.heldRuns)") })
+        family(&text, "sfu_worker_held_datagrams_dropped_total", "counter",
+               "Held datagrams dropped: the kernel refused them (a full send buffer) or their socket closed while held.",
+               workers.map { ("worker=\"\($0.index)\"", "\($0.heldDatagramsDropped)") })
         family(&text, "sfu_worker_rooms", "gauge", "Rooms on each media worker.",
                workers.map { ("worker=\"\($0.index)\"", "\($0.rooms)") })
         family(&text, "sfu_rooms", "gauge", "Open rooms.", [("", "\(statistics.rooms.count)")])

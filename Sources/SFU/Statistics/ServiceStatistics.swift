@@ -100,11 +100,14 @@ public struct WorkerStatistics: Sendable, Equatable {
     public var heldDatagramsSent: Int
     public var heldDatagramsInRuns: Int
     public var heldRuns: Int
+    /// Held datagrams dropped (a full send buffer, or their socket closed while held).
+    public var heldDatagramsDropped: Int
     public var rooms: Int
 
     public init(index: Int, cpuSeconds: Double, packetsForwarded: Int, forwardingLatency: LatencyHistogram,
                 receiveWait: LatencyHistogram = LatencyHistogram(), directDatagrams: Int = 0, glibIterations: Int = 0,
-                heldDatagramsSent: Int = 0, heldDatagramsInRuns: Int = 0, heldRuns: Int = 0, rooms: Int) {
+                heldDatagramsSent: Int = 0, heldDatagramsInRuns: Int = 0, heldRuns: Int = 0, heldDatagramsDropped: Int = 0,
+                rooms: Int) {
         self.index = index
         self.cpuSeconds = cpuSeconds
         self.packetsForwarded = packetsForwarded
@@ -115,6 +118,7 @@ public struct WorkerStatistics: Sendable, Equatable {
         self.heldDatagramsSent = heldDatagramsSent
         self.heldDatagramsInRuns = heldDatagramsInRuns
         self.heldRuns = heldRuns
+        self.heldDatagramsDropped = heldDatagramsDropped
         self.rooms = rooms
     }
 }

@@ -147,10 +147,10 @@ public final class ICEAgent {
         guard let agent, let base = datagram.baseAddress else { return false }
         if let selectedSocket {
             let held = worker.heldSends
-            if held.isHolding, selectedSocket.isOpen,
-                held.hold(datagram, on: selectedSocket, arrivalNanoseconds: arrivalNanoseconds, latency: &worker.forwardingLatency)
-            {
-                return true
+            if held.isHolding, selectedSocket.isOpen {
+                if held.hold(datagram, on: selectedSocket, arrivalNanoseconds: arrivalNanoseconds) { return true }
+                // Too large to hold: what is held for this socket leaves first, in order.
+                held.send()
             }
             if let sent = selectedSocket.send(datagram) {
                 if sent, arrivalNanoseconds >= 0 { recordForwarded(from: arrivalNanoseconds) }
@@ -165,22 +165,24 @@ public final class ICEAgent {
 
     @inline(__always)
     private func recordForwarded(from arrivalNanoseconds: Int64) {
-        worker.forwardingLatency.record(nanoseconds: MediaWorker.monotonicNanoseconds() - arrivalNanoseconds)
+        worker.directForwardingLatency.record(nanoseconds: MediaWorker.monotonicNanoseconds() - arrivalNanoseconds)
     }
 
     /// Reads the datagrams queued on the direct selected pair's socket and hands them to
     /// `onReceive`, as libnice would have (WorkerLoop calls this when the socket is readable).
     /// False when one must go through libnice instead (STUN, another source address, a socket
     /// libnice closed), which then reads it and what follows. What the handling sends on direct
-    /// pairs is held until the read is done, and then leaves grouped by socket (HeldSends).
+    /// pairs is held until the read is done (or `HeldSends.maximumDatagramsHeld` datagrams were
+    /// handled), and then leaves grouped by socket (HeldSends).
     func readSelectedSocket(counting count: inout Int) -> Bool {
         guard let socket = selectedSocket else { return false }
-        let worker = self.worker
-        worker.heldSends.begin()
-        defer { worker.heldSends.flush(latency: &worker.forwardingLatency) }
+        let held = worker.heldSends
+        held.begin()
+        defer { held.flush() }
         return socket.receive(into: worker.receiveBuffer) { datagram in
             count &+= 1
             onReceive(datagram)
+            held.handledOne()
         }
     }
 

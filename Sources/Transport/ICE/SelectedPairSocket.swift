@@ -68,6 +68,7 @@ final class SelectedPairSocket: HeldSendSocket {
     /// Whether libnice still has the socket open.
     var isOpen: Bool { g_socket_is_closed(socket) == 0 }
 
+    var segmentationRefused = false
     var remoteAddress: UnsafePointer<sockaddr> { UnsafeRawPointer(remote).assumingMemoryBound(to: sockaddr.self) }
     var remoteAddressLength: socklen_t { remoteLength }
 

@@ -13,6 +13,9 @@ protocol HeldSendSocket: AnyObject {
     /// The destination, valid while the socket lives.
     var remoteAddress: UnsafePointer<sockaddr> { get }
     var remoteAddressLength: socklen_t { get }
+    /// Set when the kernel refused a segmented send on this socket (a route whose MTU is below
+    /// a segment, a device path without segmentation): its runs go out one datagram at a time.
+    var segmentationRefused: Bool { get set }
 }
 
 /// The datagrams a worker sends while it handles one read of a media socket, held back and sent
@@ -28,20 +31,24 @@ protocol HeldSendSocket: AnyObject {
 /// Datagrams to one socket leave in the order they were held; across sockets, subscriber by
 /// subscriber instead of packet by packet.
 ///
-/// Storage is allocated once: `capacity` datagrams in an arena of `arenaBytes`; a hold that finds
-/// it full sends what is held first. A held datagram's socket is retained until it is sent. Where
-/// the kernel refuses segmentation (EIO, ENOPROTOOPT: no offload and no software fallback;
-/// EINVAL: a segment over the route's MTU), the run goes out one datagram at a time, and after
-/// an EIO or ENOPROTOOPT the worker stops asking. Used on its worker's thread only.
-final class HeldSends {
-    static let maximumSegments = 64
-    static let maximumRunBytes = 65_000
+/// Storage is allocated once: `capacity` datagrams in an arena of `arenaBytes` (and a table by
+/// descriptor number, grown when a higher number than any before appears); a hold that finds it
+/// full sends what is held first. A held datagram's socket is retained until it is sent.
+///
+/// Whether the kernel knows UDP_SEGMENT is asked once (`getsockopt`, ENOPROTOOPT before Linux
+/// 4.18): an older kernel would not refuse the control message, it would skip it and send the
+/// run as one datagram. Where a segmented send fails on a socket (EINVAL: a segment over the
+/// route's MTU; EIO: no segmentation on that path), the run goes out one datagram at a time and
+/// that socket is not asked again. Used on its worker's thread only.
+final class HeldSends<Socket: HeldSendSocket> {
+    static var maximumSegments: Int { 64 }
+    static var maximumRunBytes: Int { 65_000 }
 
     let capacity: Int
     let arenaBytes: Int
     private let arena: UnsafeMutableRawPointer
     private var arenaUsed = 0
-    private let sockets: UnsafeMutablePointer<(any HeldSendSocket)?>
+    private let sockets: UnsafeMutablePointer<Socket?>
     private let offsets: UnsafeMutablePointer<Int32>
     private let lengths: UnsafeMutablePointer<Int32>
     /// The forwarded packet's arrival (monotonic ns) for a timed datagram, else -1.
@@ -58,18 +65,22 @@ final class HeldSends {
     private(set) var count = 0
     /// Set between `begin` and `flush`: sends on a direct socket are held.
     private(set) var isHolding = false
-    /// Whether the kernel takes UDP_SEGMENT (cleared after EIO or ENOPROTOOPT).
-    private(set) var segmentationUsable = true
+    /// Whether the kernel takes UDP_SEGMENT.
+    let segmentationUsable: Bool
+    /// Forwarding latency of the timed datagrams sent from here (merged into the worker's).
+    private(set) var latency = LatencyHistogram()
 
     /// Datagrams sent from here, those of them that left in runs of two or more (one sendmsg
-    /// each), the runs, and datagrams the kernel refused (a full send buffer, a closed socket).
+    /// each), the runs, and datagrams dropped (the kernel refused them: a full send buffer; or
+    /// their socket was closed while they were held).
     private(set) var datagramsSent = 0
     private(set) var datagramsInRuns = 0
     private(set) var runs = 0
     private(set) var datagramsRefused = 0
 
-    init(capacity: Int = 1024, arenaBytes: Int = 1 << 20) {
+    init(capacity: Int = 1024, arenaBytes: Int = 1 << 20, segmentation: Bool = cdatagram_segmentation_supported() != 0) {
         precondition(capacity > 0 && arenaBytes >= 2048)
+        segmentationUsable = segmentation
         self.capacity = capacity
         self.arenaBytes = arenaBytes
         arena = .allocate(byteCount: arenaBytes, alignment: 16)
@@ -101,18 +112,35 @@ final class HeldSends {
     /// Sends on direct sockets are held from now until `flush`.
     func begin() {
         isHolding = true
+        datagramsHandled = 0
+    }
+
+    /// How many received datagrams' sends are held at most before they leave: a pacer releases
+    /// two or three packets at once, and holding a whole backlog (a read takes up to 32) would
+    /// keep the first packet's copies waiting for the handling of all the others.
+    static var maximumDatagramsHeld: Int { 4 }
+    private var datagramsHandled = 0
+
+    /// One received datagram was handled while holding: every `maximumDatagramsHeld`, what is
+    /// held leaves.
+    @inline(__always)
+    func handledOne() {
+        datagramsHandled += 1
+        if datagramsHandled >= Self.maximumDatagramsHeld {
+            send()
+            datagramsHandled = 0
+        }
     }
 
     /// Holds a copy of `datagram` for `socket`; `arrivalNanoseconds` >= 0 makes it a forwarded
-    /// copy whose forwarding latency is recorded when it leaves. Sends what is held first when
-    /// there is no room. False when the datagram cannot be held (larger than the arena): send it
-    /// now instead.
+    /// copy whose forwarding latency is recorded (`latency`) when it leaves. Sends what is held
+    /// first when there is no room. False when the datagram cannot be held (larger than a run):
+    /// send what is held, then it.
     @inline(__always)
-    func hold(_ datagram: UnsafeRawBufferPointer, on socket: any HeldSendSocket, arrivalNanoseconds: Int64,
-              latency: inout LatencyHistogram) -> Bool {
+    func hold(_ datagram: UnsafeRawBufferPointer, on socket: Socket, arrivalNanoseconds: Int64) -> Bool {
         let length = datagram.count
         guard length > 0, length <= Self.maximumRunBytes, length <= arenaBytes else { return false }
-        if count == capacity || arenaUsed + length > arenaBytes { send(latency: &latency) }
+        if count == capacity || arenaUsed + length > arenaBytes { send() }
         let index = count
         arena.advanced(by: arenaUsed).copyMemory(from: datagram.baseAddress!, byteCount: length)
         sockets[index] = socket
@@ -130,7 +158,7 @@ final class HeldSends {
                 lastByDescriptor.append(contentsOf: repeatElement((batch: UInt32(0), index: Int32(-1)), count: descriptor + 1 - lastByDescriptor.count))
             }
             let last = lastByDescriptor[descriptor]
-            if last.batch == batch, last.index >= 0, sockets[Int(last.index)].map({ $0 === socket }) == true {
+            if last.batch == batch, last.index >= 0, sockets[Int(last.index)] === socket {
                 next[Int(last.index)] = Int32(index)
             }
             lastByDescriptor[descriptor] = (batch, Int32(index))
@@ -139,18 +167,18 @@ final class HeldSends {
     }
 
     /// Sends everything held and stops holding.
-    func flush(latency: inout LatencyHistogram) {
-        send(latency: &latency)
+    func flush() {
+        send()
         isHolding = false
     }
 
     /// Sends everything held, socket by socket in the order of each socket's first datagram.
-    private func send(latency: inout LatencyHistogram) {
+    func send() {
         guard count > 0 else { return }
         for first in 0..<count where !sent[first] {
             var index = Int32(first)
             while index >= 0 {
-                index = sendRun(from: Int(index), latency: &latency)
+                index = sendRun(from: Int(index))
             }
         }
         for index in 0..<count { sockets[index] = nil }
@@ -162,9 +190,10 @@ final class HeldSends {
 
     /// Sends the run of datagrams that starts at `first` (following the socket's chain) and
     /// returns where the socket's next run starts, or -1.
-    private func sendRun(from first: Int, latency: inout LatencyHistogram) -> Int32 {
+    private func sendRun(from first: Int) -> Int32 {
         let socket = sockets[first]!
         let segment = lengths[first]
+        let segments = segmentationUsable && !socket.segmentationRefused
         var runCount = 0
         var total = 0
         var index = Int32(first)
@@ -172,7 +201,7 @@ final class HeldSends {
             let length = lengths[Int(index)]
             // Segments of one size; one shorter one may end the run.
             if runCount > 0 {
-                if !segmentationUsable || length > segment || total + Int(length) > Self.maximumRunBytes { break }
+                if !segments || length > segment || total + Int(length) > Self.maximumRunBytes { break }
                 if lengths[Int(run[runCount - 1])] < segment { break }
             }
             run[runCount] = index
@@ -190,15 +219,18 @@ final class HeldSends {
         if runCount > 1 {
             let result = cdatagram_send_segments(socket.descriptor, vectors, Int32(runCount), socket.remoteAddress,
                                                  socket.remoteAddressLength, UInt16(segment))
-            if result == total {
+            // UDP sends all or nothing: the length, or -1.
+            if result >= 0 {
                 datagramsSent += runCount
                 datagramsInRuns += runCount
                 runs += 1
-                record(runCount, latency: &latency)
-            } else if result < 0, errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS {
+                record(runCount)
+            } else if errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS {
                 datagramsRefused += runCount
             } else {
-                if result < 0, errno == EIO || errno == ENOPROTOOPT || errno == EOPNOTSUPP { segmentationUsable = false }
+                // EINVAL (a segment over this route's MTU), EIO (no segmentation on this path):
+                // this socket's runs go one datagram at a time from now on.
+                socket.segmentationRefused = true
                 leftOneByOne = true
             }
         }
@@ -206,9 +238,9 @@ final class HeldSends {
             for k in 0..<runCount {
                 let result = cdatagram_send_segments(socket.descriptor, vectors.advanced(by: k), 1, socket.remoteAddress,
                                                      socket.remoteAddressLength, 0)
-                if result == Int(vectors[k].iov_len) {
+                if result >= 0 {
                     datagramsSent += 1
-                    recordOne(Int(run[k]), latency: &latency)
+                    recordOne(Int(run[k]))
                 } else {
                     datagramsRefused += 1
                 }
@@ -218,7 +250,7 @@ final class HeldSends {
     }
 
     @inline(__always)
-    private func record(_ runCount: Int, latency: inout LatencyHistogram) {
+    private func record(_ runCount: Int) {
         let now = MediaWorker.monotonicNanoseconds()
         for k in 0..<runCount {
             let arrival = arrivals[Int(run[k])]
@@ -227,7 +259,7 @@ final class HeldSends {
     }
 
     @inline(__always)
-    private func recordOne(_ index: Int, latency: inout LatencyHistogram) {
+    private func recordOne(_ index: Int) {
         let arrival = arrivals[index]
         if arrival >= 0 { latency.record(nanoseconds: MediaWorker.monotonicNanoseconds() - arrival) }
     }

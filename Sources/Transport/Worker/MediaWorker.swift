@@ -40,8 +40,15 @@ public final class MediaWorker: @unchecked Sendable {
     /// kernel's receive time for RTP on a direct pair, else when libnice handed it over. The
     /// "packet in" of the forwarding latency, and the RTP arrival time of RFC 3550 A.8.
     public internal(set) var arrivalNanoseconds: Int64 = 0
-    /// Packet in to packet out, for every forwarded copy (worker thread only; read with `sync`).
-    public var forwardingLatency = LatencyHistogram()
+    /// Packet in to packet out, for every forwarded copy (worker thread only; read with `sync`):
+    /// those sent at once and those held for the end of a read (HeldSends).
+    public var forwardingLatency: LatencyHistogram {
+        var merged = directForwardingLatency
+        merged.merge(heldSends.latency)
+        return merged
+    }
+    /// The forwarding latency of copies sent at once (ICEAgent.send).
+    var directForwardingLatency = LatencyHistogram()
     /// Kernel receive to the worker reading it, for every RTP datagram with a kernel stamp
     /// (worker thread only): the time a packet queued in its socket while the worker slept or
     /// was busy with other packets, the part of forwarding latency that is not the fan-out.
@@ -50,12 +57,14 @@ public final class MediaWorker: @unchecked Sendable {
     public var packetsForwarded = 0
     /// Sends held during a read of a media socket and sent together at its end (worker thread
     /// only; ICEAgent.readSelectedSocket).
-    let heldSends = HeldSends()
+    let heldSends = HeldSends<SelectedPairSocket>()
     /// Datagrams sent from held sends, those that left in runs of two or more to one socket
     /// (one sendmsg with UDP segmentation each), and the runs (worker thread only).
     public var heldDatagramsSent: Int { heldSends.datagramsSent }
     public var heldDatagramsInRuns: Int { heldSends.datagramsInRuns }
     public var heldRuns: Int { heldSends.runs }
+    /// Held datagrams dropped: the kernel refused them (a full send buffer) or their socket closed.
+    public var heldDatagramsDropped: Int { heldSends.datagramsRefused }
     /// Datagrams the loop read itself from media sockets, and GLib iterations it ran (worker
     /// thread only; WorkerLoop).
     public var directDatagrams: Int { loop.directDatagrams }

@@ -11,6 +11,7 @@ import Glibc
 private final class LoopbackSender: HeldSendSocket {
     let descriptor: Int32
     var isOpen = true
+    var segmentationRefused = false
     private let remote: UnsafeMutablePointer<sockaddr_in>
 
     init(to port: UInt16) {
@@ -68,9 +69,8 @@ private func datagram(_ tag: UInt8, _ length: Int) -> [UInt8] { [UInt8](repeatin
 
 @Suite("HeldSends")
 struct HeldSendsTests {
-    private func hold(_ held: HeldSends, _ bytes: [UInt8], on socket: LoopbackSender, arrival: Int64 = 1,
-                      latency: inout LatencyHistogram) {
-        let accepted = bytes.withUnsafeBytes { held.hold($0, on: socket, arrivalNanoseconds: arrival, latency: &latency) }
+    private func hold(_ held: HeldSends<LoopbackSender>, _ bytes: [UInt8], on socket: LoopbackSender, arrival: Int64 = 1) {
+        let accepted = bytes.withUnsafeBytes { held.hold($0, on: socket, arrivalNanoseconds: arrival) }
         #expect(accepted)
     }
 
@@ -78,17 +78,16 @@ struct HeldSendsTests {
     func runsPerSocket() {
         let a = LoopbackReceiver(), b = LoopbackReceiver()
         let toA = LoopbackSender(to: a.port), toB = LoopbackSender(to: b.port)
-        let held = HeldSends()
-        var latency = LatencyHistogram()
+        let held = HeldSends<LoopbackSender>()
         held.begin()
         #expect(held.isHolding)
         // Packet by packet, as a fan-out holds them: A1 B1 A2 B2 A3 B3.
         for (index, length) in [1200, 1200, 500].enumerated() {
-            hold(held, datagram(UInt8(10 + index), length), on: toA, latency: &latency)
-            hold(held, datagram(UInt8(20 + index), length), on: toB, latency: &latency)
+            hold(held, datagram(UInt8(10 + index), length), on: toA)
+            hold(held, datagram(UInt8(20 + index), length), on: toB)
         }
         #expect(held.count == 6)
-        held.flush(latency: &latency)
+        held.flush()
         #expect(!held.isHolding && held.count == 0)
         #expect(a.drain() == [datagram(10, 1200), datagram(11, 1200), datagram(12, 500)])
         #expect(b.drain() == [datagram(20, 1200), datagram(21, 1200), datagram(22, 500)])
@@ -96,73 +95,137 @@ struct HeldSendsTests {
         // Linux has had UDP_SEGMENT since 4.18, and loopback segments in software.
         #expect(held.segmentationUsable)
         #expect(held.runs == 2 && held.datagramsInRuns == 6)
-        #expect(latency.count == 6)
+        #expect(held.latency.count == 6)
     }
 
     @Test("a shorter datagram ends a run; a longer one after it starts the next, and order holds")
     func shorterEndsRun() {
         let a = LoopbackReceiver()
         let toA = LoopbackSender(to: a.port)
-        let held = HeldSends()
-        var latency = LatencyHistogram()
+        let held = HeldSends<LoopbackSender>()
         held.begin()
-        hold(held, datagram(1, 1000), on: toA, latency: &latency)
-        hold(held, datagram(2, 300), on: toA, latency: &latency)
-        hold(held, datagram(3, 1000), on: toA, latency: &latency)
-        hold(held, datagram(4, 1100), on: toA, arrival: -1, latency: &latency)
-        held.flush(latency: &latency)
+        hold(held, datagram(1, 1000), on: toA)
+        hold(held, datagram(2, 300), on: toA)
+        hold(held, datagram(3, 1000), on: toA)
+        hold(held, datagram(4, 1100), on: toA, arrival: -1)
+        held.flush()
         #expect(a.drain() == [datagram(1, 1000), datagram(2, 300), datagram(3, 1000), datagram(4, 1100)])
         #expect(held.datagramsSent == 4)
-        if held.segmentationUsable {
-            // [1000, 300] in one send; 1000 and then 1100 (longer: a new run) alone.
-            #expect(held.runs == 1 && held.datagramsInRuns == 2)
-        }
+        // [1000, 300] in one send; 1000 and then 1100 (longer: a new run) alone.
+        #expect(held.runs == 1 && held.datagramsInRuns == 2)
         // The untimed datagram (arrival -1) is not a forwarded copy.
-        #expect(latency.count == 3)
+        #expect(held.latency.count == 3)
     }
 
     @Test("a full batch is sent before the next hold, and nothing is lost or reordered")
     func fullBatchSendsEarly() {
         let a = LoopbackReceiver()
         let toA = LoopbackSender(to: a.port)
-        let held = HeldSends(capacity: 4, arenaBytes: 4096)
-        var latency = LatencyHistogram()
+        let held = HeldSends<LoopbackSender>(capacity: 4, arenaBytes: 4096)
         held.begin()
-        for tag in 0..<10 { hold(held, datagram(UInt8(tag), 900), on: toA, latency: &latency) }
-        held.flush(latency: &latency)
+        for tag in 0..<10 { hold(held, datagram(UInt8(tag), 900), on: toA) }
+        held.flush()
         #expect(a.drain() == (0..<10).map { datagram(UInt8($0), 900) })
         #expect(held.datagramsSent == 10)
-        #expect(latency.count == 10)
+        #expect(held.latency.count == 10)
     }
 
     @Test("datagrams for a socket closed while they were held are dropped and counted, the others still leave")
     func closedSocket() {
         let a = LoopbackReceiver(), b = LoopbackReceiver()
         let toA = LoopbackSender(to: a.port), toB = LoopbackSender(to: b.port)
-        let held = HeldSends()
-        var latency = LatencyHistogram()
+        let held = HeldSends<LoopbackSender>()
         held.begin()
-        hold(held, datagram(1, 800), on: toA, latency: &latency)
-        hold(held, datagram(2, 800), on: toB, latency: &latency)
-        hold(held, datagram(3, 800), on: toA, latency: &latency)
+        hold(held, datagram(1, 800), on: toA)
+        hold(held, datagram(2, 800), on: toB)
+        hold(held, datagram(3, 800), on: toA)
         toA.isOpen = false
-        held.flush(latency: &latency)
+        held.flush()
         #expect(a.drain().isEmpty)
         #expect(b.drain() == [datagram(2, 800)])
         #expect(held.datagramsRefused == 2 && held.datagramsSent == 1)
-        #expect(latency.count == 1)
+        #expect(held.latency.count == 1)
     }
 
     @Test("a datagram larger than a run may hold is refused (the caller sends it itself)")
     func oversized() {
         let a = LoopbackReceiver()
         let toA = LoopbackSender(to: a.port)
-        let held = HeldSends()
-        var latency = LatencyHistogram()
+        let held = HeldSends<LoopbackSender>()
         held.begin()
-        let accepted = datagram(1, 65_100).withUnsafeBytes { held.hold($0, on: toA, arrivalNanoseconds: -1, latency: &latency) }
+        let accepted = datagram(1, 65_100).withUnsafeBytes { held.hold($0, on: toA, arrivalNanoseconds: -1) }
         #expect(!accepted)
-        held.flush(latency: &latency)
+        held.flush()
         #expect(held.datagramsSent == 0)
+    }
+}
+
+extension HeldSendsTests {
+    @Test("a run is cut at the kernel's segment limit: 70 datagrams to one socket leave as 64 and 6, in order")
+    func segmentLimit() {
+        let a = LoopbackReceiver()
+        let toA = LoopbackSender(to: a.port)
+        let held = HeldSends<LoopbackSender>()
+        held.begin()
+        for tag in 0..<70 { hold(held, datagram(UInt8(tag), 200), on: toA) }
+        held.flush()
+        #expect(a.drain() == (0..<70).map { datagram(UInt8($0), 200) })
+        #expect(held.runs == 2 && held.datagramsInRuns == 70)
+    }
+
+    @Test("a full arena sends what it holds; a socket's datagrams on both sides of that keep their order")
+    func arenaFull() {
+        let a = LoopbackReceiver(), b = LoopbackReceiver()
+        let toA = LoopbackSender(to: a.port), toB = LoopbackSender(to: b.port)
+        // Room for three 1200-byte datagrams (slots rounded to 16 bytes), not four.
+        let held = HeldSends<LoopbackSender>(capacity: 64, arenaBytes: 3 * 1216)
+        held.begin()
+        for tag in 0..<4 {
+            hold(held, datagram(UInt8(tag), 1200), on: tag % 2 == 0 ? toA : toB)
+        }
+        #expect(held.count == 1)  // the fourth, after the first three left
+        hold(held, datagram(4, 1200), on: toA)
+        held.flush()
+        #expect(a.drain() == [datagram(0, 1200), datagram(2, 1200), datagram(4, 1200)])
+        #expect(b.drain() == [datagram(1, 1200), datagram(3, 1200)])
+        #expect(held.datagramsSent == 5 && held.latency.count == 5)
+    }
+
+    @Test("a socket whose segmented send was refused sends one datagram at a time; without segmentation, runs are never formed")
+    func refusedSegmentation() {
+        let a = LoopbackReceiver()
+        let toA = LoopbackSender(to: a.port)
+        toA.segmentationRefused = true
+        let held = HeldSends<LoopbackSender>()
+        held.begin()
+        for tag in 0..<3 { hold(held, datagram(UInt8(tag), 1000), on: toA) }
+        held.flush()
+        #expect(a.drain() == (0..<3).map { datagram(UInt8($0), 1000) })
+        #expect(held.runs == 0 && held.datagramsSent == 3)
+
+        let b = LoopbackReceiver()
+        let toB = LoopbackSender(to: b.port)
+        let plain = HeldSends<LoopbackSender>(segmentation: false)
+        plain.begin()
+        for tag in 0..<3 { hold(plain, datagram(UInt8(tag), 1000), on: toB) }
+        plain.flush()
+        #expect(b.drain() == (0..<3).map { datagram(UInt8($0), 1000) })
+        #expect(plain.runs == 0 && plain.datagramsSent == 3)
+    }
+
+    @Test("holding lets the sends of at most four handled datagrams wait")
+    func handledDatagramsBound() {
+        let a = LoopbackReceiver()
+        let toA = LoopbackSender(to: a.port)
+        let held = HeldSends<LoopbackSender>()
+        held.begin()
+        for tag in 0..<HeldSends<LoopbackSender>.maximumDatagramsHeld {
+            hold(held, datagram(UInt8(tag), 500), on: toA)
+            hold(held, datagram(UInt8(tag), 500), on: toA)
+            held.handledOne()
+        }
+        #expect(held.count == 0 && held.isHolding)
+        held.flush()
+        #expect(a.drain().count == 2 * HeldSends<LoopbackSender>.maximumDatagramsHeld)
     }
 }
