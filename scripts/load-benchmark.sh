@@ -203,7 +203,7 @@ print(f\"  sfu media worker: {w['cpuSeconds'] / max(1, w['packetsForwarded']) * 
       f\"forwarding latency p50/p95/p99 upper bounds {w['forwardingLatencyP50Microseconds']}/{w['forwardingLatencyP95Microseconds']}/{w['forwardingLatencyP99Microseconds']} us; \"
       f\"receive wait p50/p95/p99 {w.get('receiveWaitP50Microseconds')}/{w.get('receiveWaitP95Microseconds')}/{w.get('receiveWaitP99Microseconds')} us; \"
       f\"{w.get('glibIterations')} GLib iterations, {w.get('directDatagrams')} datagrams read directly; \"
-      f\"held sends {w.get('heldDatagramsSent')}, {w.get('heldDatagramsInRuns')} of them in {w.get('heldRuns')} segmented runs\")"
+      f\"held sends {w.get('heldDatagramsSent')}, {w.get('heldDatagramsInRuns')} of them in {w.get('heldRuns')} segmented runs, {w.get('heldDatagramsDropped')} dropped\")"
     fi
     server_pid="$SERVER_PID"
     kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
