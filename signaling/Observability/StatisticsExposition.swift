@@ -17,31 +17,28 @@ public enum StatisticsExposition {
         histogram(&text, "sfu_receive_wait_seconds", wait,
                   "From the kernel's receive time of an RTP packet to its media worker reading it: time queued behind other work.")
 
-        let workers = statistics.workers
-        family(&text, "sfu_worker_cpu_seconds_total", "counter", "CPU time used by each media worker thread.",
-               workers.map { ("worker=\"\($0.index)\"", "\($0.cpuSeconds)") })
-        family(&text, "sfu_worker_forwarded_packets_total", "counter", "Forwarded copies sent by each media worker.",
-               workers.map { ("worker=\"\($0.index)\"", "\($0.packetsForwarded)") })
-        family(&text, "sfu_worker_direct_datagrams_total", "counter",
-               "Datagrams each media worker's loop read straight from media sockets (the rest went through libnice).",
-               workers.map { ("worker=\"\($0.index)\"", "\($0.directDatagrams)") })
-        family(&text, "sfu_worker_glib_iterations_total", "counter",
-               "GLib main loop iterations each media worker ran (timers, posted work, datagrams for libnice).",
-               workers.map { ("worker=\"\($0.index)\"", "\($0.glibIterations)") })
-        family(&text, "sfu_worker_held_datagrams_total", "counter",
-               "Datagrams each media worker held while handling a read of a media socket and sent at its end.",
-               workers.map { ("worker=\"\($0.index)\"", "\($0.heldDatagramsSent)") })
-        family(&text, "sfu_worker_segmented_datagrams_total", "counter",
-               "Held datagrams that left in runs of two or more to one socket, one sendmsg with UDP segmentation (GSO) a run.",
-               workers.map { ("worker=\"\($0.index)\"", "\($0.heldDatagramsInRuns)") })
-        family(&text, "sfu_worker_segmented_sends_total", "counter",
-               "Runs of held datagrams sent with UDP segmentation (GSO), one sendmsg each.",
-               workers.map { ("worker=\"\($0.index)\"", "\($0.heldRuns)") })
-        family(&text, "sfu_worker_held_datagrams_dropped_total", "counter",
-               "Held datagrams dropped: the kernel refused them (a full send buffer) or their socket closed while held.",
-               workers.map { ("worker=\"\($0.index)\"", "\($0.heldDatagramsDropped)") })
-        family(&text, "sfu_worker_rooms", "gauge", "Rooms on each media worker.",
-               workers.map { ("worker=\"\($0.index)\"", "\($0.rooms)") })
+        let workers: [(String, String, String, (WorkerStatistics) -> String)] = [
+            ("sfu_worker_cpu_seconds_total", "counter", "CPU time used by each media worker thread.", { "\($0.cpuSeconds)" }),
+            ("sfu_worker_forwarded_packets_total", "counter", "Forwarded copies sent by each media worker.", { "\($0.packetsForwarded)" }),
+            ("sfu_worker_direct_datagrams_total", "counter",
+             "Datagrams each media worker's loop read straight from media sockets (the rest went through libnice).", { "\($0.directDatagrams)" }),
+            ("sfu_worker_glib_iterations_total", "counter",
+             "GLib main loop iterations each media worker ran (timers, posted work, datagrams for libnice).", { "\($0.glibIterations)" }),
+            ("sfu_worker_held_datagrams_total", "counter",
+             "Datagrams each media worker held while handling a read of a media socket and sent at its end.", { "\($0.heldDatagramsSent)" }),
+            ("sfu_worker_segmented_datagrams_total", "counter",
+             "Held datagrams that left in runs of two or more to one socket, one sendmsg with UDP segmentation (GSO) a run.",
+             { "\($0.heldDatagramsInRuns)" }),
+            ("sfu_worker_segmented_sends_total", "counter", "Runs of held datagrams sent with UDP segmentation (GSO), one sendmsg each.",
+             { "\($0.heldRuns)" }),
+            ("sfu_worker_held_datagrams_dropped_total", "counter",
+             "Held datagrams dropped: the kernel refused them (a full send buffer) or their socket closed while held.",
+             { "\($0.heldDatagramsDropped)" }),
+            ("sfu_worker_rooms", "gauge", "Rooms on each media worker.", { "\($0.rooms)" }),
+        ]
+        for (name, type, help, value) in workers {
+            family(&text, name, type, help, statistics.workers.map { ("worker=\"\($0.index)\"", value($0)) })
+        }
         family(&text, "sfu_rooms", "gauge", "Open rooms.", [("", "\(statistics.rooms.count)")])
         family(&text, "sfu_participants", "gauge", "Participants in all rooms.", [("", "\(statistics.participantCount)")])
 
