@@ -282,21 +282,35 @@ final class SubscriberConnection {
         remoteReception = summary
     }
 
+    /// Compound packets of sender reports stay within this many bytes (SRTCP's trailer on top):
+    /// well under any path's MTU.
+    static let maximumReportBytes = 1_100
+
     /// A sender report per forwarded stream, once a second (RFC 3550 6.4.1): NTP now and the
-    /// RTP timestamp of the same instant, so the browser can synchronise audio and video.
+    /// RTP timestamp of the same instant, so the browser can synchronise audio and video. All of
+    /// them in one compound packet (RFC 3550 6.1; RFC 8108 5.3 for several sending SSRCs of one
+    /// endpoint), so a subscriber of several streams costs one SRTCP protect and one send a
+    /// second, not one per stream; a new compound only past `maximumReportBytes`.
     private func sendSenderReports() {
         guard let transport, transport.srtpProfile != nil else { return }
         let now = MediaClock.monotonicMicroseconds()
+        let buffer = worker.forwardBuffer
+        let limit = min(Self.maximumReportBytes, buffer.count - SRTPSession.maximumTrailer)
+        var length = 0
         for forwarder in forwarders.values where forwarder.isActive && forwarder.hasSentMedia {
-            let buffer = worker.forwardBuffer
+            if length + SenderReport.length(reportCount: 0) > limit {
+                transport.sendRTCP(buffer, length: length)
+                length = 0
+            }
             let times = forwarder.senderReportTimes(nowMicroseconds: now)
-            guard let length = try? SenderReport.write(
+            guard let written = try? SenderReport.write(
                 ssrc: forwarder.ssrc, ntpTime: times.ntp, rtpTimestamp: times.rtpTimestamp,
                 packetCount: forwarder.packetsSent, octetCount: forwarder.octetsSent,
-                reports: EmptyCollection<ReceptionReport>(), into: buffer)
+                reports: EmptyCollection<ReceptionReport>(), into: UnsafeMutableRawBufferPointer(rebasing: buffer[length..<limit]))
             else { continue }
-            transport.sendRTCP(buffer, length: length)
+            length += written
         }
+        if length > 0 { transport.sendRTCP(buffer, length: length) }
     }
 
     func close() {

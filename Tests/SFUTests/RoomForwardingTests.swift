@@ -186,6 +186,45 @@ import Transport
         await service.shutdown()
     }
 
+    @Test func aSubscribersSenderReportsShareOneCompoundPacket() async throws {
+        let service = try Self.makeService()
+        let alice = Self.participant(service)
+        let carol = Self.participant(service)
+        let bob = Self.participant(service)
+        try await bob.join(room: "reports", identity: "bob", grants: Grants(publish: false, subscribe: true))
+        try await alice.join(room: "reports", identity: "alice")
+        let alicePT = try await alice.publishAudio(ssrc: 0xA1)
+        #expect(await Self.waitUntil { alice.publisherConnected && bob.subscriberConnected }, "\(bob.events)")
+        try await carol.join(room: "reports", identity: "carol")
+        let carolPT = try await carol.publishAudio(ssrc: 0xC1)
+        #expect(await Self.waitUntil { carol.publisherConnected })
+        #expect(await Self.waitUntil {
+            bob.events.contains { if case .subscriberOffer(_, _, let tracks) = $0 { tracks.contains { $0.participantID == carol.joined?.participantID } } else { false } }
+        })
+        try await Task.sleep(for: .milliseconds(200))
+        try alice.sendAudio(count: 10, ssrc: 0xA1, payloadType: alicePT)
+        try carol.sendAudio(count: 10, ssrc: 0xC1, payloadType: carolPT)
+        #expect(await Self.waitUntil { Set(bob.received.map(\.ssrc)).count == 2 }, "bob received \(bob.received.count)")
+        let streams = Set(bob.received.map(\.ssrc))
+        // Within about a second: one compound packet with a sender report for each stream.
+        #expect(await Self.waitUntil(3) { Self.senderReportSets(in: bob.subscriberRTCP).contains { $0.isSuperset(of: streams) } },
+                "\(Self.senderReportSets(in: bob.subscriberRTCP))")
+        try alice.close()
+        try bob.close()
+        try carol.close()
+        await service.shutdown()
+    }
+
+    /// Per compound packet, the SSRCs of its sender reports.
+    static func senderReportSets(in compounds: [[UInt8]]) -> [Set<UInt32>] {
+        compounds.map { bytes in
+            bytes.withUnsafeBytes { raw in
+                guard let compound = try? RTCPCompound(raw) else { return [] }
+                return Set(compound.compactMap { try? SenderReport($0) }.map(\.ssrc))
+            }
+        }
+    }
+
     @Test func aDroppedSignalingConnectionIsKeptForTheGracePeriodThenLeaves() async throws {
         let service = try Self.makeService()
         let alice = Self.participant(service)
