@@ -17,8 +17,8 @@ final class PublishedTrack {
     var ssrc: UInt32
     var rtxSSRC: UInt32?
     var muted = false
-    var forwarders: [TrackForwarder] = []
-    var statistics: ReceiveStatistics
+    @exclusivity(unchecked) var forwarders: [TrackForwarder] = []
+    @exclusivity(unchecked) var statistics: ReceiveStatistics
     /// Video keeps the last packets to answer subscribers' NACKs.
     let cache: PacketCache?
     /// The publisher's last sender report: NTP and RTP time (RFC 3550 6.4.1), for our RR's

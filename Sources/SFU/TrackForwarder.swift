@@ -22,23 +22,23 @@ final class TrackForwarder {
     private(set) var payloadType: UInt8 = 0
     private(set) var rtxPayloadType: UInt8?
     /// Publisher extension id (1-255) to subscriber id; built when the answer is applied.
-    private var extensionMap = [UInt8](repeating: 0, count: 256)
+    @exclusivity(unchecked) private var extensionMap = [UInt8](repeating: 0, count: 256)
     private var unusedExtensionID: UInt8 = 14
-    private(set) var isActive = false
+    @exclusivity(unchecked) private(set) var isActive = false
 
     // Continuity across source changes (RFC 7667 3.7).
-    private var boundSourceSSRC: UInt32 = 0
-    private var sequenceOffset: UInt16 = 0
-    private var timestampOffset: UInt32 = 0
-    private var hasSent = false
-    private(set) var lastSequence = UInt16.random(in: 0...0x7FFF)
-    private(set) var lastTimestamp = UInt32.random(in: 0...0x7FFF_FFFF)
-    private var lastSentMicroseconds: Int64 = 0
+    @exclusivity(unchecked) private var boundSourceSSRC: UInt32 = 0
+    @exclusivity(unchecked) private var sequenceOffset: UInt16 = 0
+    @exclusivity(unchecked) private var timestampOffset: UInt32 = 0
+    @exclusivity(unchecked) private var hasSent = false
+    @exclusivity(unchecked) private(set) var lastSequence = UInt16.random(in: 0...0x7FFF)
+    @exclusivity(unchecked) private(set) var lastTimestamp = UInt32.random(in: 0...0x7FFF_FFFF)
+    @exclusivity(unchecked) private var lastSentMicroseconds: Int64 = 0
     private var rtxSequence = UInt16.random(in: 0...0x7FFF)
 
     // For sender reports (RFC 3550 6.4.1).
-    private(set) var packetsSent: UInt32 = 0
-    private(set) var octetsSent: UInt32 = 0
+    @exclusivity(unchecked) private(set) var packetsSent: UInt32 = 0
+    @exclusivity(unchecked) private(set) var octetsSent: UInt32 = 0
 
     init(track: PublishedTrack, subscriber: SubscriberConnection, mid: String, ssrc: UInt32, rtxSSRC: UInt32) {
         self.track = track

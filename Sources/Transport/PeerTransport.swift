@@ -89,10 +89,10 @@ public final class PeerTransport {
 
     public let worker: MediaWorker
     public let ice: ICEAgent
-    public private(set) var stats = TransportStats()
+    @exclusivity(unchecked) public private(set) var stats = TransportStats()
     public private(set) var timings = TransportTimings()
     public private(set) var srtpProfile: SRTPProfile?
-    public private(set) var isClosed = false
+    @exclusivity(unchecked) public private(set) var isClosed = false
     private var gatheringStarted = false
     /// Local candidates gathered since the last (re)start, for an offer that carries them: an
     /// offerer's candidates gathered before its events are wired would otherwise be lost.
@@ -110,8 +110,8 @@ public final class PeerTransport {
     private let dtlsContext: DTLSContext
     private let timeouts: Timeouts
     private var dtls: DTLSSession?
-    private var inbound: SRTPSession?
-    private var outbound: SRTPSession?
+    @exclusivity(unchecked) private var inbound: SRTPSession?
+    @exclusivity(unchecked) private var outbound: SRTPSession?
     private let dtlsTimer: WorkerTimer
     private let handshakeTimer: WorkerTimer
     private let consentTimer: WorkerTimer

@@ -47,7 +47,7 @@ final class HeldSends<Socket: HeldSendSocket> {
     let capacity: Int
     let arenaBytes: Int
     private let arena: UnsafeMutableRawPointer
-    private var arenaUsed = 0
+    @exclusivity(unchecked) private var arenaUsed = 0
     private let sockets: UnsafeMutablePointer<Socket?>
     private let offsets: UnsafeMutablePointer<Int32>
     private let lengths: UnsafeMutablePointer<Int32>
@@ -58,25 +58,25 @@ final class HeldSends<Socket: HeldSendSocket> {
     private let sent: UnsafeMutablePointer<Bool>
     /// Per descriptor number, the last held datagram for it in this batch (stamped with the
     /// batch, so it never needs clearing).
-    private var lastByDescriptor: [(batch: UInt32, index: Int32)] = []
-    private var batch: UInt32 = 1
+    @exclusivity(unchecked) private var lastByDescriptor: [(batch: UInt32, index: Int32)] = []
+    @exclusivity(unchecked) private var batch: UInt32 = 1
     private let vectors: UnsafeMutablePointer<iovec>
     private let run: UnsafeMutablePointer<Int32>
-    private(set) var count = 0
+    @exclusivity(unchecked) private(set) var count = 0
     /// Set between `begin` and `flush`: sends on a direct socket are held.
-    private(set) var isHolding = false
+    @exclusivity(unchecked) private(set) var isHolding = false
     /// Whether the kernel takes UDP_SEGMENT.
     let segmentationUsable: Bool
     /// Forwarding latency of the timed datagrams sent from here (merged into the worker's).
-    private(set) var latency = LatencyHistogram()
+    @exclusivity(unchecked) private(set) var latency = LatencyHistogram()
 
     /// Datagrams sent from here, those of them that left in runs of two or more (one sendmsg
     /// each), the runs, and datagrams dropped (the kernel refused them: a full send buffer; or
     /// their socket was closed while they were held).
-    private(set) var datagramsSent = 0
-    private(set) var datagramsInRuns = 0
-    private(set) var runs = 0
-    private(set) var datagramsRefused = 0
+    @exclusivity(unchecked) private(set) var datagramsSent = 0
+    @exclusivity(unchecked) private(set) var datagramsInRuns = 0
+    @exclusivity(unchecked) private(set) var runs = 0
+    @exclusivity(unchecked) private(set) var datagramsRefused = 0
 
     init(capacity: Int = 1024, arenaBytes: Int = 1 << 20, segmentation: Bool = cdatagram_segmentation_supported() != 0) {
         precondition(capacity > 0 && arenaBytes >= 2048)
@@ -119,7 +119,7 @@ final class HeldSends<Socket: HeldSendSocket> {
     /// two or three packets at once, and holding a whole backlog (a read takes up to 32) would
     /// keep the first packet's copies waiting for the handling of all the others.
     static var maximumDatagramsHeld: Int { 4 }
-    private var datagramsHandled = 0
+    @exclusivity(unchecked) private var datagramsHandled = 0
 
     /// One received datagram was handled while holding: every `maximumDatagramsHeld`, what is
     /// held leaves.

@@ -39,7 +39,7 @@ public final class MediaWorker: @unchecked Sendable {
     /// When the datagram being handled arrived (monotonic nanoseconds, set by the transport): the
     /// kernel's receive time for RTP on a direct pair, else when libnice handed it over. The
     /// "packet in" of the forwarding latency, and the RTP arrival time of RFC 3550 A.8.
-    public internal(set) var arrivalNanoseconds: Int64 = 0
+    @exclusivity(unchecked) public internal(set) var arrivalNanoseconds: Int64 = 0
     /// Packet in to packet out, for every forwarded copy (worker thread only; read with `sync`):
     /// those sent at once and those held for the end of a read (HeldSends).
     public var forwardingLatency: LatencyHistogram {
@@ -48,13 +48,13 @@ public final class MediaWorker: @unchecked Sendable {
         return merged
     }
     /// The forwarding latency of copies sent at once (ICEAgent.send).
-    var directForwardingLatency = LatencyHistogram()
+    @exclusivity(unchecked) var directForwardingLatency = LatencyHistogram()
     /// Kernel receive to the worker reading it, for every RTP datagram with a kernel stamp
     /// (worker thread only): the time a packet queued in its socket while the worker slept or
     /// was busy with other packets, the part of forwarding latency that is not the fan-out.
-    public var receiveWait = LatencyHistogram()
+    @exclusivity(unchecked) public var receiveWait = LatencyHistogram()
     /// Forwarded copies sent (worker thread only).
-    public var packetsForwarded = 0
+    @exclusivity(unchecked) public var packetsForwarded = 0
     /// Sends held during a read of a media socket and sent together at its end (worker thread
     /// only; ICEAgent.readSelectedSocket).
     let heldSends = HeldSends<SelectedPairSocket>()
