@@ -142,16 +142,37 @@ static int forward(int rooms, int copies, int64_t work_ns, double seconds) {
     return 0;
 }
 
-static int generate(int rooms, int copies, double seconds) {
-    int epoll = epoll_create1(0);
-    int senders[MAX_ROOMS];
-    int sink_count = rooms * copies;
-    int *sinks = calloc((size_t)sink_count, sizeof *sinks);
-    for (int n = 0; n < sink_count; n++) {
-        sinks[n] = udp_socket(SINK_PORT + n);
+/* The subscribers' side of generate and replay: ROOMS x COPIES sink sockets (port 11000 + n) in
+ * one epoll set, read while the sender waits for its next send. */
+struct sinks {
+    int epoll, count, *sockets;
+    int64_t received;
+};
+
+static struct sinks open_sinks(int count) {
+    struct sinks sinks = {.epoll = epoll_create1(0), .count = count, .sockets = calloc((size_t)count, sizeof(int))};
+    for (int n = 0; n < count; n++) {
+        sinks.sockets[n] = udp_socket(SINK_PORT + n);
         struct epoll_event event = {.events = EPOLLIN, .data.u32 = (uint32_t)n};
-        epoll_ctl(epoll, EPOLL_CTL_ADD, sinks[n], &event);
+        epoll_ctl(sinks.epoll, EPOLL_CTL_ADD, sinks.sockets[n], &event);
     }
+    return sinks;
+}
+
+/* Waits up to wait_ns (epoll_pwait2: to the nanosecond) and reads whatever the sinks received. */
+static void wait_draining(struct sinks *sinks, int64_t wait_ns) {
+    static unsigned char buffer[2048];
+    if (wait_ns < 0) wait_ns = 0;
+    struct timespec timeout = {.tv_sec = wait_ns / 1000000000, .tv_nsec = wait_ns % 1000000000};
+    struct epoll_event ready[256];
+    int count = epoll_pwait2(sinks->epoll, ready, 256, &timeout, NULL);
+    for (int i = 0; i < count; i++)
+        while (recv(sinks->sockets[ready[i].data.u32], buffer, sizeof buffer, 0) >= 0) sinks->received++;
+}
+
+static int generate(int rooms, int copies, double seconds) {
+    struct sinks sinks = open_sinks(rooms * copies);
+    int senders[MAX_ROOMS];
     /* Per publisher: the next video frame, the pacer's remaining packets and next tick, the next audio. */
     int64_t frame_due[MAX_ROOMS], tick_due[MAX_ROOMS], audio_due[MAX_ROOMS];
     int pending[MAX_ROOMS];
@@ -164,10 +185,10 @@ static int generate(int rooms, int copies, double seconds) {
         tick_due[room] = INT64_MAX;
         pending[room] = 0;
     }
-    static unsigned char video[1200], audio[100], sink_buffer[2048];
+    static unsigned char video[1200], audio[100];
     memset(video, 0x5a, sizeof video);
     memset(audio, 0xa5, sizeof audio);
-    int64_t end = start + (int64_t)(seconds * 1e9), sent = 0, received = 0;
+    int64_t end = start + (int64_t)(seconds * 1e9), sent = 0;
     for (;;) {
         int64_t now = now_ns();
         if (now >= end) break;
@@ -193,19 +214,13 @@ static int generate(int rooms, int copies, double seconds) {
             if (tick_due[room] < next) next = tick_due[room];
             if (audio_due[room] < next) next = audio_due[room];
         }
-        int64_t wait = next - now_ns();
-        if (wait < 0) wait = 0;
-        struct timespec timeout = {.tv_sec = wait / 1000000000, .tv_nsec = wait % 1000000000};
-        struct epoll_event ready[256];
-        int count = epoll_pwait2(epoll, ready, 256, &timeout, NULL);
-        for (int i = 0; i < count; i++)
-            while (recv(sinks[ready[i].data.u32], sink_buffer, sizeof sink_buffer, 0) >= 0) received++;
+        wait_draining(&sinks, next - now_ns());
     }
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
     double cpu = usage.ru_utime.tv_sec + usage.ru_stime.tv_sec + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
     printf("generator: %lld packets sent (%.0f a second), %lld copies received, %.0f %% of its core\n",
-           (long long)sent, sent / seconds, (long long)received, cpu / seconds * 100);
+           (long long)sent, sent / seconds, (long long)sinks.received, cpu / seconds * 100);
     return 0;
 }
 
@@ -235,18 +250,12 @@ static int replay(const char *path, int rooms, int copies, double seconds) {
     fclose(file);
     if (n < 2) { fprintf(stderr, "%s: no arrivals\n", path); return 1; }
     int64_t period = offsets[n - 1] + (offsets[n - 1] - offsets[0]) / (int64_t)(n - 1);
-    int epoll = epoll_create1(0);
-    int sink_count = rooms * copies;
-    int *sinks = calloc((size_t)sink_count, sizeof *sinks), senders[MAX_ROOMS];
-    for (int k = 0; k < sink_count; k++) {
-        sinks[k] = udp_socket(SINK_PORT + k);
-        struct epoll_event event = {.events = EPOLLIN, .data.u32 = (uint32_t)k};
-        epoll_ctl(epoll, EPOLL_CTL_ADD, sinks[k], &event);
-    }
+    struct sinks sinks = open_sinks(rooms * copies);
+    int senders[MAX_ROOMS];
     for (int room = 0; room < rooms; room++) senders[room] = udp_socket(0);
-    static unsigned char datagram[1500], sink_buffer[2048];
+    static unsigned char datagram[1500];
     memset(datagram, 0x5a, sizeof datagram);
-    int64_t start = now_ns(), end = start + (int64_t)(seconds * 1e9), sent = 0, received = 0, base = start;
+    int64_t start = now_ns(), end = start + (int64_t)(seconds * 1e9), sent = 0, base = start;
     size_t next = 0;
     for (;;) {
         int64_t now = now_ns();
@@ -258,16 +267,10 @@ static int replay(const char *path, int rooms, int copies, double seconds) {
             if (++next == n) { next = 0; base += period; }
         }
         int64_t wait = base + offsets[next] - now_ns();
-        if (wait < 0) wait = 0;
-        if (wait > end - now) wait = end - now;
-        struct timespec timeout = {.tv_sec = wait / 1000000000, .tv_nsec = wait % 1000000000};
-        struct epoll_event ready[256];
-        int count = epoll_pwait2(epoll, ready, 256, &timeout, NULL);
-        for (int i = 0; i < count; i++)
-            while (recv(sinks[ready[i].data.u32], sink_buffer, sizeof sink_buffer, 0) >= 0) received++;
+        wait_draining(&sinks, wait > end - now ? end - now : wait);
     }
     printf("replay: %lld packets sent (%.0f a second) from %zu arrivals of %s, %lld copies received\n",
-           (long long)sent, sent / seconds, n, path, (long long)received);
+           (long long)sent, sent / seconds, n, path, (long long)sinks.received);
     return 0;
 }
 

@@ -86,6 +86,20 @@ cleanup() {
 trap cleanup EXIT
 test_host_up "$NS" "$ADDR"
 
+# fifo_worker PID PRIORITY WHAT: SCHED_FIFO at PRIORITY for PID's thread media-worker-0 (chrt, by
+# the thread's name), waiting up to a second for the thread to exist.
+fifo_worker() {
+  local tid=""
+  for _ in $(seq 1 50); do
+    tid="$(ps -L -o tid=,comm= -p "$1" | awk '$2 == "media-worker-0" {print $1}')"
+    [ -z "$tid" ] || break
+    sleep 0.02
+  done
+  [ -n "$tid" ] || { echo "load-benchmark.sh: no media-worker-0 thread in $3 ($1)" >&2; exit 1; }
+  chrt -f -p "$2" "$tid"
+  echo "==> $3: media-worker-0 (thread $tid) at SCHED_FIFO $2"
+}
+
 # GET of the server's /stats or /metrics (dev mode: no token), from inside the namespace.
 get() {
   ip netns exec "$NS" python3 -c "
@@ -104,12 +118,7 @@ for n in "${SUBSCRIBERS[@]}"; do
       SERVER_PID=$!
       for _ in $(seq 1 100); do get /stats >/dev/null 2>&1 && break; sleep 0.1; done
       url="ws://127.0.0.1:$PORT/ws"
-      if [ -n "$FIFO" ]; then
-        worker_tid="$(ps -L -o tid=,comm= -p "$SERVER_PID" | awk '$2 == "media-worker-0" {print $1}')"
-        [ -n "$worker_tid" ] || { echo "load-benchmark.sh: no media-worker-0 thread in $SERVER_PID" >&2; exit 1; }
-        chrt -f -p "$FIFO" "$worker_tid"
-        echo "==> media worker thread $worker_tid: SCHED_FIFO $FIFO"
-      fi
+      if [ -n "$FIFO" ]; then fifo_worker "$SERVER_PID" "$FIFO" "the server"; fi
     else
       ip netns exec "$NS" taskset -c 0 janus --configs-folder Benchmarks/Janus -i "$ADDR" >"$WORK/janus.log" 2>&1 &
       SERVER_PID=$!
@@ -133,15 +142,13 @@ for n in "${SUBSCRIBERS[@]}"; do
     load_pid=$!
     if [ -n "$PUBLISHERS_FIFO" ]; then
       # /usr/bin/time's child is sfu load (ip netns exec and taskset exec, they do not fork).
-      publisher_tid=""
+      tool_pid=""
       for _ in $(seq 1 50); do
         tool_pid="$(pgrep -P "$load_pid" | head -1 || true)"
-        [ -z "$tool_pid" ] || publisher_tid="$(ps -L -o tid=,comm= -p "$tool_pid" | awk '$2 == "media-worker-0" {print $1}')"
-        [ -z "$publisher_tid" ] || break
+        [ -z "$tool_pid" ] || break
         sleep 0.02
       done
-      [ -n "$publisher_tid" ] || { echo "load-benchmark.sh: no media-worker-0 thread in the load tool" >&2; exit 1; }
-      chrt -f -p "$PUBLISHERS_FIFO" "$publisher_tid"
+      fifo_worker "${tool_pid:-$load_pid}" "$PUBLISHERS_FIFO" "the load tool's publishers"
     fi
     if [ "$server" = sfu ]; then
       sleep "$STEADY"; get /metrics >"$WORK/steady-start" || true

@@ -1,20 +1,21 @@
 /* What UDP generic segmentation offload saves on this machine's loopback (docs/benchmarks.md,
  * "Held sends"): CPU per datagram for trains of N datagrams of SIZE bytes to one destination,
- * sent with one sendto each against one sendmsg with UDP_SEGMENT a train (the way HeldSends sends
- * a run). The receiving socket is drained on the same thread every 64 trains, so the figures
+ * sent with one sendto each against one sendmsg with UDP_SEGMENT a train: the project's own
+ * cdatagram_send_segments (Sources/CDatagram), the call HeldSends sends a run with. The receiving socket is drained on the same thread every 64 trains, so the figures
  * include the receive side, as a loopback send does (the kernel delivers on the sender's CPU).
  *
- *   cc -O2 -o udp-segmentation scripts/udp-segmentation.c
+ *   cc -O2 -I Sources/CDatagram/include -o udp-segmentation scripts/udp-segmentation.c Sources/CDatagram/CDatagram.c
  *   ./udp-segmentation TRAIN SIZE DATAGRAMS    (run by scripts/udp-segmentation.sh in a namespace) */
 #define _GNU_SOURCE
 #include <netinet/in.h>
-#include <netinet/udp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+
+#include "CDatagram.h"
 
 static double cpu_seconds(void) {
     struct timespec t;
@@ -39,18 +40,11 @@ static double run(int train, int size, long datagrams, int segmented) {
             for (int k = 0; k < train; k++)
                 if (sendto(sender, payload, (size_t)size, 0, (struct sockaddr *)&address, sizeof address) == size) sent++;
         } else {
-            union { char bytes[CMSG_SPACE(sizeof(uint16_t))]; struct cmsghdr align; } control;
-            memset(&control, 0, sizeof control);
             struct iovec vector = {payload, (size_t)size * (size_t)train};
-            struct msghdr message = {.msg_name = &address, .msg_namelen = sizeof address, .msg_iov = &vector,
-                                     .msg_iovlen = 1, .msg_control = control.bytes, .msg_controllen = sizeof control.bytes};
-            struct cmsghdr *header = CMSG_FIRSTHDR(&message);
-            header->cmsg_level = SOL_UDP;
-            header->cmsg_type = UDP_SEGMENT;
-            header->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-            uint16_t segment = (uint16_t)size;
-            memcpy(CMSG_DATA(header), &segment, sizeof segment);
-            if (sendmsg(sender, &message, 0) < 0) { perror("sendmsg UDP_SEGMENT"); exit(1); }
+            if (cdatagram_send_segments(sender, &vector, 1, (struct sockaddr *)&address, sizeof address, (uint16_t)size) < 0) {
+                perror("cdatagram_send_segments");
+                exit(1);
+            }
             sent += train;
         }
         if (i % 64 == 63 || i == trains - 1)
@@ -66,6 +60,7 @@ int main(int argc, char **argv) {
     int train = atoi(argv[1]), size = atoi(argv[2]);
     long datagrams = atol(argv[3]);
     if (train < 1 || train > 64 || size < 1 || size * train > 65000 || datagrams < train) return 2;
+    if (!cdatagram_segmentation_supported()) { fprintf(stderr, "udp-segmentation: this kernel has no UDP_SEGMENT\n"); return 1; }
     double plain = run(train, size, datagrams, 0), segmented = run(train, size, datagrams, 1);
     printf("train of %d x %d bytes: sendto %.2f us CPU a datagram, UDP_SEGMENT %.2f us (%+.0f %%)\n", train, size, plain,
            segmented, (segmented / plain - 1) * 100);

@@ -26,7 +26,7 @@ cleanup() {
   rm -rf "$WORK_DIR"
 }
 trap cleanup EXIT
-cc -O2 -Wall -o "$WORK_DIR/udp-segmentation" scripts/udp-segmentation.c
+cc -O2 -Wall -I Sources/CDatagram/include -o "$WORK_DIR/udp-segmentation" scripts/udp-segmentation.c Sources/CDatagram/CDatagram.c
 test_host_up "$NS" 10.216.0.1
 echo "==> $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), kernel $(uname -r)"
 for run in $(seq 1 "$RUNS"); do

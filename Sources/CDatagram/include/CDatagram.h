@@ -23,16 +23,17 @@ struct cdatagram_message {
 int cdatagram_receive(int fd, struct cdatagram_message *messages, unsigned int count);
 int cdatagram_send(int fd, struct cdatagram_message *messages, unsigned int count);
 
+/* 1 when the kernel knows UDP_SEGMENT (Linux 4.18; asked with getsockopt on a scratch socket),
+ * else 0. Before 4.18 a UDP_SEGMENT control message is skipped, not refused: the run would leave
+ * as one datagram. */
+int cdatagram_segmentation_supported(void);
+
 /* One sendmsg of `count` vectors to `address`, without blocking. With segment_size > 0 the payload
  * (the vectors joined) leaves as datagrams of segment_size bytes, the last one possibly shorter:
  * UDP generic segmentation offload (UDP_SEGMENT, Linux 4.18), one pass through the stack for the
  * train, cut by the device or, in software, at its queue. The bytes sent, or -1 with errno set
  * (EINVAL when a segment would not fit the route's MTU, EIO where the path cannot segment). Ask
  * cdatagram_segmentation_supported first. */
-/* 1 when the kernel knows UDP_SEGMENT (Linux 4.18; asked with getsockopt on a scratch socket),
- * else 0. Before 4.18 a UDP_SEGMENT control message is skipped, not refused: the run would leave
- * as one datagram. */
-int cdatagram_segmentation_supported(void);
 long cdatagram_send_segments(int fd, const struct iovec *vectors, int count, const struct sockaddr *address,
                              socklen_t address_length, uint16_t segment_size);
 

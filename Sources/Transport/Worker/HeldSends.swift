@@ -224,7 +224,7 @@ final class HeldSends<Socket: HeldSendSocket> {
                 datagramsSent += runCount
                 datagramsInRuns += runCount
                 runs += 1
-                record(runCount)
+                record(0..<runCount)
             } else if errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS {
                 datagramsRefused += runCount
             } else {
@@ -240,7 +240,7 @@ final class HeldSends<Socket: HeldSendSocket> {
                                                      socket.remoteAddressLength, 0)
                 if result >= 0 {
                     datagramsSent += 1
-                    recordOne(Int(run[k]))
+                    record(k..<k + 1)
                 } else {
                     datagramsRefused += 1
                 }
@@ -249,18 +249,15 @@ final class HeldSends<Socket: HeldSendSocket> {
         return index
     }
 
+    /// Records the forwarding latency of the timed datagrams at `positions` of the run just sent.
     @inline(__always)
-    private func record(_ runCount: Int) {
-        let now = MediaWorker.monotonicNanoseconds()
-        for k in 0..<runCount {
+    private func record(_ positions: Range<Int>) {
+        var now: Int64 = -1  // read once, and only for a timed datagram
+        for k in positions {
             let arrival = arrivals[Int(run[k])]
-            if arrival >= 0 { latency.record(nanoseconds: now - arrival) }
+            guard arrival >= 0 else { continue }
+            if now < 0 { now = MediaWorker.monotonicNanoseconds() }
+            latency.record(nanoseconds: now - arrival)
         }
-    }
-
-    @inline(__always)
-    private func recordOne(_ index: Int) {
-        let arrival = arrivals[index]
-        if arrival >= 0 { latency.record(nanoseconds: MediaWorker.monotonicNanoseconds() - arrival) }
     }
 }
