@@ -46,6 +46,25 @@ public struct NTPTime: Sendable, Hashable, Comparable, RawRepresentable {
         return seconds * 1_000_000 + Int64((UInt64(fraction) * 1_000_000) >> 32)
     }
 
+    /// This time plus `microseconds` (negative moves it back). NTP time wraps at the end of an
+    /// era (RFC 5905 6), so the sum wraps too: never traps, however long a call lasts.
+    public func advanced(byMicroseconds microseconds: Int64) -> NTPTime {
+        let (seconds, micros) = microseconds.quotientAndRemainder(dividingBy: 1_000_000)
+        // A remainder in (-1 s, 1 s) scaled to 2^-32 s: at most 2^52 in magnitude.
+        let fraction = (micros << 32) / 1_000_000
+        let delta = UInt64(bitPattern: seconds << 32) &+ UInt64(bitPattern: fraction)
+        return NTPTime(rawValue: rawValue &+ delta)
+    }
+
+    /// A duration as a DLSR value (1/65536 s, RFC 3550 6.4.1), 0 for a negative one, saturated
+    /// at the field's 18 hours.
+    public static func shortTime(microseconds: Int64) -> UInt32 {
+        guard microseconds > 0 else { return 0 }
+        let (seconds, micros) = microseconds.quotientAndRemainder(dividingBy: 1_000_000)
+        guard seconds < 1 << 16 else { return .max }
+        return UInt32(seconds << 16 | (micros << 16) / 1_000_000)
+    }
+
     /// The middle 32 bits (16.16 fixed point seconds): the "LSR" a receiver echoes in its
     /// reception reports (RFC 3550 section 6.4.1).
     public var middle32: UInt32 { UInt32(truncatingIfNeeded: rawValue >> 16) }

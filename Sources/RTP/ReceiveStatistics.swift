@@ -11,7 +11,7 @@ public struct ReceiveStatistics: Sendable {
     private var started = false
     /// Jitter in timestamp units, scaled by 16 (RFC 3550 A.8's integer form).
     private var jitterScaled: UInt32 = 0
-    private var lastTransit: Int64 = 0
+    private var lastTransit: UInt32 = 0
     // Previous report's figures, for the fraction lost of the next one (RFC 3550 A.3).
     private var expectedPrior: UInt32 = 0
     private var receivedPrior: Int = 0
@@ -33,11 +33,13 @@ public struct ReceiveStatistics: Sendable {
                 maxSequence = sequence
             }
         }
-        // Jitter (RFC 3550 6.4.1): arrival in RTP units minus the RTP timestamp.
-        let arrival = arrivalMicroseconds * Int64(clockRate) / 1_000_000
-        let transit = arrival - Int64(timestamp)
+        // Jitter (RFC 3550 6.4.1, A.8): arrival in RTP units minus the RTP timestamp. Both wrap
+        // modulo 2^32, so the transit time does too, and only the difference of two transits
+        // matters: taken as a signed 32-bit difference, it is right across every wrap and
+        // cannot trap however long the host has been up.
+        let transit = RTPClock.ticks(microseconds: arrivalMicroseconds, clockRate: clockRate) &- timestamp
         if packetsReceived > 1 {
-            let d = abs(transit - lastTransit)
+            let d = Int64(Int32(bitPattern: transit &- lastTransit).magnitude)
             let j = Int64(jitterScaled)
             jitterScaled = UInt32(clamping: j + d - ((j + 8) >> 4))
         }

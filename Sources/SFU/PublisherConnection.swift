@@ -206,8 +206,7 @@ final class PublisherConnection {
             var dlsr: UInt32 = 0
             if let sr = track.lastSenderReport {
                 lsr = sr.ntp.middle32
-                // DLSR in 1/65536 s (RFC 3550 6.4.1).
-                dlsr = UInt32(clamping: (now - sr.arrivalMicroseconds) * 65_536 / 1_000_000)
+                dlsr = NTPTime.shortTime(microseconds: now &- sr.arrivalMicroseconds)
             }
             let report = ReceptionReport(
                 ssrc: track.ssrc, fractionLost: track.statistics.takeFractionLost(),
@@ -221,9 +220,13 @@ final class PublisherConnection {
         }
     }
 
+    /// Closes the transport and takes every track off its subscribers: a forwarder holds its
+    /// track unowned, so none may outlive it (the tracks go with this connection).
     func close() {
         reportTimer.cancel()
         transport.close()
-        for track in tracksByMid.values { track.forwarders.forEach { $0.deactivate() } }
+        for track in tracksByMid.values {
+            for forwarder in track.forwarders { forwarder.subscriber.remove(track) }
+        }
     }
 }

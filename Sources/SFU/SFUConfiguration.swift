@@ -9,12 +9,14 @@ public struct SFUConfiguration: Sendable {
     public var timeouts: PeerTransport.Timeouts
     public var maxParticipantsPerRoom: Int
     public var maxPublishedTracksPerParticipant: Int
+    /// The published-track limit `sfu serve` runs with (audio, video, screen share and its audio).
+    public static let defaultMaxPublishedTracksPerParticipant = 4
     /// How long a participant whose signaling dropped is kept for `resume`.
     public var resumeGraceMilliseconds: Int
 
     public init(workers: Int = 0, ice: ICEConfiguration = ICEConfiguration(portRange: 50000...50999),
                 srtpProfiles: [SRTPProfile] = SRTPProfile.allCases, timeouts: PeerTransport.Timeouts = .init(),
-                maxParticipantsPerRoom: Int = 100, maxPublishedTracksPerParticipant: Int = 4,
+                maxParticipantsPerRoom: Int = 100, maxPublishedTracksPerParticipant: Int = Self.defaultMaxPublishedTracksPerParticipant,
                 resumeGraceMilliseconds: Int = 20_000) {
         self.workers = workers
         self.ice = ice

@@ -126,8 +126,7 @@ final class TrackForwarder {
         let nextSequence = lastSequence &+ 1
         var nextTimestamp = lastTimestamp
         if hasSent {
-            let elapsed = max(0, nowMicroseconds - lastSentMicroseconds)
-            nextTimestamp &+= UInt32(truncatingIfNeeded: elapsed * Int64(track.codec.clockRate) / 1_000_000)
+            nextTimestamp &+= RTPClock.ticks(microseconds: max(0, nowMicroseconds &- lastSentMicroseconds), clockRate: track.codec.clockRate)
         }
         sequenceOffset = nextSequence &- packet.sequenceNumber
         timestampOffset = nextTimestamp &- packet.timestamp
@@ -165,20 +164,28 @@ final class TrackForwarder {
     @inline(__always)
     private func isNewer(_ a: UInt16, than b: UInt16) -> Bool { a != b && a &- b < 0x8000 }
 
-    /// The NTP and RTP times of one instant for a sender report (RFC 3550 6.4.1). From the
-    /// publisher's own last SR when there is one, moved into our timestamp numbering: the
-    /// subscriber then lines up this publisher's audio and video as the publisher's clock says
-    /// (lip sync). Otherwise our wall clock and the last forwarded timestamp.
+    /// The NTP and RTP times of one instant for a sender report (RFC 3550 6.4.1).
     func senderReportTimes(nowMicroseconds now: Int64) -> (ntp: NTPTime, rtpTimestamp: UInt32) {
-        let clockRate = Int64(track.codec.clockRate)
-        if let report = track.lastSenderReport {
-            let elapsed = max(0, now - report.arrivalMicroseconds)
-            let ntp = NTPTime(rawValue: report.ntp.rawValue &+ UInt64(elapsed) * (1 << 32) / 1_000_000)
-            let rtp = report.rtpTimestamp &+ UInt32(truncatingIfNeeded: elapsed * clockRate / 1_000_000) &+ timestampOffset
-            return (ntp, rtp)
+        Self.senderReportTimes(now: now, lastSenderReport: track.lastSenderReport, clockRate: track.codec.clockRate,
+                               timestampOffset: timestampOffset, lastTimestamp: lastTimestamp,
+                               lastSentMicroseconds: lastSentMicroseconds, wallClock: MediaClock.ntpNow)
+    }
+
+    /// From the publisher's own last SR when there is one, moved into our timestamp numbering:
+    /// the subscriber then lines up this publisher's audio and video as the publisher's clock
+    /// says (lip sync). Otherwise the wall clock and the last forwarded timestamp. The time since
+    /// that SR or packet can be anything (a camera turned off for hours in a long call): the
+    /// arithmetic wraps as NTP and RTP time do, and never traps.
+    static func senderReportTimes(now: Int64, lastSenderReport: (ntp: NTPTime, rtpTimestamp: UInt32, arrivalMicroseconds: Int64)?,
+                                  clockRate: UInt32, timestampOffset: UInt32, lastTimestamp: UInt32,
+                                  lastSentMicroseconds: Int64, wallClock: () -> NTPTime) -> (ntp: NTPTime, rtpTimestamp: UInt32) {
+        if let report = lastSenderReport {
+            let elapsed = max(0, now &- report.arrivalMicroseconds)
+            let rtp = report.rtpTimestamp &+ RTPClock.ticks(microseconds: elapsed, clockRate: clockRate) &+ timestampOffset
+            return (report.ntp.advanced(byMicroseconds: elapsed), rtp)
         }
-        let rtp = lastTimestamp &+ UInt32(truncatingIfNeeded: max(0, now - lastSentMicroseconds) * clockRate / 1_000_000)
-        return (MediaClock.ntpNow(), rtp)
+        let rtp = lastTimestamp &+ RTPClock.ticks(microseconds: max(0, now &- lastSentMicroseconds), clockRate: clockRate)
+        return (wallClock(), rtp)
     }
 
     var hasSentMedia: Bool { hasSent }

@@ -316,8 +316,16 @@ public final class PeerTransport {
         case .connected, .ready:
             if timings.iceConnectedNanoseconds == nil { timings.iceConnectedNanoseconds = MediaWorker.monotonicNanoseconds() }
             if let dtls, dtls.state == .new { handle(dtls.start()) }
-        case .failed:
+        case .failed where srtpProfile == nil:
+            // Never connected: the checks themselves failed (wrong credentials, no route).
             close(reason: .iceFailed)
+        case .failed:
+            // Connected before: a network outage. libnice reports a failed check list (or lost
+            // consent) within seconds, but the peer may come back, with the same pair or
+            // through an ICE restart; the session ends only after the consent window of silence
+            // (RFC 7675 5.1's 30 s; the consent watch), as a browser's own peer connection
+            // would ride it out.
+            break
         default:
             break
         }

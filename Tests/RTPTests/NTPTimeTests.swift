@@ -34,3 +34,26 @@ import Testing
         #expect(NTPTime.roundTripTime(arrival: 0x10, lastSenderReport: 0x20, delaySinceLastSenderReport: 0) == 0)
     }
 }
+
+@Suite struct NTPTimeArithmeticTests {
+    @Test func advancingByAnyDurationIsExactAndWraps() {
+        let start = NTPTime(unixMicroseconds: 1_700_000_000_250_000)
+        #expect(start.advanced(byMicroseconds: 500_000).unixMicroseconds == 1_700_000_000_750_000)
+        #expect(start.advanced(byMicroseconds: -250_000).unixMicroseconds == 1_700_000_000_000_000)
+        // Past 2^32 microseconds (71.6 minutes): the product elapsed * 2^32 passes UInt64 there.
+        let later = start.advanced(byMicroseconds: 73 * 60_000_000 + 1)
+        #expect(later.unixMicroseconds == 1_700_000_000_250_000 + 73 * 60_000_000)  // 1 us is below 2^-32 s rounding
+        #expect(start.advanced(byMicroseconds: 30 * 86_400_000_000).seconds == start.seconds + 30 * 86_400)
+        #expect(NTPTime(rawValue: .max).advanced(byMicroseconds: 1_000_000).seconds == 0)  // the era wraps
+        _ = start.advanced(byMicroseconds: .max)
+        _ = start.advanced(byMicroseconds: .min)
+    }
+
+    @Test func shortTimeOfMicrosecondsSaturates() {
+        #expect(NTPTime.shortTime(microseconds: 5_250_000) == 0x0005_4000)
+        #expect(NTPTime.shortTime(microseconds: -1) == 0)
+        #expect(NTPTime.shortTime(microseconds: 65_535 * 1_000_000) == 0xFFFF_0000)
+        #expect(NTPTime.shortTime(microseconds: 65_536 * 1_000_000) == .max)
+        #expect(NTPTime.shortTime(microseconds: .max) == .max)
+    }
+}

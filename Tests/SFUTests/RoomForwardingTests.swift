@@ -250,6 +250,33 @@ import Transport
         await service.shutdown()
     }
 
+    /// Shutdown with participants still in the room, one of them kept for resume (its signaling
+    /// gone, its peer connections not closed): closing a publisher before the subscribers of its
+    /// tracks left them with forwarders whose track was freed, and the next subscriber's close
+    /// read it (an unowned reference to a destroyed object: the process aborted on SIGTERM).
+    @Test func shutdownWithPublishersSubscribersAndASessionKeptForResumeEndsEveryone() async throws {
+        let service = try Self.makeService()
+        let alice = Self.participant(service)
+        let bob = Self.participant(service)
+        try await alice.join(room: "shutdown", identity: "alice")
+        let alicePT = try await alice.publishAudio(ssrc: 0xA5)
+        try await bob.join(room: "shutdown", identity: "bob")
+        let bobPT = try await bob.publishAudio(ssrc: 0xB5)
+        #expect(await Self.waitUntil { alice.publisherConnected && bob.publisherConnected && alice.subscriberConnected && bob.subscriberConnected },
+                "\(alice.events) \(bob.events)")
+        try await Task.sleep(for: .milliseconds(200))
+        try alice.sendAudio(count: 10, ssrc: 0xA5, payloadType: alicePT)
+        try bob.sendAudio(count: 10, ssrc: 0xB5, payloadType: bobPT)
+        #expect(await Self.waitUntil { alice.received.count >= 9 && bob.received.count >= 9 })
+        // Alice's signaling drops: she is kept for the grace period, her connections open.
+        await service.disconnected(participantID: alice.joined!.participantID, connection: 0)
+        await service.shutdown()
+        #expect(bob.events.contains(.sessionEnded(reason: .serverShutdown)))
+        #expect(await service.counts() == (rooms: 0, participants: 0))
+        try alice.close()
+        try bob.close()
+    }
+
     @Test func anOfferLostWhileSignalingWasDownIsSentAgainOnResume() async throws {
         let service = try Self.makeService()
         let alice = Self.participant(service)

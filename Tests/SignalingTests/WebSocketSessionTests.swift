@@ -131,6 +131,41 @@ import Testing
         #expect(code == 1009)
     }
 
+    /// A subscriber's answer grows with the room (about a kilobyte an m-line): in a room of 30
+    /// publishers of audio and video it passed 65 536 bytes, and the session was ended with
+    /// `message-too-large`. Joined sessions get the larger limit; before join the small one holds.
+    @Test func aJoinedSessionsAnswerForAFullRoomIsAccepted() async throws {
+        let service = FakeRoomService()
+        let server = try await Fixtures.server(service)
+        let token = try await Fixtures.token()
+        let answer = String(repeating: "a=rtcp-fb:96 nack pli\\r\\n", count: 600_000 / 26)
+        #expect(answer.utf8.count > 500_000)
+        let code = try await withConversation(server) { conversation in
+            try await conversation.send(Fixtures.join(token))
+            #expect(try await conversation.receive()?.type == "joined")
+            try await conversation.send(#"{"v":1,"type":"subscriber-answer","id":1,"sdp":"\#(answer)","version":1}"#)
+            #expect(try await conversation.receive() == ["v": 1, "type": "ack", "id": 1])
+            // The joined limit still holds.
+            let huge = String(repeating: "x", count: SignalingLimits().maxJoinedMessageBytes + 1)
+            try await conversation.send(#"{"v":1,"type":"ping","pad":"\#(huge)"}"#)
+            #expect(try await conversation.receiveUntilClosed().first?["code"] == "message-too-large")
+        }
+        #expect(code == 1009)
+        #expect(await service.calls.contains("answer p1 1"))
+    }
+
+    @Test func theJoinedLimitIsSizedForTheRoomLimit() {
+        var configuration = SignalingConfiguration(host: "127.0.0.1", port: 0, apiKeys: [Fixtures.key])
+        #expect(configuration.effectiveLimits.maxJoinedMessageBytes == 1 << 20)
+        #expect(SignalingLimits.sessionDescriptionBytes(participants: 100, tracksPerParticipant: 4) < 1 << 20)
+        configuration.media.maxParticipantsPerRoom = 1_000
+        #expect(configuration.effectiveLimits.maxJoinedMessageBytes
+                == SignalingLimits.sessionDescriptionBytes(participants: 1_000, tracksPerParticipant: 4))
+        configuration.media.maxParticipantsPerRoom = 10_000
+        #expect(configuration.effectiveLimits.maxJoinedMessageBytes == 16 << 20)
+        #expect(configuration.effectiveLimits.maxMessageBytes == 65_536)
+    }
+
     @Test func fragmentedOversizedMessageClosesWith1009() async throws {
         let server = try await Fixtures.server(FakeRoomService())
         // The client splits the message into 16 KiB frames; the limit counts them together.

@@ -41,10 +41,10 @@ import SDP
     }
 
     static func makeSide(worker: MediaWorker, controlling: Bool, context: DTLSContext = Self.context,
-                         timeouts: PeerTransport.Timeouts = .init()) throws -> Side {
+                         timeouts: PeerTransport.Timeouts = .init(), ice: ICEConfiguration = Self.ice) throws -> Side {
         let recorder = Recorder()
         let bound = try worker.sync {
-            let transport = try PeerTransport(worker: worker, dtlsContext: context, ice: Self.ice, timeouts: timeouts,
+            let transport = try PeerTransport(worker: worker, dtlsContext: context, ice: ice, timeouts: timeouts,
                                               iceControlling: controlling)
             transport.onEvent = { recorder.add($0) }
             transport.onRTP = { buffer, length in recorder.add(payload: Array(buffer[12..<length])) }
@@ -184,6 +184,62 @@ import SDP
         // B goes away without a word (no close_notify), as a killed tab does.
         try b.run { $0.ice.close() }
         #expect(Self.waitUntil(5) { a.recorder.closeReason == .consentLost }, "\(a.recorder.events)")
+    }
+
+    /// A network outage after connecting (a patient's Wi-Fi gone for a while): libnice reports
+    /// the check list failed within seconds, which used to close the transport (and end the
+    /// participant) long before the consent window. Now only the consent window's silence ends
+    /// it, and media flows again once the network is back (through an ICE restart, as a client
+    /// does). Loss by nftables on this test's own port range, inside the test's namespace.
+    @Test(.enabled(if: NFTablesCut.available, "needs root and nft (the test command runs as root)"))
+    func aNetworkOutageShorterThanTheConsentWindowIsRiddenOut() throws {
+        let ice = ICEConfiguration(portRange: 41900...41999, bindAddresses: ["127.0.0.1"])
+        let timeouts = PeerTransport.Timeouts(consentMilliseconds: 25_000)
+        let a = try Self.makeSide(worker: Self.workers.workers[0], controlling: false, timeouts: timeouts, ice: ice)
+        let b = try Self.makeSide(worker: Self.workers.workers[1], controlling: true, timeouts: timeouts, ice: ice)
+        try Self.connect(a, b)
+        #expect(Self.waitUntil { a.recorder.connected != nil && b.recorder.connected != nil })
+        try Self.sendRTP(from: b, count: 5, marker: 1)
+        #expect(Self.waitUntil { a.recorder.payloads.count == 5 })
+
+        let cut = try NFTablesCut(udpPorts: 41900...41999)
+        let failed = Self.waitUntil(20) {
+            a.recorder.events.contains(.iceState(.failed)) && b.recorder.events.contains(.iceState(.failed))
+        }
+        try cut.restore()
+        #expect(failed, "libnice reported no failure during the cut: \(a.recorder.events)")
+        #expect(a.recorder.closeReason == nil && b.recorder.closeReason == nil,
+                "a transport closed during an outage shorter than the consent window: \(a.recorder.closeReason.map { "\($0)" } ?? "-")")
+
+        // The controlling side restarts ICE, as sfu-client.js does when a connection failed.
+        try b.run { try $0.ice.restart() }
+        let credsB = try b.run { $0.localICECredentials }
+        try a.run { try $0.restartICE(remoteUfrag: credsB.ufrag, remotePassword: credsB.password) }
+        let credsA = try a.run { $0.localICECredentials }
+        try b.run { try $0.ice.setRemoteCredentials(ufrag: credsA.ufrag, password: credsA.password) }
+        for candidate in a.recorder.candidates { _ = try b.run { try $0.addRemoteCandidate(candidate) } }
+        for candidate in b.recorder.candidates { _ = try a.run { try $0.addRemoteCandidate(candidate) } }
+        #expect(Self.waitUntil { try! a.run { $0.ice.state == .ready || $0.ice.state == .connected } })
+        let deadline = Date().addingTimeInterval(5)
+        while a.recorder.payloads.count < 10, Date() < deadline {
+            try Self.sendRTP(from: b, count: 5, marker: 2)
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        #expect(a.recorder.payloads.count >= 10, "media after the outage: \(a.recorder.payloads.count - 5) packets")
+        #expect(a.recorder.closeReason == nil && b.recorder.closeReason == nil)
+        try a.run { $0.close() }
+        try b.run { $0.close() }
+    }
+
+    static func sendRTP(from side: Side, count: Int, marker: UInt8) throws {
+        try side.run { transport in
+            let buffer = transport.worker.packetBuffer
+            for sequence in 0..<count {
+                let header: [UInt8] = [0x80, 96, marker, UInt8(sequence), 0, 0, 0, 1, 0xCA, 0xFE, 0xBA, 0xBE]
+                for (i, byte) in header.enumerated() { buffer[i] = byte }
+                transport.sendRTP(buffer, length: 40)
+            }
+        }
     }
 
     @Test func twoHundredSessionsReleaseTheirDescriptorsAndMemory() throws {

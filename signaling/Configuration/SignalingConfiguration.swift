@@ -1,3 +1,5 @@
+import SFU
+
 /// Settings of the signaling service. Built by `SignalingConfigurationLoader` from flags, the
 /// environment and a JSON file; usable directly in tests.
 public struct SignalingConfiguration: Sendable, Equatable {
@@ -46,6 +48,17 @@ public struct SignalingConfiguration: Sendable, Equatable {
     }
 
     /// Refuses settings the server cannot run with.
+    /// The limits in force: the joined message limit raised, when the room limit asks for it,
+    /// to what a full room's session descriptions need (at most 16 MiB), so that every
+    /// subscriber of a full room can send its answer.
+    public var effectiveLimits: SignalingLimits {
+        var effective = limits
+        let needed = SignalingLimits.sessionDescriptionBytes(participants: media.maxParticipantsPerRoom,
+                                                             tracksPerParticipant: SFUConfiguration.defaultMaxPublishedTracksPerParticipant)
+        effective.maxJoinedMessageBytes = max(limits.maxJoinedMessageBytes, min(needed, 16 << 20))
+        return effective
+    }
+
     public func validate() throws(ConfigurationError) {
         guard !host.isEmpty else { throw .invalidValue(setting: "host", value: host, reason: "must not be empty") }
         guard (0...65535).contains(port) else { throw .invalidValue(setting: "port", value: "\(port)", reason: "must be 0 to 65535") }

@@ -171,9 +171,10 @@ public enum SignalingConfigurationLoader {
         }
         if let limitsValue = reader.object["limits"] {
             let limits = try reader.object(limitsValue, at: "limits")
-            try limits.refuseUnknownKeys(["maxMessageBytes", "messagesPerSecond", "messageBurst", "candidatesPerConnection",
+            try limits.refuseUnknownKeys(["maxMessageBytes", "maxJoinedMessageBytes", "messagesPerSecond", "messageBurst", "candidatesPerConnection",
                                           "joinTimeoutSeconds", "idleTimeoutSeconds"])
             if let value = try limits.integer("maxMessageBytes") { configuration.limits.maxMessageBytes = value }
+            if let value = try limits.integer("maxJoinedMessageBytes") { configuration.limits.maxJoinedMessageBytes = value }
             if let value = try limits.integer("messagesPerSecond") { configuration.limits.messagesPerSecond = value }
             if let value = try limits.integer("messageBurst") { configuration.limits.messageBurst = value }
             if let value = try limits.integer("candidatesPerConnection") { configuration.limits.candidatesPerConnection = value }

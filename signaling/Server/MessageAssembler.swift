@@ -16,7 +16,8 @@ struct MessageAssembler {
         case protocolError
     }
 
-    let limit: Int
+    /// Raised once the session has joined (SignalingLimits.maxJoinedMessageBytes).
+    var limit: Int
     private var buffer: ByteBuffer?
     private var isText = true
 

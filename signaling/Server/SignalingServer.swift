@@ -44,7 +44,7 @@ public struct SignalingServer: Sendable {
         self.metricsExporter = metricsExporter
         self.verifier = await TokenVerifier(keys: configuration.effectiveAPIKeys, leeway: configuration.tokenLeeway,
                                             metrics: metrics, logger: logger, now: clock)
-        self.sessionContext = SignalingSession.Context(roomService: roomService, verifier: verifier, limits: configuration.limits,
+        self.sessionContext = SignalingSession.Context(roomService: roomService, verifier: verifier, limits: configuration.effectiveLimits,
                                                        iceServers: configuration.iceServers, relayCredentials: relayCredentials,
                                                        clock: clock, logger: logger, metrics: metrics)
         self.staticFiles = StaticFiles(directory: publicDirectory)
@@ -86,7 +86,7 @@ public struct SignalingServer: Sendable {
             await session.run(inbound: inbound, outbound: outbound)
         }
 
-        let limits = configuration.limits
+        let limits = configuration.effectiveLimits
         let host = configuration.host
         return Application(
             router: router,

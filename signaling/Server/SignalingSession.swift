@@ -208,7 +208,7 @@ final class SignalingSession: Sendable {
                     outbox.send(.error(code: .badJSON, message: "binary frames are not accepted; send JSON in text frames"))
                     continue
                 case .tooLarge:
-                    outbox.fail(.messageTooLarge, "a message may have at most \(context.limits.maxMessageBytes) bytes", id: nil)
+                    outbox.fail(.messageTooLarge, "a message may have at most \(assembler.limit) bytes", id: nil)
                     continue
                 case .protocolError:
                     outbox.end(.dropped, messages: [], close: .protocolError, closeReason: "bad fragmentation")
@@ -220,6 +220,8 @@ final class SignalingSession: Sendable {
                 }
                 outbox.touch()
                 await handler.handle(Data(text.readableBytesView))
+                // Joined: session descriptions, which grow with the room, may follow.
+                if handler.participant != nil { assembler.limit = context.limits.maxJoinedMessageBytes }
             }
         } catch {
             // The connection failed under us (reset, cancelled): same as a drop.

@@ -10,7 +10,9 @@ struct BitrateMeter {
             lastNanoseconds = nanoseconds
         }
         guard lastNanoseconds > 0, nanoseconds > lastNanoseconds, bytes >= lastBytes else { return }
-        bitsPerSecond = Int((Int64(bytes - lastBytes) * 8 * 1_000_000_000) / (nanoseconds - lastNanoseconds))
+        // In floating point: bytes * 8e9 passes Int64 from about 1.15 GB an interval.
+        let bits = Double(bytes - lastBytes) * 8e9 / Double(nanoseconds - lastNanoseconds)
+        bitsPerSecond = Int(min(bits, 1e15))
     }
 }
 

@@ -80,7 +80,7 @@ final class SubscriberReceiver {
             var lsr: UInt32 = 0, dlsr: UInt32 = 0
             if let sr = stream.lastSenderReport {
                 lsr = sr.middle
-                dlsr = UInt32(clamping: (now - sr.arrivalNanoseconds) * 65536 / 1_000_000_000)
+                dlsr = NTPTime.shortTime(microseconds: (now &- sr.arrivalNanoseconds) / 1000)
             }
             blocks.append(ReceptionReport(
                 ssrc: ssrc, fractionLost: stream.statistics.takeFractionLost(), cumulativeLost: stream.statistics.cumulativeLost,

@@ -272,6 +272,11 @@ public final class ICEAgent {
         // Consent lost or checks failed (RFC 7675 5.1): stop sending on the pair at once, as
         // nice_agent_send would.
         if newState == .failed { selectedSocket = nil }
+        // Back from a failure (the peer's checks got through again): libnice may keep the pair
+        // it had selected without signalling a new selection, so take it up again here.
+        if newState == .connected || newState == .ready, selectedSocket == nil, let agent {
+            selectedSocket = SelectedPairSocket(agent: agent, streamID: streamID)
+        }
         onStateChange(newState)
     }
 
