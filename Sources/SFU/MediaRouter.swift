@@ -165,8 +165,15 @@ final class MediaRouter {
 
     // MARK: - Publishing
 
-    func publish(_ participantID: String, offer: String) throws(RoomError) -> PublishResult {
-        guard let participant = participants[participantID] else { throw .unknownParticipant }
+    /// The participant, if `connection` is its current signaling connection.
+    private func participant(_ id: String, connection: Int) throws(RoomError) -> Participant {
+        guard let participant = participants[id] else { throw .unknownParticipant }
+        guard participant.connection == connection else { throw .connectionReplaced }
+        return participant
+    }
+
+    func publish(_ participantID: String, connection: Int, offer: String) throws(RoomError) -> PublishResult {
+        let participant = try participant(participantID, connection: connection)
         guard participant.grants.publish else { throw .notAllowed("the token does not grant publish") }
         let connection: PublisherConnection
         if let existing = participant.publisher {
@@ -211,8 +218,8 @@ final class MediaRouter {
         return PublishResult(answer: result.answer, tracks: tracks)
     }
 
-    func setMuted(_ participantID: String, trackID: String, muted: Bool) throws(RoomError) {
-        guard let participant = participants[participantID] else { throw .unknownParticipant }
+    func setMuted(_ participantID: String, connection: Int, trackID: String, muted: Bool) throws(RoomError) {
+        let participant = try participant(participantID, connection: connection)
         guard let track = participant.publishedTracks.first(where: { $0.id == trackID }) else { throw .unknownTrack(trackID) }
         guard track.muted != muted else { return }
         track.muted = muted
@@ -225,19 +232,19 @@ final class MediaRouter {
 
     // MARK: - Subscribing
 
-    func answerSubscriberOffer(_ participantID: String, answer: String, version: Int) throws(RoomError) {
-        guard let participant = participants[participantID] else { throw .unknownParticipant }
+    func answerSubscriberOffer(_ participantID: String, connection: Int, answer: String, version: Int) throws(RoomError) {
+        let participant = try participant(participantID, connection: connection)
         guard let subscriber = participant.subscriber else { throw .staleAnswer(expected: 0, got: version) }
         try subscriber.applyAnswer(answer, version: version)
     }
 
-    func restartSubscriberICE(_ participantID: String) throws(RoomError) {
-        guard let participant = participants[participantID] else { throw .unknownParticipant }
+    func restartSubscriberICE(_ participantID: String, connection: Int) throws(RoomError) {
+        let participant = try participant(participantID, connection: connection)
         try participant.subscriber?.restartICE()
     }
 
-    func addCandidate(_ participantID: String, target: PeerRole, candidate: String) throws(RoomError) {
-        guard let participant = participants[participantID] else { throw .unknownParticipant }
+    func addCandidate(_ participantID: String, connection: Int, target: PeerRole, candidate: String) throws(RoomError) {
+        let participant = try participant(participantID, connection: connection)
         switch target {
         case .publisher:
             guard let publisher = participant.publisher else { throw .badCandidate("no publisher connection yet") }
@@ -273,10 +280,15 @@ final class MediaRouter {
             case .gatheringDone:
                 participant.send(.candidate(target: role, candidate: nil))
             case .iceState(let state):
+                participant.log("\(role.rawValue) ICE \(state.rawValue)")
                 switch state {
                 case .checking, .failed: participant.send(.connectionState(target: role, state: state.rawValue))
+                // Connected again after a failure or a restart (DTLS stays up across both): the
+                // client may drop a restart it scheduled on the failure report.
+                case .ready where transport.srtpProfile != nil: participant.send(.connectionState(target: role, state: "connected"))
                 default: break
                 }
+                if state == .failed, role == .subscriber { participant.subscriber?.iceFailed() }
             case .dtlsConnected:
                 if let duration = transport.timings.iceConnect { metrics.iceConnect.record(duration: duration) }
                 if let duration = transport.timings.dtlsHandshake { metrics.dtlsHandshake.record(duration: duration) }

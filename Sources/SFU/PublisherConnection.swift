@@ -54,16 +54,18 @@ final class PublisherConnection {
         var media: [String: LocalMediaOptions] = [:]
         for section in offer.media { if let mid = section.mid { media[mid] = LocalMediaOptions(send: nil, receive: true) } }
         sessionVersion += 1
-        let credentials = transport.localICECredentials
-        let negotiated: NegotiatedAnswer
-        do {
-            negotiated = try makeAnswer(to: offer, options: AnswerOptions(
-                iceCredentials: ICECredentials(ufrag: credentials.ufrag, pwd: credentials.password),
-                fingerprint: transport.localFingerprint, capabilities: chosen, media: media, defaultMedia: LocalMediaOptions(send: nil, receive: true),
-                sessionID: sessionID, sessionVersion: sessionVersion))
-        } catch {
-            if case .noUsableCodec = error { throw .noUsableCodec }
-            throw .negotiationFailed("\(error)")
+        var negotiated = try answer(offer, capabilities: chosen, media: media)
+        if binding.isICERestart(negotiated.session) {
+            // The browser restarted ICE (after an outage, or on resume): our side takes new
+            // credentials before answering, and the answer carries them (RFC 8839 4.4.1.1.2)
+            // with our candidates, which the restart keeps and the browser has just discarded.
+            participant.log("publisher ICE restart by the peer (remote ufrag \(negotiated.session.remoteICE.ufrag))")
+            do {
+                try transport.restartLocalICE()
+            } catch {
+                throw .transportFailed(error.description)
+            }
+            negotiated = try answer(offer, capabilities: chosen, media: media)
         }
         let session = negotiated.session
         try applyTransport(session)
@@ -98,9 +100,27 @@ final class PublisherConnection {
         return (negotiated.answer.text, added, Array(removed))
     }
 
+    /// Our answer with the transport's current credentials and candidates (none yet on the first
+    /// answer: gathering starts with the transport, and they trickle).
+    private func answer(_ offer: SessionDescription, capabilities: CodecCapabilities,
+                        media: [String: LocalMediaOptions]) throws(RoomError) -> NegotiatedAnswer {
+        let credentials = transport.localICECredentials
+        do {
+            return try makeAnswer(to: offer, options: AnswerOptions(
+                iceCredentials: ICECredentials(ufrag: credentials.ufrag, pwd: credentials.password),
+                fingerprint: transport.localFingerprint, capabilities: capabilities, media: media,
+                defaultMedia: LocalMediaOptions(send: nil, receive: true),
+                candidates: transport.localCandidates, gatheringComplete: transport.localGatheringComplete,
+                sessionID: sessionID, sessionVersion: sessionVersion))
+        } catch {
+            if case .noUsableCodec = error { throw .noUsableCodec }
+            throw .negotiationFailed("\(error)")
+        }
+    }
+
     /// Starts the transport on the first offer, follows the browser's ICE restarts after.
     private func applyTransport(_ session: NegotiatedSession) throws(RoomError) {
-        if try binding.apply(session, to: transport, newUfragMeans: .byPeer) {
+        if try binding.apply(session, to: transport) {
             reportTimer.schedule(after: 1000, repeats: true) { [unowned self] in sendReceiverReports() }
         }
     }

@@ -13,21 +13,27 @@ public protocol RoomService: Sendable {
     /// events go to the new sink from now on. The media transports are kept.
     func resume(participantID: String, resumeToken: String, events: @escaping @Sendable (RoomEvent) -> Void) async throws(RoomError) -> JoinResult
 
+    /// The requests below come from one signaling connection of the participant (`connection`,
+    /// from its `JoinResult`). One from a connection the participant has resumed away from is
+    /// refused with `RoomError.connectionReplaced`: a request a dead socket delivers late (after
+    /// an outage, the kernel still flushes what it had buffered) must not undo what the new
+    /// connection did, an ICE restart above all.
+
     /// The publisher peer connection's offer (browser to SFU, RFC 8829); returns the answer.
     /// A re-offer adds or removes tracks; a new ice-ufrag is an ICE restart.
-    func publish(participantID: String, offer: String) async throws(RoomError) -> PublishResult
+    func publish(participantID: String, connection: Int, offer: String) async throws(RoomError) -> PublishResult
 
     /// The browser's answer to the last `RoomEvent.subscriberOffer`.
-    func answerSubscriberOffer(participantID: String, answer: String, version: Int) async throws(RoomError)
+    func answerSubscriberOffer(participantID: String, connection: Int, answer: String, version: Int) async throws(RoomError)
 
     /// Asks for a subscriber offer with fresh ICE credentials (the client's network changed).
-    func restartSubscriberICE(participantID: String) async throws(RoomError)
+    func restartSubscriberICE(participantID: String, connection: Int) async throws(RoomError)
 
     /// A trickled candidate from the browser for one of its two peer connections; an empty
     /// candidate means end of candidates.
-    func addCandidate(participantID: String, target: PeerRole, candidate: String) async throws(RoomError)
+    func addCandidate(participantID: String, connection: Int, target: PeerRole, candidate: String) async throws(RoomError)
 
-    func setMuted(participantID: String, trackID: String, muted: Bool) async throws(RoomError)
+    func setMuted(participantID: String, connection: Int, trackID: String, muted: Bool) async throws(RoomError)
 
     /// Leaves the room and frees every media resource of the participant.
     func leave(participantID: String, reason: LeaveReason) async
@@ -207,6 +213,8 @@ public enum RoomError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownTrack(String)
     case transportFailed(String)
     case shuttingDown
+    /// The request came on a signaling connection the participant has resumed away from.
+    case connectionReplaced
 
     public var code: String {
         switch self {
@@ -223,6 +231,7 @@ public enum RoomError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unknownTrack: "unknown-track"
         case .transportFailed: "transport-failed"
         case .shuttingDown: "shutting-down"
+        case .connectionReplaced: "connection-replaced"
         }
     }
 
@@ -241,6 +250,7 @@ public enum RoomError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unknownTrack(let id): "no track \(id) published by this participant"
         case .transportFailed(let why): "media transport failed: \(why)"
         case .shuttingDown: "the server is shutting down"
+        case .connectionReplaced: "the session was resumed on another connection"
         }
     }
 }

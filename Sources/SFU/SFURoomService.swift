@@ -54,33 +54,37 @@ public final class SFURoomService: RoomService {
         }
     }
 
-    public func publish(participantID: String, offer: String) async throws(RoomError) -> PublishResult {
+    public func publish(participantID: String, connection: Int, offer: String) async throws(RoomError) -> PublishResult {
         let room = try await room(of: participantID)
-        return try await room.worker.run { () throws(RoomError) -> PublishResult in try room.value.publish(participantID, offer: offer) }
-    }
-
-    public func answerSubscriberOffer(participantID: String, answer: String, version: Int) async throws(RoomError) {
-        let room = try await room(of: participantID)
-        try await room.worker.run { () throws(RoomError) in
-            try room.value.answerSubscriberOffer(participantID, answer: answer, version: version)
+        return try await room.worker.run { () throws(RoomError) -> PublishResult in
+            try room.value.publish(participantID, connection: connection, offer: offer)
         }
     }
 
-    public func restartSubscriberICE(participantID: String) async throws(RoomError) {
-        let room = try await room(of: participantID)
-        try await room.worker.run { () throws(RoomError) in try room.value.restartSubscriberICE(participantID) }
-    }
-
-    public func addCandidate(participantID: String, target: PeerRole, candidate: String) async throws(RoomError) {
+    public func answerSubscriberOffer(participantID: String, connection: Int, answer: String, version: Int) async throws(RoomError) {
         let room = try await room(of: participantID)
         try await room.worker.run { () throws(RoomError) in
-            try room.value.addCandidate(participantID, target: target, candidate: candidate)
+            try room.value.answerSubscriberOffer(participantID, connection: connection, answer: answer, version: version)
         }
     }
 
-    public func setMuted(participantID: String, trackID: String, muted: Bool) async throws(RoomError) {
+    public func restartSubscriberICE(participantID: String, connection: Int) async throws(RoomError) {
         let room = try await room(of: participantID)
-        try await room.worker.run { () throws(RoomError) in try room.value.setMuted(participantID, trackID: trackID, muted: muted) }
+        try await room.worker.run { () throws(RoomError) in try room.value.restartSubscriberICE(participantID, connection: connection) }
+    }
+
+    public func addCandidate(participantID: String, connection: Int, target: PeerRole, candidate: String) async throws(RoomError) {
+        let room = try await room(of: participantID)
+        try await room.worker.run { () throws(RoomError) in
+            try room.value.addCandidate(participantID, connection: connection, target: target, candidate: candidate)
+        }
+    }
+
+    public func setMuted(participantID: String, connection: Int, trackID: String, muted: Bool) async throws(RoomError) {
+        let room = try await room(of: participantID)
+        try await room.worker.run { () throws(RoomError) in
+            try room.value.setMuted(participantID, connection: connection, trackID: trackID, muted: muted)
+        }
     }
 
     public func leave(participantID: String, reason: LeaveReason) async {

@@ -16,6 +16,8 @@ final class SubscriberConnection {
     private(set) var version = 0
     private var awaitingAnswer = false
     private var needsOffer = false
+    /// An ICE restart asked for, done when the next offer is made.
+    private var restartPending = false
     private var binding = TransportBinding()
     private(set) var forwarders: [String: TrackForwarder] = [:]
     private let reportTimer: WorkerTimer
@@ -118,6 +120,14 @@ final class SubscriberConnection {
     func negotiateIfNeeded() {
         guard needsOffer, !awaitingAnswer, let transport, !transport.isClosed else { return }
         needsOffer = false
+        if restartPending {
+            restartPending = false
+            do {
+                try transport.restartLocalICE()
+            } catch {
+                participant.log("subscriber ICE restart failed: \(error)")
+            }
+        }
         let credentials = transport.localICECredentials
         builder.options.iceCredentials = ICECredentials(ufrag: credentials.ufrag, pwd: credentials.password)
         // The candidates gathered so far go in the offer (JSEP 5.2.1); later ones trickle. A client
@@ -162,14 +172,26 @@ final class SubscriberConnection {
         negotiateIfNeeded()
     }
 
-    /// ICE restart from our side (RFC 8445 9): new credentials in the next offer.
+    /// ICE restart from our side (RFC 8445 9): new credentials in the next offer. While an
+    /// offer waits for its answer the restart waits too: new credentials now would not be the
+    /// ones that offer carried, and the answer's checks would fail against them.
     func restartICE() throws(RoomError) {
-        guard let transport else { throw .transportFailed("no subscriber transport") }
-        do {
-            try transport.restartLocalICE()
-        } catch {
-            throw .transportFailed(error.description)
-        }
+        guard let transport, !transport.isClosed else { throw .transportFailed("no subscriber transport") }
+        participant.log("subscriber ICE restart asked for by the peer")
+        restartPending = true
+        needsOffer = true
+        negotiateIfNeeded()
+    }
+
+    /// libnice gave up on the connected pair (an outage). We are the controlling agent here:
+    /// after the network comes back the browser's consent checks are answered again, but
+    /// nothing nominates a pair anew, so the connection would stay failed. The offerer restarts
+    /// ICE (RFC 8445 9; JSEP 4.1.2's restartIce on the offering side): the offer waits in the
+    /// signaling connection, or is sent again on resume, until the client can answer it.
+    func iceFailed() {
+        guard let transport, !transport.isClosed, transport.srtpProfile != nil else { return }
+        participant.log("subscriber ICE failed: restarting it")
+        restartPending = true
         needsOffer = true
         negotiateIfNeeded()
     }
@@ -204,7 +226,7 @@ final class SubscriberConnection {
 
     private func applyTransport(_ session: NegotiatedSession) throws(RoomError) {
         guard let transport else { return }
-        if try binding.apply(session, to: transport, newUfragMeans: .byUs) {
+        if try binding.apply(session, to: transport) {
             reportTimer.schedule(after: 1000, repeats: true) { [unowned self] in sendSenderReports() }
         }
     }

@@ -5,23 +5,26 @@ import Transport
 /// transport with the peer's ICE and DTLS parameters the first time, follow a new remote ufrag
 /// afterwards (an ICE restart, RFC 8445 9), and hold trickled candidates that arrive before the
 /// transport could take them (RFC 8838 allows them to precede the description).
-struct TransportBinding {
-    private(set) var remoteUfrag: String?
+public struct TransportBinding {
+    public private(set) var remoteUfrag: String?
     private var pendingCandidates: [String] = []
 
-    var isStarted: Bool { remoteUfrag != nil }
+    public init() {}
 
-    enum Restart {
-        /// A new remote ufrag in the peer's offer: the peer restarted, we restart too.
-        case byPeer
-        /// A new remote ufrag in the answer to our restart offer: our side already restarted.
-        case byUs
+    public var isStarted: Bool { remoteUfrag != nil }
+
+    /// Whether `session` restarts ICE (RFC 8445 9): a new remote ufrag on a started transport.
+    /// An answerer restarts its own side before it answers (`PeerTransport.restartLocalICE`),
+    /// so that the answer carries its new ufrag and password (RFC 8839 4.4.1.1.2); an offerer
+    /// restarted before its offer. Either way `apply` then only takes the peer's new ones.
+    public func isICERestart(_ session: NegotiatedSession) -> Bool {
+        remoteUfrag.map { $0 != session.remoteICE.ufrag } ?? false
     }
 
     /// Applies `session`; returns true when it started the transport.
-    mutating func apply(_ session: NegotiatedSession, to transport: PeerTransport, newUfragMeans restart: Restart) throws(RoomError) -> Bool {
+    public mutating func apply(_ session: NegotiatedSession, to transport: PeerTransport) throws(RoomError) -> Bool {
         let remote = session.remoteICE
-        guard let current = remoteUfrag else {
+        guard remoteUfrag != nil else {
             guard let parameters = PeerTransport.RemoteParameters(session, extraCandidates: pendingCandidates) else {
                 throw .negotiationFailed("no fingerprint")
             }
@@ -34,13 +37,11 @@ struct TransportBinding {
             remoteUfrag = remote.ufrag
             return true
         }
-        guard remote.ufrag != current else { return false }
+        guard isICERestart(session) else { return false }
         do {
-            switch restart {
-            case .byPeer: try transport.restartICE(remoteUfrag: remote.ufrag, remotePassword: remote.pwd)
-            case .byUs: try transport.ice.setRemoteCredentials(ufrag: remote.ufrag, password: remote.pwd)
-            }
+            try transport.ice.setRemoteCredentials(ufrag: remote.ufrag, password: remote.pwd)
             for candidate in session.remoteRTPCandidates { try transport.addRemoteCandidate(candidate) }
+            if session.remoteEndOfCandidates { transport.remoteCandidatesComplete() }
         } catch {
             throw .transportFailed(error.description)
         }
@@ -49,7 +50,7 @@ struct TransportBinding {
     }
 
     /// A trickled candidate from the peer; an empty one means end of candidates.
-    mutating func addRemoteCandidate(_ candidate: String, to transport: PeerTransport) throws(RoomError) {
+    public mutating func addRemoteCandidate(_ candidate: String, to transport: PeerTransport) throws(RoomError) {
         if candidate.isEmpty {
             transport.remoteCandidatesComplete()
             return

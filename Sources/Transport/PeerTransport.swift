@@ -200,11 +200,11 @@ public final class PeerTransport {
         try ice.setRemoteCredentials(ufrag: remoteUfrag, password: remotePassword)
     }
 
-    /// New local ICE credentials and candidates (RFC 8445 9), before the peer's are known (an
-    /// offerer's restart).
+    /// New local ICE credentials (RFC 8445 9), before the peer's are known: an offerer's
+    /// restart, or an answerer's before it answers a restart. libnice keeps the local candidates
+    /// (it does not gather again), so `localCandidates` stays as it is: the next description
+    /// must carry them, since the peer discards the previous generation's.
     public func restartLocalICE() throws(ICEError) {
-        localCandidates = []
-        localGatheringComplete = false
         try ice.restart()
     }
 

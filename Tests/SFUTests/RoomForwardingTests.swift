@@ -291,9 +291,84 @@ import Transport
         #expect(resumed.connection == bob.connection + 1)
         #expect(await Self.waitUntil(3) { offers.versions.contains(2) }, "offers after resume: \(offers.versions)")
         await #expect(throws: RoomError.staleAnswer(expected: 2, got: 1)) {
-            try await service.answerSubscriberOffer(participantID: bob.participantID, answer: "v=0", version: 1)
+            try await service.answerSubscriberOffer(participantID: bob.participantID, connection: resumed.connection, answer: "v=0", version: 1)
         }
         try alice.close()
+        await service.shutdown()
+    }
+
+    /// A client whose connection failed asks for a subscriber ICE restart, often twice in a row
+    /// (its own ICE state and the server's report each trigger one): both restarts reach the
+    /// client in offers it answers with new credentials of its own, and media flows after them.
+    /// (A restart made while an offer waited for its answer used to give the transport
+    /// credentials no offer carried; libnice peers still connect that way, since the controlling
+    /// side's checks succeed, but Chromium's consent checks fail: the Chromium outage test,
+    /// test_room_outage.py, is the one that sees it.)
+    @Test func twoSubscriberICERestartsInARowAreAnsweredAndMediaFlows() async throws {
+        let service = try Self.makeService()
+        let alice = Self.participant(service)
+        let bob = Self.participant(service)
+        try await alice.join(room: "restarts", identity: "alice")
+        let alicePT = try await alice.publishAudio(ssrc: 0xA7)
+        try await bob.join(room: "restarts", identity: "bob", grants: Grants(publish: false, subscribe: true))
+        #expect(await Self.waitUntil { alice.publisherConnected && bob.subscriberConnected }, "\(bob.events)")
+        let bobID = bob.joined!.participantID
+        try await service.restartSubscriberICE(participantID: bobID, connection: 0)
+        try await service.restartSubscriberICE(participantID: bobID, connection: 0)
+        // Both restarts end up in offers bob answered; every one bob answered matched.
+        #expect(await Self.waitUntil { bob.subscriberRestarts >= 1 })
+        try await Task.sleep(for: .milliseconds(300))
+        let before = bob.received.count
+        let deadline = Date().addingTimeInterval(8)
+        var sequence: UInt16 = 100
+        while bob.received.count < before + 20, Date() < deadline {
+            try alice.sendAudio(count: 5, ssrc: 0xA7, payloadType: alicePT, firstSequence: sequence)
+            sequence &+= 5
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(bob.received.count >= before + 20, "bob received \(bob.received.count - before) packets after \(bob.subscriberRestarts) restarts; sfu events \(bob.events.suffix(4))")
+        // Media keeps flowing: nothing failed after the restarts.
+        #expect(!bob.events.contains { if case .sessionEnded = $0 { true } else { false } })
+        try alice.close()
+        try bob.close()
+        await service.shutdown()
+    }
+
+    /// After an outage the kernel still delivers what a dead socket had buffered: an ICE-restart
+    /// offer sent before the client gave the socket up arrived after it had resumed on a new
+    /// connection and restarted ICE again, and undid that restart (the call stayed broken). Requests
+    /// from a connection the participant resumed away from are refused.
+    @Test func requestsFromAConnectionThatWasResumedAwayFromAreRefused() async throws {
+        let service = try Self.makeService()
+        let alice = try await service.join(JoinRequest(room: "replaced", identity: "alice", grants: Grants())) { _ in }
+        await service.disconnected(participantID: alice.participantID, connection: alice.connection)
+        let resumed = try await service.resume(participantID: alice.participantID, resumeToken: alice.resumeToken) { _ in }
+        await #expect(throws: RoomError.connectionReplaced) {
+            try await service.publish(participantID: alice.participantID, connection: alice.connection, offer: "v=0")
+        }
+        await #expect(throws: RoomError.connectionReplaced) {
+            try await service.restartSubscriberICE(participantID: alice.participantID, connection: alice.connection)
+        }
+        await #expect(throws: RoomError.connectionReplaced) {
+            try await service.addCandidate(participantID: alice.participantID, connection: alice.connection, target: .publisher,
+                                           candidate: "candidate:1 1 udp 1 127.0.0.1 9 typ host")
+        }
+        await #expect(throws: RoomError.connectionReplaced) {
+            try await service.answerSubscriberOffer(participantID: alice.participantID, connection: alice.connection, answer: "v=0", version: 1)
+        }
+        await #expect(throws: RoomError.connectionReplaced) {
+            try await service.setMuted(participantID: alice.participantID, connection: alice.connection, trackID: "TR_x", muted: true)
+        }
+        // The current connection is served (a bad offer is its own error, not a refusal).
+        do {
+            _ = try await service.publish(participantID: alice.participantID, connection: resumed.connection, offer: "nonsense")
+            Issue.record("an offer that is no SDP was accepted")
+        } catch {
+            guard case .badSDP = error else {
+                Issue.record("the current connection's request was refused: \(error)")
+                return
+            }
+        }
         await service.shutdown()
     }
 
@@ -311,7 +386,7 @@ import Transport
         let viewer = Self.participant(service)
         try await viewer.join(room: "limits", identity: "viewer", grants: Grants(publish: false, subscribe: true))
         await #expect(throws: RoomError.notAllowed("the token does not grant publish")) {
-            try await service.publish(participantID: viewer.joined!.participantID, offer: "v=0")
+            try await service.publish(participantID: viewer.joined!.participantID, connection: 0, offer: "v=0")
         }
         let second = Self.participant(service)
         try await second.join(room: "limits", identity: "second")
@@ -320,11 +395,11 @@ import Transport
         }
         // Bad SDP is a typed error and the participant stays.
         await #expect(throws: RoomError.self) {
-            try await service.publish(participantID: second.joined!.participantID, offer: "this is not sdp")
+            try await service.publish(participantID: second.joined!.participantID, connection: 0, offer: "this is not sdp")
         }
         #expect(await service.counts().participants == 2)
         await #expect(throws: RoomError.unknownParticipant) {
-            try await service.publish(participantID: "PA_nobody", offer: "v=0")
+            try await service.publish(participantID: "PA_nobody", connection: 0, offer: "v=0")
         }
         await service.shutdown()
     }

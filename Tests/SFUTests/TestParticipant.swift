@@ -26,7 +26,10 @@ final class TestParticipant: @unchecked Sendable {
     var publisher: WorkerBound<PeerTransport>?
     var subscriber: WorkerBound<PeerTransport>?
     private var subscriberStarted = false
-    private var subscriberAnswerState: (credentials: ICECredentials, fingerprint: Fingerprint, candidates: [String])?
+    private var subscriberAnswerState: (credentials: ICECredentials, fingerprint: Fingerprint, candidates: [String], remoteUfrag: String)?
+    private var _subscriberRestarts = 0
+    /// ICE restarts the SFU made on our subscriber connection (seen as a new ufrag in its offer).
+    var subscriberRestarts: Int { lock.withLock { _subscriberRestarts } }
     private var pendingSubscriberCandidates: [String] = []
 
     init(service: SFURoomService, worker: MediaWorker, context: DTLSContext, ice: ICEConfiguration) {
@@ -96,7 +99,7 @@ final class TestParticipant: @unchecked Sendable {
         builder.addTrack(.init(kind: kind, local: LocalTrack(ssrc: ssrc, rtxSSRC: rtxSSRC, cname: "test", streamID: "s", trackID: "t"),
                                codecs: kind == .audio ? [.opus] : [.vp8]))
         let offer = try builder.createOffer()
-        let result = try await service.publish(participantID: joined!.participantID, offer: offer.text)
+        let result = try await service.publish(participantID: joined!.participantID, connection: joined!.connection, offer: offer.text)
         let session = try builder.applyAnswer(try SessionDescription(parsing: result.answer))
         try worker.sync {
             try transport.value.start(remote: .init(
@@ -156,12 +159,32 @@ final class TestParticipant: @unchecked Sendable {
         for _ in 0..<500 where lock.withLock({ joinedID == nil }) { try await Task.sleep(for: .milliseconds(5)) }
         let offer = try SessionDescription(parsing: sdp)
         // Offers are answered one at a time (the SFU sends the next only after an answer).
-        if let existing = subscriber, let state = subscriberAnswerState {
-            let negotiated = try makeAnswer(to: offer, options: AnswerOptions(
-                iceCredentials: state.credentials, fingerprint: state.fingerprint,
-                candidates: state.candidates, gatheringComplete: true, sessionID: 7, sessionVersion: UInt64(version)))
-            _ = existing
-            try await service.answerSubscriberOffer(participantID: joined!.participantID, answer: negotiated.answer.text, version: version)
+        if let existing = subscriber, var state = subscriberAnswerState {
+            func answer() throws -> NegotiatedAnswer {
+                try makeAnswer(to: offer, options: AnswerOptions(
+                    iceCredentials: state.credentials, fingerprint: state.fingerprint,
+                    candidates: state.candidates, gatheringComplete: true, sessionID: 7, sessionVersion: UInt64(version)))
+            }
+            var negotiated = try answer()
+            let remote = negotiated.session.remoteICE
+            if remote.ufrag != state.remoteUfrag {
+                // The SFU restarted ICE: a browser restarts its side too and answers with its new
+                // credentials (RFC 8839 4.4.1.1.2).
+                let candidates = negotiated.session.remoteRTPCandidates
+                let credentials = try worker.sync {
+                    let transport = existing.value
+                    try transport.restartLocalICE()
+                    try transport.ice.setRemoteCredentials(ufrag: remote.ufrag, password: remote.pwd)
+                    for candidate in candidates { try transport.addRemoteCandidate(candidate) }
+                    return transport.localICECredentials
+                }
+                state.credentials = ICECredentials(ufrag: credentials.ufrag, pwd: credentials.password)
+                state.remoteUfrag = remote.ufrag
+                subscriberAnswerState = state
+                lock.withLock { _subscriberRestarts += 1 }
+                negotiated = try answer()
+            }
+            try await service.answerSubscriberOffer(participantID: joined!.participantID, connection: joined!.connection, answer: negotiated.answer.text, version: version)
             return
         }
         let (transport, credentials, fingerprint, candidates) = try worker.sync { [context, ice, worker] in
@@ -183,12 +206,12 @@ final class TestParticipant: @unchecked Sendable {
             try transport.startGathering()
             return (WorkerBound(transport, worker: worker), transport.localICECredentials, transport.localFingerprint, gathered)
         }
-        subscriberAnswerState = (ICECredentials(ufrag: credentials.ufrag, pwd: credentials.password), fingerprint,
-                                 candidates.map { String($0.dropFirst("candidate:".count)) })
         let negotiated = try makeAnswer(to: offer, options: AnswerOptions(
             iceCredentials: ICECredentials(ufrag: credentials.ufrag, pwd: credentials.password), fingerprint: fingerprint,
             candidates: candidates.map { String($0.dropFirst("candidate:".count)) }, gatheringComplete: true, sessionID: 7))
         let session = negotiated.session
+        subscriberAnswerState = (ICECredentials(ufrag: credentials.ufrag, pwd: credentials.password), fingerprint,
+                                 candidates.map { String($0.dropFirst("candidate:".count)) }, session.remoteICE.ufrag)
         try worker.sync {
             try transport.value.start(remote: .init(
                 iceUfrag: session.remoteICE.ufrag, icePassword: session.remoteICE.pwd, fingerprint: session.remoteFingerprints[0],
@@ -198,6 +221,6 @@ final class TestParticipant: @unchecked Sendable {
         subscriber = transport
         lock.withLock { subscriberStarted = true }
         flushSubscriberCandidates()
-        try await service.answerSubscriberOffer(participantID: joined!.participantID, answer: negotiated.answer.text, version: version)
+        try await service.answerSubscriberOffer(participantID: joined!.participantID, connection: joined!.connection, answer: negotiated.answer.text, version: version)
     }
 }

@@ -49,28 +49,28 @@ actor FakeRoomService: RoomService {
         return JoinResult(participantID: participantID, resumeToken: resumeToken, participants: [], room: "room")
     }
 
-    func publish(participantID: String, offer: String) async throws(RoomError) -> PublishResult {
+    func publish(participantID: String, connection: Int, offer: String) async throws(RoomError) -> PublishResult {
         calls.append("publish \(participantID) \(offer)")
         if let publishError { throw publishError }
         for event in eventsDuringPublish { sinks[participantID]?(event) }
         return PublishResult(answer: "answer-to-\(offer)", tracks: [TrackInfo(id: "t1", participantID: participantID, kind: .audio, mid: "0")])
     }
 
-    func answerSubscriberOffer(participantID: String, answer: String, version: Int) async throws(RoomError) {
+    func answerSubscriberOffer(participantID: String, connection: Int, answer: String, version: Int) async throws(RoomError) {
         calls.append("answer \(participantID) \(version)")
         if version < 1 { throw .staleAnswer(expected: 1, got: version) }
     }
 
-    func restartSubscriberICE(participantID: String) async throws(RoomError) {
+    func restartSubscriberICE(participantID: String, connection: Int) async throws(RoomError) {
         calls.append("restart-ice \(participantID)")
     }
 
-    func addCandidate(participantID: String, target: PeerRole, candidate: String) async throws(RoomError) {
+    func addCandidate(participantID: String, connection: Int, target: PeerRole, candidate: String) async throws(RoomError) {
         calls.append("candidate \(participantID) \(target.rawValue) \(candidate)")
         if candidate == "bad" { throw .badCandidate("does not parse") }
     }
 
-    func setMuted(participantID: String, trackID: String, muted: Bool) async throws(RoomError) {
+    func setMuted(participantID: String, connection: Int, trackID: String, muted: Bool) async throws(RoomError) {
         calls.append("mute \(participantID) \(trackID) \(muted)")
         if trackID != "t1" { throw .unknownTrack(trackID) }
     }

@@ -32,11 +32,12 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let unknownParticipant = ErrorCode(rawValue: "unknown-participant")
     public static let tooManyCandidates = ErrorCode(rawValue: "too-many-candidates")
     public static let shuttingDown = ErrorCode(rawValue: "shutting-down")
+    public static let connectionReplaced = ErrorCode(rawValue: "connection-replaced")
 
     /// Codes after which the server sends `bye` and closes the connection.
     public static let fatal: Set<ErrorCode> = [
         .messageTooLarge, .rateLimited, .tokenMissing, .tokenInvalid, .tokenExpired, .tokenWrongRoom,
-        .resumeRefused, .roomFull, .unknownParticipant, .shuttingDown,
+        .resumeRefused, .roomFull, .unknownParticipant, .shuttingDown, .connectionReplaced,
     ]
 
     public var isFatal: Bool { Self.fatal.contains(self) }

@@ -156,8 +156,13 @@ client.on('track-removed', ({ participantId, track }) => {
 client.on('state', ({ state }) => {
   if (state !== 'closed') setStatus(state);
 });
-client.on('reconnecting', ({ attempt }) => setStatus('reconnecting', `attempt ${attempt}`));
+client.on('reconnecting', ({ attempt, delay, resume }) => {
+  console.debug('[sfu] reconnecting', attempt, delay, resume ? 'resume' : 'fresh');
+  setStatus('reconnecting', `attempt ${attempt}`);
+});
+client.on('connection-state', ({ target, side, state }) => console.debug('[sfu] connection', target, side, state));
 client.on('reconnected', ({ resumed }) => {
+  console.debug('[sfu] reconnected', resumed ? 'resumed' : 'fresh');
   setStatus('connected');
   notice(resumed ? '' : 'The session was renewed after a long interruption.');
 });
@@ -220,7 +225,8 @@ function refreshLocalFlags() {
 /** `/dev/token` (development mode) answers `{token, room, identity, url?}`. */
 async function fetchToken(identity) {
   const q = new URLSearchParams({ room, identity, name });
-  const res = await fetch(`/dev/token?${q}`, { cache: 'no-store' });
+  // Bounded: during an outage a request without a deadline hangs for minutes (TCP retries).
+  const res = await fetch(`/dev/token?${q}`, { cache: 'no-store', signal: AbortSignal.timeout(5000) });
   const text = (await res.text()).trim();
   let body = { token: text };
   if (text.startsWith('{')) body = JSON.parse(text);

@@ -20,7 +20,7 @@
  * - `pingInterval` (ms, 15000): how often `ping` is sent.
  * - `pongTimeout` (ms, 10000): a `ping` without `pong` in this time closes the WebSocket
  *   (and so starts a reconnection). Half-open TCP connections are found this way.
- * - `reconnect`: `{maxAttempts: 12, baseDelay: 250, maxDelay: 5000, openTimeout: 5000,
+ * - `reconnect`: `{maxAttempts: 30, baseDelay: 250, maxDelay: 5000, openTimeout: 5000,
  *   joinTimeout: 10000}`; `false` disables reconnection. Delays double from `baseDelay` up
  *   to `maxDelay`; each is drawn uniformly from [delay/2, delay] (jitter).
  * - `disconnectedGrace` (ms, 2000): how long a peer connection may stay ICE `disconnected`
@@ -86,8 +86,9 @@
  * When the WebSocket closes or errs (not after `leave` or `bye`, except `bye` `idle-timeout`,
  * after which the server keeps the session), or a `ping` gets no `pong`,
  * the client keeps both peer connections and reconnects with backoff, sending `join` with
- * `resume: {participantId, resumeToken}`. On `joined` it restarts ICE on the publisher
- * (`restartIce()` and a new `publish` offer) and sends `restart-ice` for the subscriber. If the
+ * `resume: {participantId, resumeToken}`. On `joined` it restarts ICE on each peer connection
+ * that is still disconnected or failed `disconnectedGrace` later (publisher: `restartIce()` and
+ * a new `publish` offer; subscriber: `restart-ice`); one that rode out the drop is kept. If the
  * server answers `resume-refused` (grace period over), the client closes both peer
  * connections, joins without `resume`, and republishes its tracks (mute state included). When
  * either peer connection goes ICE `failed` (or stays `disconnected`) while the WebSocket is up,
@@ -103,6 +104,21 @@ const FATAL_CODES = new Set([
 ]);
 /** `bye` reasons after which the session is still kept for resume: reconnect. */
 const RESUMABLE_BYE = new Set(['idle-timeout']);
+
+/** The ice-ufrag of a session description, for logs. */
+function iceUfrag(description) {
+  const m = description && /a=ice-ufrag:(\S+)/.exec(description.sdp || '');
+  return m ? m[1] : '-';
+}
+
+/** `promise`, or a ProtocolError(`code`) after `ms`. */
+function withTimeout(promise, ms, code, message) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new ProtocolError(code, message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 /** A promise queue: each task starts after the previous one settled. */
 class SerialQueue {
@@ -171,24 +187,32 @@ class Peer {
     } else if (state === 'disconnected') {
       this.client._probeSocket();
       this.scheduleRestart(this.client.options.disconnectedGrace, 'ice-disconnected');
-    } else if (state === 'connected' || state === 'completed') {
+    } else if ((state === 'connected' || state === 'completed') && !this.forcedRestart) {
       clearTimeout(this.restartTimer);
       this.restartTimer = null;
     }
   }
 
   /** Restart ICE after `delay` ms unless the connection recovers, at most once per 2 s. */
-  scheduleRestart(delay, why) {
-    if (this.closed || this.restartTimer) return;
+  scheduleRestart(delay, why, force = false) {
+    if (this.closed || (this.restartTimer && !force)) return;
+    clearTimeout(this.restartTimer);
     const sinceLast = Date.now() - this.lastRestart;
     const wait = Math.max(delay, 2000 - sinceLast);
+    // `force`: the server's side of the connection failed. The browser may still call it
+    // connected for a while (its old pair answered until then), but it is not.
+    const needed = () => force || ['failed', 'disconnected'].includes(this.pc.iceConnectionState);
+    this.forcedRestart = force;
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
-      if (this.closed) return;
-      const s = this.pc.iceConnectionState;
-      if (s !== 'failed' && s !== 'disconnected') return;
-      this.client._log('info', `${this.target}: ICE ${s} (${why}), restarting ICE`);
-      this.client._restartPeerIce(this.target);
+      this.forcedRestart = false;
+      if (this.closed || !needed()) return;
+      this.client._whenSocketAlive(() => {
+        if (this.closed || !needed()) return;
+        const now = this.pc.iceConnectionState;
+        this.client._log('info', `${this.target}: ICE ${now} (${why}), restarting ICE`);
+        this.client._restartPeerIce(this.target);
+      });
     }, wait);
   }
 
@@ -247,7 +271,7 @@ export class SFUClient extends EventTarget {
   constructor(options = {}) {
     super();
     const reconnect = options.reconnect === false ? null : {
-      maxAttempts: 12, baseDelay: 250, maxDelay: 5000, openTimeout: 5000, joinTimeout: 10000,
+      maxAttempts: 30, baseDelay: 250, maxDelay: 5000, openTimeout: 5000, joinTimeout: 10000,
       ...(options.reconnect || {}),
     };
     this.options = {
@@ -460,7 +484,11 @@ export class SFUClient extends EventTarget {
   /** Open a WebSocket, send `join` (with `resume` if we have one), wait for `joined`. */
   async _openAndJoin() {
     const opts = this.options.reconnect || { openTimeout: 5000, joinTimeout: 10000 };
-    const token = typeof this._token === 'function' ? await this._token() : this._token;
+    // The application's token function is bounded too: a fetch during an outage may hang for
+    // minutes, and the reconnection would wait on it long after the network came back.
+    const token = typeof this._token === 'function'
+      ? await withTimeout(Promise.resolve().then(() => this._token()), opts.openTimeout, 'token-timeout', 'the token function did not answer in time')
+      : this._token;
     if (this._ended) throw new ProtocolError('closed', 'closed');
     const ws = new WebSocket(this._url);
     this._ws = ws;
@@ -636,14 +664,26 @@ export class SFUClient extends EventTarget {
     clearTimeout(this._pongTimer);
     this._pingTimer = null;
     this._pongTimer = null;
+    this._aliveWaiters = [];   // a closed socket's restarts are done by the reconnection
   }
 
-  /** Send `ping`; close the WebSocket if no `pong` arrives within `timeout`. */
+  /**
+   * Send `ping`; close the WebSocket if nothing arrives from the server within `timeout`. A
+   * ping already in flight is not repeated, but a shorter `timeout` brings its deadline forward.
+   */
   _ping(timeout) {
-    if (!this._joined || this._pongTimer) return;
+    if (!this._joined) return;
     const ws = this._ws;
+    const deadline = Date.now() + timeout;
+    if (this._pongTimer && this._pongDeadline <= deadline) return;
+    const inFlight = !!this._pongTimer;
+    clearTimeout(this._pongTimer);
+    this._pongDeadline = deadline;
+    const sentAt = Date.now();
     this._pongTimer = setTimeout(() => {
       this._pongTimer = null;
+      // Any message since the ping proves the socket alive (a pong may queue behind others).
+      if ((this._lastHeard || 0) >= sentAt) return;
       if (ws === this._ws && ws.readyState === WebSocket.OPEN) {
         this._log('warn', 'no pong: closing the WebSocket');
         ws.close(4000, 'no pong');
@@ -652,14 +692,31 @@ export class SFUClient extends EventTarget {
         this._ws = null;
       }
     }, timeout);
+    if (inFlight) return;
     this._request({ type: 'ping' }, timeout + 1000).then(() => {
       clearTimeout(this._pongTimer);
       this._pongTimer = null;
+      const waiting = this._aliveWaiters || [];
+      this._aliveWaiters = [];
+      for (const fn of waiting) fn();
     }, () => {});
   }
 
   /** ICE trouble: check the WebSocket quickly. */
-  _probeSocket() { this._ping(Math.min(this.options.pongTimeout, 5000)); }
+  _probeSocket() { this._ping(Math.min(this.options.pongTimeout, 3000)); }
+
+  /**
+   * Runs `fn` once the WebSocket is known to be alive: at once if the server was heard from in
+   * the last 2 s, else after the pong of a quick probe. A request written into a dead TCP
+   * connection is delivered when the network comes back, long after the client gave up on it:
+   * an ICE restart offer that arrives then would undo a later restart. If the probe fails, the
+   * WebSocket is closed and the reconnection restarts ICE on both connections instead.
+   */
+  _whenSocketAlive(fn) {
+    if (Date.now() - (this._lastHeard || 0) < 2000) { fn(); return; }
+    (this._aliveWaiters = this._aliveWaiters || []).push(fn);
+    this._probeSocket();
+  }
 
   // ---------------------------------------------------------------- reconnection
 
@@ -762,8 +819,15 @@ export class SFUClient extends EventTarget {
       }
     }
     if (resumed && wasJoined) {
-      this._restartPeerIce('publisher', true);
-      this._restartPeerIce('subscriber', true);
+      // A media connection that rides out the drop is kept as it is; one still disconnected
+      // or failed after `disconnectedGrace` restarts ICE. Right after a long outage the old
+      // pair is often still recovering, and a restart begun then tends to fail in Chromium
+      // (its first checks are answered 401 and the restart is lost, seen after 20 s cuts).
+      const grace = this.options.disconnectedGrace;
+      for (const peer of [this._publisher, this._subscriber]) {
+        if (peer && !peer.closed && peer.pc.remoteDescription) peer.scheduleRestart(grace, 'resumed');
+      }
+      if (this.localTracks.some((e) => !e.trackId)) this._schedulePublish();
       for (const entry of this.localTracks) {
         if (entry.muteDirty) this._syncMute(entry).catch(() => {});
       }
@@ -863,8 +927,19 @@ export class SFUClient extends EventTarget {
 
   _onServerConnectionState(target, state) {
     this._emit('connection-state', { target, side: 'server', state });
-    const peer = target === 'publisher' ? this._publisher : this._subscriber;
-    if (state === 'failed' && peer) peer.scheduleRestart(0, 'server reports failed');
+    // The server restarts the subscriber connection's ICE itself (it is the offerer there);
+    // the publisher connection's offerer is this client.
+    const peer = this._publisher;
+    if (target !== 'publisher' || !peer) return;
+    if (state === 'failed') {
+      // Short delay: a report written during an outage may arrive together with the one that
+      // says the server's side recovered by itself.
+      peer.scheduleRestart(500, 'server reports failed', true);
+    } else if (state === 'connected' && peer.forcedRestart) {
+      clearTimeout(peer.restartTimer);
+      peer.restartTimer = null;
+      peer.forcedRestart = false;
+    }
   }
 
   // ---------------------------------------------------------------- peer connections
@@ -894,6 +969,9 @@ export class SFUClient extends EventTarget {
     const peer = target === 'publisher' ? this._publisher : this._subscriber;
     if (!peer || peer.closed) return;
     peer.lastRestart = Date.now();
+    // A restart whose checks fail leaves the state where it was (no new event would start
+    // another): look again shortly and restart once more if it still is not connected.
+    peer.scheduleRestart(3000, 'restart did not connect');
     if (target === 'publisher') {
       if (!peer.pc.remoteDescription && !afterResume) return;
       this._negotiatePublisher({ iceRestart: true }).catch(() => {});
@@ -952,7 +1030,9 @@ export class SFUClient extends EventTarget {
       try {
         reply = await this._request({ type: 'publish', sdp: pc.localDescription.sdp });
         await pc.setRemoteDescription({ type: 'answer', sdp: reply.sdp });
+        if (iceRestart) this._log('info', `publisher: ICE restarted (${iceUfrag(pc.localDescription)} / ${iceUfrag(pc.remoteDescription)})`);
       } catch (err) {
+        this._log('info', `publisher: offer ${iceUfrag(pc.localDescription)} not answered (${err.code || err.message})`);
         if (pc.signalingState === 'have-local-offer') {
           await pc.setLocalDescription({ type: 'rollback' }).catch(() => {});
         }

@@ -289,15 +289,15 @@ final class SignalingSession: Sendable {
                     outbox.send(.error(code: .notAllowed, message: "the token does not grant publish"), id: id)
                     return
                 }
-                let result = try await service.publish(participantID: participant.id, offer: sdp)
+                let result = try await service.publish(participantID: participant.id, connection: participant.connection, offer: sdp)
                 // A new offer may restart ICE: a new candidate generation, a fresh count.
                 candidateCounts[.publisher] = 0
                 outbox.send(.published(sdp: result.answer, tracks: result.tracks), id: id)
             case .subscriberAnswer(let sdp, let version):
-                try await service.answerSubscriberOffer(participantID: participant.id, answer: sdp, version: version)
+                try await service.answerSubscriberOffer(participantID: participant.id, connection: participant.connection, answer: sdp, version: version)
                 outbox.send(.ack, id: id)
             case .restartICE:
-                try await service.restartSubscriberICE(participantID: participant.id)
+                try await service.restartSubscriberICE(participantID: participant.id, connection: participant.connection)
                 candidateCounts[.subscriber] = 0
                 outbox.send(.ack, id: id)
             case .trickle(let target, let candidate):
@@ -311,9 +311,9 @@ final class SignalingSession: Sendable {
                     }
                     candidateCounts[target] = count
                 }
-                try await service.addCandidate(participantID: participant.id, target: target, candidate: candidate)
+                try await service.addCandidate(participantID: participant.id, connection: participant.connection, target: target, candidate: candidate)
             case .mute(let trackID, let muted):
-                try await service.setMuted(participantID: participant.id, trackID: trackID, muted: muted)
+                try await service.setMuted(participantID: participant.id, connection: participant.connection, trackID: trackID, muted: muted)
                 outbox.send(.ack, id: id)
             case .leave:
                 await service.leave(participantID: participant.id, reason: .left)

@@ -1,6 +1,7 @@
 import Foundation
 import RTP
 import SDP
+import SFU
 import Transport
 
 /// What a load participant's media side tells its driver.
@@ -48,7 +49,7 @@ final class LoadPeer {
     private(set) var video: SyntheticVideoSource?
 
     private var subscriber: PeerTransport?
-    private var subscriberRemoteUfrag: String?
+    private var subscriberBinding = TransportBinding()
     private var subscriberAnswered = false
     private var pendingSubscriberCandidates: [String] = []
     private var subscriberVersion: UInt64 = 0
@@ -190,23 +191,22 @@ final class LoadPeer {
         subscriberVersion += 1
         var media: [String: LocalMediaOptions] = [:]
         for section in offer.media { if let mid = section.mid { media[mid] = LocalMediaOptions(send: nil, receive: true) } }
-        let credentials = transport.localICECredentials
-        let negotiated = try makeAnswer(to: offer, options: AnswerOptions(
-            iceCredentials: ICECredentials(ufrag: credentials.ufrag, pwd: credentials.password),
-            fingerprint: context.certificate.fingerprint, media: media, sessionID: sessionID, sessionVersion: subscriberVersion))
+        func answer() throws -> NegotiatedAnswer {
+            let credentials = transport.localICECredentials
+            return try makeAnswer(to: offer, options: AnswerOptions(
+                iceCredentials: ICECredentials(ufrag: credentials.ufrag, pwd: credentials.password),
+                fingerprint: context.certificate.fingerprint, media: media, candidates: transport.localCandidates,
+                gatheringComplete: transport.localGatheringComplete, sessionID: sessionID, sessionVersion: subscriberVersion))
+        }
+        var negotiated = try answer()
+        if subscriberBinding.isICERestart(negotiated.session) {
+            // The SFU restarted ICE: new credentials of ours in the answer (RFC 8839 4.4.1.1.2).
+            try transport.restartLocalICE()
+            negotiated = try answer()
+        }
         let session = negotiated.session
         receiver.learn(session)
-        if let current = subscriberRemoteUfrag {
-            if current != session.remoteICE.ufrag {
-                try transport.restartICE(remoteUfrag: session.remoteICE.ufrag, remotePassword: session.remoteICE.pwd)
-                for candidate in session.remoteRTPCandidates { try transport.addRemoteCandidate(candidate) }
-                subscriberRemoteUfrag = session.remoteICE.ufrag
-            }
-        } else {
-            guard let remote = PeerTransport.RemoteParameters(session) else { throw LoadFailure("the subscriber offer has no fingerprint") }
-            try transport.start(remote: remote)
-            subscriberRemoteUfrag = session.remoteICE.ufrag
-        }
+        _ = try subscriberBinding.apply(session, to: transport)
         emit(.subscriberAnswer(sdp: negotiated.answer.text, version: version))
         if !subscriberAnswered {
             subscriberAnswered = true

@@ -175,7 +175,7 @@ class Browser:
     def collect_console(self, name):
         try:
             self.use(name)
-            lines = [f"{e.get('level')} {e.get('message')}" for e in self.driver.get_log("browser")]
+            lines = [f"{e.get('timestamp', 0) / 1000:.3f} {e.get('level')} {e.get('message')}" for e in self.driver.get_log("browser")]
             self.console.setdefault(name, []).extend(lines)
         except Exception as e:
             self.console.setdefault(name, []).append(f"(console unavailable: {e!r})")
