@@ -42,3 +42,20 @@ func bootstrapLogging(level: Logger.Level, format: LogFormat? = nil) throws {
         }
     }
 }
+
+/// Standard output and error for the commands' own lines. A write that fails (the reader of a
+/// pipe gone) is dropped: `FileHandle.write(_:)` traps on EPIPE, which ended `sfu serve` when
+/// its log reader went away.
+enum StandardStream {
+    case output, error
+
+    func write(_ text: String) {
+        let handle = self == .output ? FileHandle.standardOutput : FileHandle.standardError
+        try? handle.write(contentsOf: Data(text.utf8))
+    }
+
+    func write(_ data: Data) {
+        let handle = self == .output ? FileHandle.standardOutput : FileHandle.standardError
+        try? handle.write(contentsOf: data)
+    }
+}

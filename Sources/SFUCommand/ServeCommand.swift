@@ -104,6 +104,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         try bootstrapLogging(level: logLevel, format: logFormat)
         let logger = Logger(label: "sfu")
+        ProcessSetup.prepare(logger: logger)
 
         let signalingConfiguration: SignalingConfiguration
         do {
@@ -163,7 +164,7 @@ struct ServeCommand: AsyncParsableCommand {
             if let relayURLs { line += ", TURN \(relayURLs.joined(separator: " "))" }
             if signalingConfiguration.devMode { line += ", development mode" }
             // Unbuffered, so that a supervisor or test reading the pipe sees it at once.
-            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+            StandardStream.output.write(line + "\n")
         }
 
         // Shut down in reverse order: sessions get `bye` first, then the HTTP server stops,

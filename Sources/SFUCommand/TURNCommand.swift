@@ -101,6 +101,7 @@ struct TURNCommand: AsyncParsableCommand {
 
     func run() async throws {
         try bootstrapLogging(level: logLevel, format: logFormat)
+        ProcessSetup.prepare(logger: Logger(label: "sfu.turn"))
         let configuration: TURNConfiguration
         do {
             configuration = try makeConfiguration(environment: ProcessInfo.processInfo.environment)
@@ -135,10 +136,10 @@ struct TURNCommand: AsyncParsableCommand {
         let bound = server.boundAddresses
         var lines = "sfu turn: listening udp \(bound.udp) tcp \(bound.tcp) tls \(bound.tls) realm \(configuration.realm)\n"
         if let metrics { lines += "sfu turn: metrics on http://\(metrics.host):\(metrics.port)/metrics\n" }
-        FileHandle.standardOutput.write(Data(lines.utf8))
+        StandardStream.output.write(lines)
         await waitForTermination()
         metricsTask?.cancel()
-        FileHandle.standardError.write(Data("sfu turn: \(await server.statistics())\n".utf8))
+        StandardStream.error.write("sfu turn: \(await server.statistics())\n")
         await server.stop()
     }
 

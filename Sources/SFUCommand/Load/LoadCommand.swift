@@ -125,7 +125,7 @@ struct LoadCommand: AsyncParsableCommand {
         let end = start + .seconds(joinWithin) + .seconds(duration)
         let url = self.url ?? (target == .janus ? "ws://127.0.0.1:8188" : "ws://127.0.0.1:8080/ws")
         let target = self.target
-        FileHandle.standardError.write(Data("sfu load: \(plans.count) participants (\(scenario.rawValue)) against \(url) for \(String(format: "%.0f", joinWithin + duration)) s\n".utf8))
+        StandardStream.error.write("sfu load: \(plans.count) participants (\(scenario.rawValue)) against \(url) for \(String(format: "%.0f", joinWithin + duration)) s\n")
         let outcomes = await withTaskGroup(of: ParticipantOutcome.self) { group in
             var subscriberIndex = 0
             for (index, plan) in plans.enumerated() {
@@ -165,7 +165,7 @@ struct LoadCommand: AsyncParsableCommand {
             }
         }
         if report.joined < report.participants || report.failed > 0 || interrupted != nil {
-            FileHandle.standardError.write(Data("sfu load: the run had failures (exit status 2)\n".utf8))
+            StandardStream.error.write("sfu load: the run had failures (exit status 2)\n")
             throw ExitCode(2)
         }
     }

@@ -6,10 +6,10 @@ enum JSONLines {
         guard JSONSerialization.isValidJSONObject(object),
             var data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         else {
-            FileHandle.standardError.write(Data("probe: could not encode \(object)\n".utf8))
+            StandardStream.error.write("probe: could not encode \(object)\n")
             return
         }
         data.append(0x0A)
-        FileHandle.standardOutput.write(data)
+        StandardStream.output.write(data)
     }
 }
