@@ -106,10 +106,14 @@ final class TrackForwarder {
             let original = try? RTPPacket(stored), original.ssrc == boundSourceSSRC
         else { return false }
         let length = stored.count
-        let rewritten = UnsafeMutableRawBufferPointer(rebasing: subscriber.worker.packetBuffer[0..<length])
+        let packetBuffer = subscriber.worker.packetBuffer
+        // Room for the SRTP trailer after the packet: sent as it is (no RTX negotiated), it is
+        // protected in place, and a buffer cut at `length` made every such send fail.
+        guard length + SRTPSession.maximumTrailer <= packetBuffer.count else { return false }
+        let rewritten = UnsafeMutableRawBufferPointer(rebasing: packetBuffer[0..<(length + SRTPSession.maximumTrailer)])
         rewritten.baseAddress!.copyMemory(from: stored.baseAddress!, byteCount: length)
         rewrite(rewritten, length: length, packet: original, sequence: sequence, timestamp: original.timestamp &+ timestampOffset)
-        guard let rtxPayloadType, let view = try? RTPPacket(UnsafeRawBufferPointer(rewritten)) else {
+        guard let rtxPayloadType, let view = try? RTPPacket(UnsafeRawBufferPointer(rebasing: rewritten[0..<length])) else {
             return transport.sendRTP(rewritten, length: length)
         }
         rtxSequence &+= 1

@@ -123,6 +123,36 @@ import Transport
         await service.shutdown()
     }
 
+    /// Without RTX negotiated a NACK is answered with the packet itself (RFC 4585 allows it).
+    /// The retransmission buffer used to end at the packet's length, leaving no room for the
+    /// SRTP trailer, so every such answer failed to protect and none was ever sent.
+    @Test func aSubscriberWithoutRTXIsSentTheNackedPacketItself() async throws {
+        let service = try Self.makeService()
+        let alice = Self.participant(service)
+        let bob = Self.participant(service)
+        bob.subscriberCapabilities.rtx = false
+        try await alice.join(room: "no-rtx", identity: "alice")
+        let ssrc: UInt32 = 0x0B0B_0101
+        let payloadType = try await alice.publish(kind: .video, ssrc: ssrc, rtxSSRC: 0x0B0B_0102)
+        try await bob.join(room: "no-rtx", identity: "bob", grants: Grants(publish: false, subscribe: true))
+        #expect(await Self.waitUntil { alice.publisherConnected && bob.subscriberConnected }, "\(bob.events)")
+        try alice.sendMedia(count: 30, ssrc: ssrc, payloadType: payloadType)
+        #expect(await Self.waitUntil { bob.received.count >= 30 })
+        let stream = bob.received[0].ssrc
+        let lost = bob.received[12]
+        try bob.sendSubscriberRTCP { buffer in
+            try GenericNACK.write(senderSSRC: 1, mediaSSRC: stream, lost: [lost.sequence], into: buffer)
+        }
+        // Bob did receive that packet, so its SRTP replay check drops the copy (a really lost
+        // packet would be taken): the server's count of retransmissions sent is what shows it.
+        #expect(await Self.eventually(3) {
+            await service.statistics(room: "no-rtx")?.participants.first { $0.identity == "bob" }?.retransmissionsSent == 1
+        }, "no retransmission of \(lost.sequence) was sent")
+        try alice.close()
+        try bob.close()
+        await service.shutdown()
+    }
+
     static func pictureLossRequests(in compounds: [[UInt8]], for ssrc: UInt32) -> Int {
         compounds.reduce(0) { count, bytes in
             count + bytes.withUnsafeBytes { raw in

@@ -28,6 +28,8 @@ final class TestParticipant: @unchecked Sendable {
     private var subscriberStarted = false
     private var subscriberAnswerState: (credentials: ICECredentials, fingerprint: Fingerprint, candidates: [String], remoteUfrag: String)?
     private var _subscriberRestarts = 0
+    /// What our subscriber connection's answers accept (RTX off: NACKs are answered in kind).
+    var subscriberCapabilities = CodecCapabilities.default
     /// ICE restarts the SFU made on our subscriber connection (seen as a new ufrag in its offer).
     var subscriberRestarts: Int { lock.withLock { _subscriberRestarts } }
     private var pendingSubscriberCandidates: [String] = []
@@ -162,7 +164,7 @@ final class TestParticipant: @unchecked Sendable {
         if let existing = subscriber, var state = subscriberAnswerState {
             func answer() throws -> NegotiatedAnswer {
                 try makeAnswer(to: offer, options: AnswerOptions(
-                    iceCredentials: state.credentials, fingerprint: state.fingerprint,
+                    iceCredentials: state.credentials, fingerprint: state.fingerprint, capabilities: subscriberCapabilities,
                     candidates: state.candidates, gatheringComplete: true, sessionID: 7, sessionVersion: UInt64(version)))
             }
             var negotiated = try answer()
@@ -208,7 +210,7 @@ final class TestParticipant: @unchecked Sendable {
         }
         let negotiated = try makeAnswer(to: offer, options: AnswerOptions(
             iceCredentials: ICECredentials(ufrag: credentials.ufrag, pwd: credentials.password), fingerprint: fingerprint,
-            candidates: candidates.map { String($0.dropFirst("candidate:".count)) }, gatheringComplete: true, sessionID: 7))
+            capabilities: subscriberCapabilities, candidates: candidates.map { String($0.dropFirst("candidate:".count)) }, gatheringComplete: true, sessionID: 7))
         let session = negotiated.session
         subscriberAnswerState = (ICECredentials(ufrag: credentials.ufrag, pwd: credentials.password), fingerprint,
                                  candidates.map { String($0.dropFirst("candidate:".count)) }, session.remoteICE.ufrag)
