@@ -74,13 +74,18 @@ EXPECT = {
         (f.get("errorId") == "u-1", f"error id {f.get('errorId')!r}, wanted the request's id u-1")],
     "wrong-version": lambda f: nonfatal(f, "unsupported-version") + [
         (f.get("reply") == "error", f"no reply carrying the request's id v-2 (got {f.get('reply')!r})")],
+    "oversized-before-join": lambda f: [
+        ("message-too-large" in error_codes(f), f"expected error message-too-large, got {error_codes(f)}"),
+        (f.get("bye") == ["message-too-large"], f"want bye message-too-large; got bye {f.get('bye')}, messages {f.get('types')}"),
+        (f.get("closeCode") == 1009, f"close code {f.get('closeCode')}, wanted 1009"),
+    ],
     "oversized": lambda f: [
         ("message-too-large" in error_codes(f), f"expected error message-too-large, got {error_codes(f)}"),
         (f.get("bye") == ["message-too-large"], f"want bye message-too-large; got bye {f.get('bye')}, messages {f.get('types')}"),
         (f.get("closeCode") == 1009, f"close code {f.get('closeCode')}, wanted 1009"),
     ],
-    # docs/signaling.md: "a single frame over 131072 bytes is cut off by the WebSocket layer with
-    # close 1009 and no `error`".
+    # docs/signaling.md: "a single frame over twice the larger limit is cut off by the WebSocket
+    # layer with close 1009 and no `error`".
     "oversized-huge": lambda f: [
         (f.get("closeCode") == 1009, f"close code {f.get('closeCode')}, wanted 1009"),
         (not error_codes(f), f"errors {error_codes(f)}: the spec says none for a frame over 131072 bytes"),

@@ -206,9 +206,9 @@ async def case_wrong_version(ctx):
     return f
 
 
-async def case_oversized(ctx):
-    """70000 bytes: over the 65536 limit, under the transport's frame cap: error, then close 1009."""
-    c, _ = await ctx.joined_client("oversized")
+async def case_oversized_before_join(ctx):
+    """70000 bytes before join: over the 65536 limit: error, then close 1009."""
+    c = await ctx.client("oversized-before-join")
     msg = json.dumps({"v": 1, "type": "ping", "id": "big", "pad": "x" * 70000})
     await c.send_raw(msg)
     await c.wait_closed(5)
@@ -217,10 +217,22 @@ async def case_oversized(ctx):
     return f
 
 
+async def case_oversized(ctx):
+    """1.1 MB after join: over the joined limit (1 MiB), under the transport's frame cap (2 MiB):
+    error, then close 1009."""
+    c, _ = await ctx.joined_client("oversized")
+    msg = json.dumps({"v": 1, "type": "ping", "id": "big", "pad": "x" * 1_100_000})
+    await c.send_raw(msg)
+    await c.wait_closed(5)
+    f = facts(c, bytes=len(msg))
+    await c.close()
+    return f
+
+
 async def case_oversized_huge(ctx):
-    """300 KB: the WebSocket layer may cut it off with close 1009 alone."""
+    """3 MB, over the frame cap: the WebSocket layer may cut it off with close 1009 alone."""
     c, _ = await ctx.joined_client("oversized-huge")
-    msg = json.dumps({"v": 1, "type": "ping", "id": "huge", "pad": "y" * 300000})
+    msg = json.dumps({"v": 1, "type": "ping", "id": "huge", "pad": "y" * 3_000_000})
     try:
         await c.send_raw(msg)
     except Exception as e:
@@ -400,6 +412,7 @@ CASES = [
     ("missing-type", case_missing_type),
     ("unknown-type", case_unknown_type),
     ("wrong-version", case_wrong_version),
+    ("oversized-before-join", case_oversized_before_join),
     ("oversized", case_oversized),
     ("oversized-huge", case_oversized_huge),
     ("before-join", case_before_join),
