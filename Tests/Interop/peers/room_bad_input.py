@@ -206,33 +206,9 @@ async def case_wrong_version(ctx):
     return f
 
 
-async def case_oversized_before_join(ctx):
-    """70000 bytes before join: over the 65536 limit: error, then close 1009."""
-    c = await ctx.client("oversized-before-join")
-    msg = json.dumps({"v": 1, "type": "ping", "id": "big", "pad": "x" * 70000})
-    await c.send_raw(msg)
-    await c.wait_closed(5)
-    f = facts(c, bytes=len(msg))
-    await c.close()
-    return f
-
-
-async def case_oversized(ctx):
-    """1.1 MB after join: over the joined limit (1 MiB), under the transport's frame cap (2 MiB):
-    error, then close 1009."""
-    c, _ = await ctx.joined_client("oversized")
-    msg = json.dumps({"v": 1, "type": "ping", "id": "big", "pad": "x" * 1_100_000})
-    await c.send_raw(msg)
-    await c.wait_closed(5)
-    f = facts(c, bytes=len(msg))
-    await c.close()
-    return f
-
-
-async def case_oversized_huge(ctx):
-    """3 MB, over the frame cap: the WebSocket layer may cut it off with close 1009 alone."""
-    c, _ = await ctx.joined_client("oversized-huge")
-    msg = json.dumps({"v": 1, "type": "ping", "id": "huge", "pad": "y" * 3_000_000})
+async def send_oversized(c, msg_id, pad):
+    """Sends a ping padded with `pad` bytes and waits for the close; the facts of the exchange."""
+    msg = json.dumps({"v": 1, "type": "ping", "id": msg_id, "pad": "x" * pad})
     try:
         await c.send_raw(msg)
     except Exception as e:
@@ -241,6 +217,24 @@ async def case_oversized_huge(ctx):
     f = facts(c, bytes=len(msg))
     await c.close()
     return f
+
+
+async def case_oversized_before_join(ctx):
+    """70000 bytes before join: over the 65536 limit: error, then close 1009."""
+    return await send_oversized(await ctx.client("oversized-before-join"), "big", 70000)
+
+
+async def case_oversized(ctx):
+    """1.1 MB after join: over the joined limit (1 MiB), under the transport's frame cap (2 MiB):
+    error, then close 1009."""
+    c, _ = await ctx.joined_client("oversized")
+    return await send_oversized(c, "big", 1_100_000)
+
+
+async def case_oversized_huge(ctx):
+    """3 MB, over the frame cap: the WebSocket layer may cut it off with close 1009 alone."""
+    c, _ = await ctx.joined_client("oversized-huge")
+    return await send_oversized(c, "huge", 3_000_000)
 
 
 async def case_before_join(ctx):
