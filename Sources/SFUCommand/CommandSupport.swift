@@ -49,13 +49,9 @@ func bootstrapLogging(level: Logger.Level, format: LogFormat? = nil) throws {
 enum StandardStream {
     case output, error
 
-    func write(_ text: String) {
-        let handle = self == .output ? FileHandle.standardOutput : FileHandle.standardError
-        try? handle.write(contentsOf: Data(text.utf8))
-    }
+    func write(_ text: String) { write(Data(text.utf8)) }
 
     func write(_ data: Data) {
-        let handle = self == .output ? FileHandle.standardOutput : FileHandle.standardError
-        try? handle.write(contentsOf: data)
+        try? (self == .output ? FileHandle.standardOutput : FileHandle.standardError).write(contentsOf: data)
     }
 }

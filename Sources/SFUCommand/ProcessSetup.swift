@@ -3,37 +3,27 @@ import Logging
 
 /// What a long-running server process sets up about itself before it serves anyone.
 enum ProcessSetup {
-    /// The descriptor limit after `prepare`, and the soft limit it found.
-    struct DescriptorLimit: Equatable {
-        var before: UInt64
-        var now: UInt64
-        var hard: UInt64
-    }
-
     /// Raises the soft descriptor limit to the hard one: every participant holds sockets (ICE,
     /// its WebSocket, relay allocations), and a common service default of 1 024 is reached by a
     /// few hundred participants, or by anyone holding idle connections, after which nobody can
     /// even fetch a token. Ignores SIGPIPE: a write to a closed pipe (a log reader gone) must be
     /// an error for that write, not the end of every call.
-    @discardableResult
-    static func prepare(logger: Logger) -> DescriptorLimit? {
+    static func prepare(logger: Logger) {
         signal(SIGPIPE, SIG_IGN)
         var limit = rlimit()
         guard getrlimit(RLIMIT_NOFILE_VALUE, &limit) == 0 else {
             logger.warning("cannot read the descriptor limit", metadata: ["errno": "\(errno)"])
-            return nil
+            return
         }
         let before = UInt64(limit.rlim_cur)
         if limit.rlim_cur < limit.rlim_max {
             limit.rlim_cur = limit.rlim_max
             if setrlimit(RLIMIT_NOFILE_VALUE, &limit) != 0 {
                 logger.warning("cannot raise the descriptor limit", metadata: ["soft": "\(before)", "hard": "\(limit.rlim_max)", "errno": "\(errno)"])
-                return DescriptorLimit(before: before, now: before, hard: UInt64(limit.rlim_max))
+                return
             }
         }
-        let result = DescriptorLimit(before: before, now: UInt64(limit.rlim_cur), hard: UInt64(limit.rlim_max))
-        logger.info("descriptor limit", metadata: ["soft": "\(result.now)", "was": "\(before)", "hard": "\(result.hard)"])
-        return result
+        logger.info("descriptor limit", metadata: ["soft": "\(limit.rlim_cur)", "was": "\(before)", "hard": "\(limit.rlim_max)"])
     }
 
     #if canImport(Glibc)

@@ -14,7 +14,7 @@ def test_pages_recover_from_network_cuts(room_server):
                                                 "--recover-within", str(RECOVER_WITHIN)], timeout=400)
     why = room_server.why(r, lines=60)
     print("outage recovery (cut s -> video again after s):", {e["cut"]: e.get("recoveredAfter") for e in r.get("cuts") or []})
-    assert r.get("phase") in ("done",) or r.get("cuts"), f"phase {r.get('phase')}: {r.get('notes')}" + why
+    assert r.get("cuts"), f"no cut was measured: phase {r.get('phase')}, {r.get('notes')}" + why
     assert len(r["cuts"]) == len(CUTS.split(",")), f"not every cut was measured: {json.dumps(r['cuts'])}" + why
     for entry in r["cuts"]:
         seconds = entry.get("recoveredAfter")

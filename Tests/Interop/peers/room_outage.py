@@ -7,8 +7,6 @@ address and its signaling port, inside this test host), for that long, then rest
 each restore both pages must decode each other's video again (framesDecoded growing) without a
 reload, and list exactly each other (no ghosts). Times are measured from the restore.
 
-With `--restart-server CMD...` instead: the server is killed (SIGKILL) and started again on the
-same address by the test, which this script waits for (`--server-pid` changes); the same checks.
 Prints `RESULT {json}`.
 """
 import argparse
@@ -101,8 +99,6 @@ def main():
     ap.add_argument("--server-addr", default="10.213.0.1")
     ap.add_argument("--room", default="outage")
     ap.add_argument("--cuts", default="10", help="comma-separated cut lengths in seconds")
-    ap.add_argument("--restart-flag", help="file the test creates once the server was killed and restarted")
-    ap.add_argument("--killed-flag", help="file this script creates when the test should kill the server")
     ap.add_argument("--recover-within", type=float, default=10.0)
     ap.add_argument("--media-timeout", type=float, default=45.0)
     args = ap.parse_args()
@@ -122,52 +118,33 @@ def main():
             raise RuntimeError("A and B do not decode each other's video")
         result["phase"] = "ready"
 
-        if args.killed_flag:
-            open(args.killed_flag, "w").close()
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                try:
-                    with open(args.restart_flag) as f:
-                        f.read()
-                    break
-                except OSError:
-                    time.sleep(0.1)
-            else:
-                raise RuntimeError("the server was not restarted")
-            t_restart = time.monotonic()
+        for length in [float(x) for x in args.cuts.split(",") if x]:
+            entry = {"cut": length}
+            result["cuts"].append(entry)
+            cut(args.server_addr, signaling_port)
+            t_cut = time.monotonic()
+            entry["cutAt"] = round(time.time(), 3)
+            states = []
+            while time.monotonic() - t_cut < length:
+                s = {n: b.snapshot(n).get("state") for n in names}
+                if not states or states[-1][1] != s:
+                    states.append((round(time.monotonic() - t_cut, 1), s))
+                time.sleep(0.5)
+            restore()
+            entry["restoredAt"] = round(time.time(), 3)
+            entry["statesDuringCut"] = states
             seconds, now_ids = recover(b, names, args.recover_within + 20)
-            views = {n: listed(b, n) for n in names}
-            result["restart"] = {"recoveredAfter": seconds, "ids": now_ids, "listed": views,
-                                 "states": {n: b.snapshot(n).get("state") for n in names}}
-            result["phase"] = "restart-measured"
-        else:
-            for length in [float(x) for x in args.cuts.split(",") if x]:
-                entry = {"cut": length}
-                result["cuts"].append(entry)
-                cut(args.server_addr, signaling_port)
-                t_cut = time.monotonic()
-                entry["cutAt"] = round(time.time(), 3)
-                states = []
-                while time.monotonic() - t_cut < length:
-                    s = {n: b.snapshot(n).get("state") for n in names}
-                    if not states or states[-1][1] != s:
-                        states.append((round(time.monotonic() - t_cut, 1), s))
-                    time.sleep(0.5)
-                restore()
-                entry["restoredAt"] = round(time.time(), 3)
-                entry["statesDuringCut"] = states
-                seconds, now_ids = recover(b, names, args.recover_within + 20)
-                entry["recoveredAfter"] = seconds
-                entry["ids"] = now_ids
-                # No ghosts: each page lists exactly the other page's current participant.
-                time.sleep(1.0)
-                now_ids = current_ids(b, names)
-                entry["listed"] = {n: listed(b, n) for n in names}
-                entry["expected"] = {n: [now_ids[m] for m in names if m != n] for n in names}
-                entry["states"] = {n: b.snapshot(n).get("state") for n in names}
-                result["phase"] = f"cut-{length:g}-measured"
-                if seconds is None:
-                    break
+            entry["recoveredAfter"] = seconds
+            entry["ids"] = now_ids
+            # No ghosts: each page lists exactly the other page's current participant.
+            time.sleep(1.0)
+            now_ids = current_ids(b, names)
+            entry["listed"] = {n: listed(b, n) for n in names}
+            entry["expected"] = {n: [now_ids[m] for m in names if m != n] for n in names}
+            entry["states"] = {n: b.snapshot(n).get("state") for n in names}
+            result["phase"] = f"cut-{length:g}-measured"
+            if seconds is None:
+                break
         result["phase"] = "done"
     except Exception as e:
         result["notes"].append(f"failure: {e!r}")
