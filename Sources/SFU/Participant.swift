@@ -71,6 +71,7 @@ final class Participant {
             nacksReceived: subscriber?.nacksReceived ?? 0, plisReceived: subscriber?.plisReceived ?? 0,
             firsReceived: subscriber?.firsReceived ?? 0, retransmissionsSent: subscriber?.retransmissions ?? 0,
             keyframeRequestsSent: publisher?.keyframeRequestsSent ?? 0,
+            congestionFeedbackSent: publisher?.congestionFeedbackSent ?? 0,
             publishedTracks: publishedTracks.count, subscribedTracks: subscriber?.forwarders.count ?? 0)
     }
 

@@ -17,10 +17,25 @@ final class PublisherConnection {
     /// Tracks by the publisher's mid, for packets whose SSRC the SDP did not announce.
     private(set) var tracksByMid: [String: PublishedTrack] = [:]
     private var midExtensionID: UInt8 = 0
+    /// The id of the transport-wide sequence number extension when the publisher negotiated
+    /// transport-cc feedback, else 0.
+    private var transportWideExtensionID: UInt8 = 0
+    /// Arrivals of the publisher's transport-wide sequence numbers, reported back to it.
+    @exclusivity(unchecked) private var congestionFeedback: TransportWideFeedbackGenerator?
+    @exclusivity(unchecked) private var lastMediaSSRC: UInt32 = 0
     private let reportTimer: WorkerTimer
+    private let feedbackTimer: WorkerTimer
+    /// How often transport-wide feedback goes to the publisher. libwebrtc's own receiver sends
+    /// it every 50 to 250 ms, more often the higher the bitrate (50 ms from about 200 kbit/s);
+    /// its congestion controller ramps up at the pace of the feedback it gets.
+    static let congestionFeedbackIntervalMilliseconds = 50
+    /// Statuses per feedback message: at most 2 bytes of delta and 2/7 of a chunk each, so
+    /// one message stays well inside an MTU.
+    static let maximumFeedbackStatuses = 400
     private(set) var parseFailures = 0
     private(set) var unknownSSRCPackets = 0
     private(set) var keyframeRequestsSent = 0
+    private(set) var congestionFeedbackSent = 0
 
     init(participant: Participant, worker: MediaWorker, context: DTLSContext, configuration: SFUConfiguration) throws(RoomError) {
         self.participant = participant
@@ -31,6 +46,7 @@ final class PublisherConnection {
             throw .transportFailed(error.description)
         }
         reportTimer = WorkerTimer(worker: worker)
+        feedbackTimer = WorkerTimer(worker: worker)
         transport.onRTP = { [unowned self] in receiveRTP($0, length: $1) }
         transport.onRTCP = { [unowned self] in receiveRTCP($0, length: $1) }
     }
@@ -77,6 +93,9 @@ final class PublisherConnection {
             guard let codec = m.codecs.first, let kind = TrackKind(rawValue: m.kind.description) else { continue }
             seen.insert(m.mid)
             if let midID = m.headerExtensions[HeaderExtensionURI.mid] { midExtensionID = midID }
+            if let id = m.headerExtensions[HeaderExtensionURI.transportWideCC], codec.feedback.contains(where: { $0.sameKind(as: .transportCC) }) {
+                startCongestionFeedback(extensionID: id)
+            }
             let media = m.remoteRTXPairs.first?.media ?? m.remoteSSRCs.first ?? 0
             let rtx = m.remoteRTXPairs.first?.rtx
             if let existing = tracksByMid[m.mid] {
@@ -125,6 +144,17 @@ final class PublisherConnection {
         }
     }
 
+    /// Transport-wide feedback from the first offer that negotiates it. The extension id is one
+    /// per BUNDLE transport (RFC 8285 6: an id means one thing across the bundled m-lines).
+    private func startCongestionFeedback(extensionID: UInt8) {
+        transportWideExtensionID = extensionID
+        guard congestionFeedback == nil else { return }
+        congestionFeedback = TransportWideFeedbackGenerator()
+        feedbackTimer.schedule(after: Self.congestionFeedbackIntervalMilliseconds, repeats: true) { [unowned self] in
+            sendCongestionFeedback()
+        }
+    }
+
     func addRemoteCandidate(_ candidate: String) throws(RoomError) {
         try binding.addRemoteCandidate(candidate, to: transport)
     }
@@ -163,6 +193,13 @@ final class PublisherConnection {
         guard let packet = try? RTPPacket(bytes) else {
             parseFailures += 1
             return
+        }
+        // Every packet the publisher's congestion controller counted, whatever its stream (RTX,
+        // padding probes, a layer we drop), is reported as it arrived.
+        if transportWideExtensionID != 0, let value = packet.headerExtension(id: transportWideExtensionID),
+            let sequence = TransportSequenceNumberExtension.read(value) {
+            congestionFeedback?.record(sequence: sequence, arrivalMicroseconds: worker.arrivalNanoseconds / 1000)
+            lastMediaSSRC = packet.ssrc
         }
         guard let track = tracksBySSRC[packet.ssrc] ?? learnSSRC(of: packet) else {
             unknownSSRCPackets += 1
@@ -217,6 +254,24 @@ final class PublisherConnection {
         if transport.sendRTCP(buffer, length: length) { keyframeRequestsSent += 1 }
     }
 
+    /// Transport-wide feedback for the arrivals since the last (draft-holmer-rmcat-transport-wide-
+    /// cc-extensions-01 3.1): one message, or several when many packets came.
+    private func sendCongestionFeedback() {
+        guard transport.srtpProfile != nil, congestionFeedback?.hasPendingFeedback == true else { return }
+        let buffer = worker.forwardBuffer
+        // Room for the SRTCP trailer behind the message: it is protected in place.
+        let room = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<(buffer.count - SRTPSession.maximumTrailer)])
+        var messages = 0
+        while messages < 8, congestionFeedback?.hasPendingFeedback == true {
+            messages += 1
+            guard let length = try? congestionFeedback?.writeFeedback(
+                senderSSRC: participant.rtcpSSRC, mediaSSRC: lastMediaSSRC, maximumStatuses: Self.maximumFeedbackStatuses, into: room),
+                length > 0
+            else { return }
+            if transport.sendRTCP(buffer, length: length) { congestionFeedbackSent += 1 }
+        }
+    }
+
     /// Receiver reports for every published stream, once a second (RFC 3550 6.2, 6.4.2).
     private func sendReceiverReports() {
         guard transport.srtpProfile != nil else { return }
@@ -244,6 +299,7 @@ final class PublisherConnection {
     /// track unowned, so none may outlive it (the tracks go with this connection).
     func close() {
         reportTimer.cancel()
+        feedbackTimer.cancel()
         transport.close()
         for track in tracksByMid.values {
             for forwarder in track.forwarders { forwarder.subscriber.remove(track) }

@@ -153,6 +153,52 @@ import Transport
         await service.shutdown()
     }
 
+    /// Transport-wide congestion control feedback (draft-holmer-rmcat-transport-wide-cc-
+    /// extensions-01): without it a browser's congestion controller never leaves its start rate
+    /// (a camera published at ~30 kbit/s). Every packet that arrived is reported received,
+    /// across the 16-bit wrap; the ones that never came are reported lost.
+    @Test func aPublisherIsToldWhichOfItsPacketsArrived() async throws {
+        let service = try Self.makeService()
+        let alice = Self.participant(service)
+        try await alice.join(room: "feedback", identity: "alice")
+        let ssrc: UInt32 = 0x0C0C_0001
+        let payloadType = try await alice.publish(kind: .video, ssrc: ssrc)
+        #expect(alice.publisherTransportWideID != nil, "the SFU did not answer transport-cc's extension")
+        #expect(await Self.waitUntil { alice.publisherConnected })
+        let numbers = (0..<60).map { UInt16(truncatingIfNeeded: 65_500 + $0) }
+        let lost = Set(numbers.enumerated().filter { $0.offset % 10 == 4 }.map(\.element))
+        try alice.sendMedia(count: numbers.count, ssrc: ssrc, payloadType: payloadType) { i in
+            let number = UInt16(truncatingIfNeeded: 65_500 + i)
+            return i % 10 == 4 ? nil : number
+        }
+        var reported: [UInt16: Bool] = [:]
+        let covered = await Self.waitUntil(3) {
+            reported = Self.transportWideStatuses(in: alice.publisherRTCP)
+            return numbers.allSatisfy { reported[$0] != nil }
+        }
+        #expect(covered, "statuses for \(reported.count) of \(numbers.count) numbers")
+        #expect(numbers.filter { reported[$0] == true } == numbers.filter { !lost.contains($0) })
+        #expect(numbers.filter { reported[$0] == false } == numbers.filter { lost.contains($0) })
+        try alice.close()
+        await service.shutdown()
+    }
+
+    /// Transport-wide sequence number to received (true) or reported lost, over every
+    /// feedback message in `compounds`; a later "received" wins over an earlier "lost".
+    static func transportWideStatuses(in compounds: [[UInt8]]) -> [UInt16: Bool] {
+        var out: [UInt16: Bool] = [:]
+        for bytes in compounds {
+            bytes.withUnsafeBytes { raw in
+                guard let compound = try? RTCPCompound(raw) else { return }
+                for packet in compound {
+                    guard let feedback = try? TransportWideFeedback(packet) else { continue }
+                    for status in feedback { out[status.sequenceNumber] = (out[status.sequenceNumber] ?? false) || status.arrivalTime != nil }
+                }
+            }
+        }
+        return out
+    }
+
     static func pictureLossRequests(in compounds: [[UInt8]], for ssrc: UInt32) -> Int {
         compounds.reduce(0) { count, bytes in
             count + bytes.withUnsafeBytes { raw in

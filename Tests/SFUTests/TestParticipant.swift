@@ -30,6 +30,8 @@ final class TestParticipant: @unchecked Sendable {
     private var _subscriberRestarts = 0
     /// What our subscriber connection's answers accept (RTX off: NACKs are answered in kind).
     var subscriberCapabilities = CodecCapabilities.default
+    /// The transport-wide sequence number extension id the SFU answered with, if any.
+    private(set) var publisherTransportWideID: UInt8?
     /// ICE restarts the SFU made on our subscriber connection (seen as a new ufrag in its offer).
     var subscriberRestarts: Int { lock.withLock { _subscriberRestarts } }
     private var pendingSubscriberCandidates: [String] = []
@@ -103,6 +105,7 @@ final class TestParticipant: @unchecked Sendable {
         let offer = try builder.createOffer()
         let result = try await service.publish(participantID: joined!.participantID, connection: joined!.connection, offer: offer.text)
         let session = try builder.applyAnswer(try SessionDescription(parsing: result.answer))
+        publisherTransportWideID = session.media[0].headerExtensions[HeaderExtensionURI.transportWideCC]
         try worker.sync {
             try transport.value.start(remote: .init(
                 iceUfrag: session.remoteICE.ufrag, icePassword: session.remoteICE.pwd, fingerprint: session.remoteFingerprints[0],
@@ -117,9 +120,13 @@ final class TestParticipant: @unchecked Sendable {
         try sendMedia(count: count, ssrc: ssrc, payloadType: payloadType, firstSequence: firstSequence)
     }
 
-    /// Sends `count` RTP packets of 80 payload bytes, consecutive sequence numbers.
-    func sendMedia(count: Int, ssrc: UInt32, payloadType: UInt8, firstSequence: UInt16 = 100) throws {
+    /// Sends `count` RTP packets of 80 payload bytes, consecutive sequence numbers; with
+    /// `transportWide`, each carries the transport-wide sequence number it returns for packet i
+    /// (nil: that packet is not sent, as if lost on the way).
+    func sendMedia(count: Int, ssrc: UInt32, payloadType: UInt8, firstSequence: UInt16 = 100,
+                   transportWide: (@Sendable (Int) -> UInt16?)? = nil) throws {
         guard let publisher else { return }
+        let extensionID = publisherTransportWideID ?? 0
         try worker.sync {
             let transport = publisher.value
             let buffer = transport.worker.forwardBuffer
@@ -130,8 +137,17 @@ final class TestParticipant: @unchecked Sendable {
                                        UInt8(timestamp >> 24), UInt8((timestamp >> 16) & 0xFF), UInt8((timestamp >> 8) & 0xFF), UInt8(timestamp & 0xFF),
                                        UInt8(ssrc >> 24), UInt8((ssrc >> 16) & 0xFF), UInt8((ssrc >> 8) & 0xFF), UInt8(ssrc & 0xFF)]
                 for (j, byte) in header.enumerated() { buffer[j] = byte }
-                for j in 0..<80 { buffer[12 + j] = UInt8(truncatingIfNeeded: i &+ j) }
-                transport.sendRTP(buffer, length: 92)
+                var headerLength = 12
+                if let transportWide {
+                    guard let number = transportWide(i) else { continue }
+                    // X bit; one-byte-form block of one word: id/length, the number, padding.
+                    buffer[0] |= 0x10
+                    let block: [UInt8] = [0xBE, 0xDE, 0x00, 0x01, extensionID << 4 | 1, UInt8(number >> 8), UInt8(number & 0xFF), 0]
+                    for (j, byte) in block.enumerated() { buffer[12 + j] = byte }
+                    headerLength += block.count
+                }
+                for j in 0..<80 { buffer[headerLength + j] = UInt8(truncatingIfNeeded: i &+ j) }
+                transport.sendRTP(buffer, length: headerLength + 80)
             }
         }
     }

@@ -63,6 +63,8 @@ public enum StatisticsExposition {
             ("sfu_participant_plis_received_total", "counter", "Picture loss indications from the participant.", { "\($0.plisReceived)" }),
             ("sfu_participant_firs_received_total", "counter", "Full intra requests from the participant (RFC 5104).", { "\($0.firsReceived)" }),
             ("sfu_participant_keyframe_requests_sent_total", "counter", "PLIs sent to the participant as a publisher.", { "\($0.keyframeRequestsSent)" }),
+            ("sfu_participant_congestion_feedback_sent_total", "counter",
+             "Transport-wide congestion control feedback messages sent to the participant as a publisher.", { "\($0.congestionFeedbackSent)" }),
         ]
         for (name, type, help, value) in participants {
             var rows: [(String, String)] = []

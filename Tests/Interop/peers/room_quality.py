@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Video quality through the SFU against the same browser's direct call, in one run.
+
+One headless Chromium (chromedriver) with three windows:
+- A and B: the demo page of `sfu serve` in one room, each publishing its fake camera and
+  receiving the other's through the SFU;
+- P: peers/p2p_call.html, the same camera sent over a direct RTCPeerConnection pair in one page.
+After every page decodes video, `--warmup` seconds let the congestion controllers settle; then two
+getStats samples `--window` seconds apart give, per received video stream: bitrate (bytesReceived),
+decoded frame rate, frame width, freezes; and per sent video stream: the encoder's
+qualityLimitationReason, its target bitrate and the connection's availableOutgoingBitrate.
+Prints `RESULT {json}` with "sfu" (A's view of B, B's view of A) and "direct" (P's receiver).
+"""
+import argparse
+import os
+import sys
+import time
+import urllib.parse
+
+from room_browser import Browser, console_tail, wait_until
+from room_client import emit_result
+
+PEERS = os.path.dirname(os.path.abspath(__file__))
+
+# Every recorded peer connection's video streams and selected candidate pair. Roles: the demo's
+# publisher/subscriber connections, the direct page's sender/receiver.
+QUALITY = r"""
+const done = arguments[arguments.length - 1];
+(async () => {
+  const c = window.sfuDemo && window.sfuDemo.client;
+  const p2p = window.p2p;
+  const out = [];
+  for (const pc of window.__pcs || []) {
+    if (pc.signalingState === 'closed') continue;
+    let role = 'other';
+    if (c && pc === c.publisher) role = 'publisher';
+    else if (c && pc === c.subscriber) role = 'subscriber';
+    else if (p2p && pc === p2p.sender) role = 'sender';
+    else if (p2p && pc === p2p.receiver) role = 'receiver';
+    let stats;
+    try { stats = await pc.getStats(); } catch (e) { continue; }
+    const entry = { role, inbound: [], outbound: [], pair: null };
+    let pairId = null;
+    stats.forEach((s) => { if (s.type === 'transport' && s.selectedCandidatePairId) pairId = s.selectedCandidatePairId; });
+    stats.forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') {
+        entry.inbound.push({ ssrc: s.ssrc, bytesReceived: s.bytesReceived || 0, framesDecoded: s.framesDecoded || 0,
+          frameWidth: s.frameWidth || 0, frameHeight: s.frameHeight || 0, framesPerSecond: s.framesPerSecond || 0,
+          freezeCount: s.freezeCount || 0, totalFreezesDuration: s.totalFreezesDuration || 0,
+          packetsLost: s.packetsLost || 0, nackCount: s.nackCount || 0, pliCount: s.pliCount || 0,
+          keyFramesDecoded: s.keyFramesDecoded || 0, codec: (stats.get(s.codecId) || {}).mimeType || null });
+      } else if (s.type === 'outbound-rtp' && s.kind === 'video') {
+        entry.outbound.push({ ssrc: s.ssrc, rid: s.rid || null, bytesSent: s.bytesSent || 0,
+          frameWidth: s.frameWidth || 0, framesPerSecond: s.framesPerSecond || 0,
+          targetBitrate: s.targetBitrate || 0, qualityLimitationReason: s.qualityLimitationReason || null,
+          qualityLimitationDurations: s.qualityLimitationDurations || null, nackCount: s.nackCount || 0,
+          retransmittedBytesSent: s.retransmittedBytesSent || 0 });
+      } else if (s.type === 'candidate-pair' && (s.id === pairId || (!pairId && s.nominated && s.state === 'succeeded'))) {
+        entry.pair = { availableOutgoingBitrate: s.availableOutgoingBitrate || null,
+          currentRoundTripTime: s.currentRoundTripTime || null };
+      }
+    });
+    out.push(entry);
+  }
+  return { t: performance.now(), state: window.sfuDemo ? window.sfuDemo.state : (p2p ? p2p.state : null),
+           error: p2p ? p2p.error : null, pcs: out };
+})().then(done, (e) => done({ error: String(e) }));
+"""
+
+
+def page_url(http, room, name):
+    return f"{http}/?{urllib.parse.urlencode({'room': room, 'name': name})}"
+
+
+def streams(sample, role, kind):
+    return [s for pc in (sample or {}).get("pcs") or [] if pc["role"] == role for s in pc[kind]]
+
+
+def decoding(sample, role):
+    return any(s["framesDecoded"] > 0 for s in streams(sample, role, "inbound"))
+
+
+def received(first, second, role):
+    """The received video stream of `role` (the one with most bytes) between two samples."""
+    later = max(streams(second, role, "inbound"), key=lambda s: s["bytesReceived"], default=None)
+    if later is None:
+        return None
+    earlier = next((s for s in streams(first, role, "inbound") if s["ssrc"] == later["ssrc"]), None) or \
+        {"bytesReceived": 0, "framesDecoded": 0, "freezeCount": 0, "totalFreezesDuration": 0}
+    seconds = max(1e-3, (second["t"] - first["t"]) / 1000)
+    return {
+        "bitrate": round((later["bytesReceived"] - earlier["bytesReceived"]) * 8 / seconds),
+        "fps": round((later["framesDecoded"] - earlier["framesDecoded"]) / seconds, 1),
+        "frameWidth": later["frameWidth"], "frameHeight": later["frameHeight"],
+        "freezes": later["freezeCount"] - earlier["freezeCount"],
+        "freezeSeconds": round(later["totalFreezesDuration"] - earlier["totalFreezesDuration"], 3),
+        "freezesTotal": later["freezeCount"], "packetsLost": later["packetsLost"], "nackCount": later["nackCount"],
+        "pliCount": later["pliCount"], "codec": later["codec"],
+    }
+
+
+def sent(first, second, role):
+    """The sent video stream of `role` and its connection's estimate at the second sample."""
+    later = max(streams(second, role, "outbound"), key=lambda s: s["bytesSent"], default=None)
+    if later is None:
+        return None
+    earlier = next((s for s in streams(first, role, "outbound") if s["ssrc"] == later["ssrc"]), None) or {"bytesSent": 0}
+    seconds = max(1e-3, (second["t"] - first["t"]) / 1000)
+    pair = next((pc["pair"] for pc in second["pcs"] if pc["role"] == role), None) or {}
+    durations = later.get("qualityLimitationDurations") or {}
+    durations0 = next((s.get("qualityLimitationDurations") or {} for s in streams(first, role, "outbound")
+                       if s["ssrc"] == later["ssrc"]), {})
+    return {
+        "bitrate": round((later["bytesSent"] - earlier["bytesSent"]) * 8 / seconds),
+        "frameWidth": later["frameWidth"], "fps": later["framesPerSecond"],
+        "targetBitrate": later["targetBitrate"], "qualityLimitationReason": later["qualityLimitationReason"],
+        # Seconds of the window the encoder spent limited by bandwidth.
+        "bandwidthLimitedSeconds": round((durations.get("bandwidth") or 0) - (durations0.get("bandwidth") or 0), 2),
+        "availableOutgoingBitrate": pair.get("availableOutgoingBitrate"),
+        "nackCount": later["nackCount"],
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--workdir", required=True)
+    ap.add_argument("--ws", required=True)
+    ap.add_argument("--http", required=True)
+    ap.add_argument("--server-pid")
+    ap.add_argument("--room", default="quality")
+    ap.add_argument("--media-timeout", type=float, default=45.0)
+    ap.add_argument("--warmup", type=float, default=20.0)
+    ap.add_argument("--window", type=float, default=10.0)
+    args = ap.parse_args()
+    result = {"phase": "start", "notes": [], "warmup": args.warmup, "window": args.window}
+    t0 = time.monotonic()
+    b = None
+    try:
+        b = Browser(args.workdir)
+        b.open("A", page_url(args.http, args.room, "A"))
+        b.open("B", page_url(args.http, args.room, "B"))
+        b.open("P", "file://" + os.path.join(PEERS, "p2p_call.html"))
+        result["phase"] = "pages-opened"
+
+        def sample(name):
+            b.use(name)
+            return b.driver.execute_async_script(QUALITY)
+
+        def all_decoding():
+            return decoding(sample("A"), "subscriber") and decoding(sample("B"), "subscriber") and decoding(sample("P"), "receiver")
+        if not wait_until(all_decoding, args.media_timeout, 1.0):
+            result["samples"] = {n: sample(n) for n in ("A", "B", "P")}
+            raise RuntimeError("not every page decodes video (A and B through the SFU, P directly)")
+        result["decodingAfter"] = round(time.monotonic() - t0, 1)
+        result["phase"] = "decoding"
+        time.sleep(args.warmup)
+        first = {n: sample(n) for n in ("A", "B", "P")}
+        time.sleep(args.window)
+        second = {n: sample(n) for n in ("A", "B", "P")}
+        result["sfu"] = {
+            "A": {"received": received(first["A"], second["A"], "subscriber"), "sent": sent(first["A"], second["A"], "publisher")},
+            "B": {"received": received(first["B"], second["B"], "subscriber"), "sent": sent(first["B"], second["B"], "publisher")},
+        }
+        result["direct"] = {"received": received(first["P"], second["P"], "receiver"), "sent": sent(first["P"], second["P"], "sender")}
+        result["phase"] = "done"
+    except Exception as e:
+        result["notes"].append(f"failure: {e!r}")
+    finally:
+        if b is not None:
+            b.quit()
+            result["console"] = console_tail(b, n=8)
+        result["elapsed"] = round(time.monotonic() - t0, 2)
+        emit_result(result)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
