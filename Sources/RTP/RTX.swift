@@ -60,4 +60,26 @@ public enum RTX {
         buffer.copy(payload.slice(2..<payload.count), to: headerLength)
         return total
     }
+
+    /// Turns the RTX packet `rtx`, which lies at the start of `buffer`, back into its original
+    /// packet in place (the payload moves two bytes towards the header) and returns the new
+    /// length. The receiving path's form of `unwrap`: no second buffer.
+    public static func unwrapInPlace(
+        _ rtx: RTPPacket,
+        in buffer: UnsafeMutableRawBufferPointer,
+        originalSSRC: UInt32,
+        originalPayloadType: UInt8
+    ) throws(RTPParseError) -> Int {
+        precondition(rtx.bytes.baseAddress == UnsafeRawPointer(buffer.baseAddress), "the RTX packet must lie at the start of the buffer")
+        let sequenceNumber = try originalSequenceNumber(of: rtx)
+        let headerLength = rtx.headerLength
+        let moved = rtx.payload.count - 2
+        let base = buffer.baseAddress!
+        base.advanced(by: headerLength).copyMemory(from: base.advanced(by: headerLength + 2), byteCount: moved)  // memmove
+        buffer[0] &= ~0x20  // the RTX packet's own padding is gone with the move
+        buffer[1] = (buffer[1] & 0x80) | (originalPayloadType & 0x7F)
+        buffer.setUInt16(sequenceNumber, at: 2)
+        buffer.setUInt32(originalSSRC, at: 8)
+        return headerLength + moved
+    }
 }

@@ -72,6 +72,8 @@ final class Participant {
             firsReceived: subscriber?.firsReceived ?? 0, retransmissionsSent: subscriber?.retransmissions ?? 0,
             keyframeRequestsSent: publisher?.keyframeRequestsSent ?? 0,
             congestionFeedbackSent: publisher?.congestionFeedbackSent ?? 0,
+            nacksSent: publisher?.nacksSent ?? 0,
+            packetsRepairedIn: publishedTracks.reduce(0) { $0 + ($1.lossRepair?.packetsRecovered ?? 0) },
             publishedTracks: publishedTracks.count, subscribedTracks: subscriber?.forwarders.count ?? 0)
     }
 

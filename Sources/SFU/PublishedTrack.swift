@@ -21,6 +21,8 @@ final class PublishedTrack {
     @exclusivity(unchecked) var statistics: ReceiveStatistics
     /// Video keeps the last packets to answer subscribers' NACKs.
     let cache: PacketCache?
+    /// Video with NACK negotiated asks the publisher for what did not arrive (upstream loss).
+    @exclusivity(unchecked) var lossRepair: NACKRequester?
     /// The publisher's last sender report: NTP and RTP time (RFC 3550 6.4.1), for our RR's
     /// LSR/DLSR and for mapping forwarded timestamps to wall clock.
     var lastSenderReport: (ntp: NTPTime, rtpTimestamp: UInt32, arrivalMicroseconds: Int64)?
@@ -40,7 +42,9 @@ final class PublishedTrack {
         self.ssrc = ssrc
         self.rtxSSRC = rtxSSRC
         statistics = ReceiveStatistics(clockRate: codec.clockRate)
-        cache = kind == .video && codec.feedback.contains { $0.type == "nack" && $0.parameter == nil } ? PacketCache() : nil
+        let repairable = kind == .video && codec.feedback.contains { $0.sameKind(as: .nack) }
+        cache = repairable ? PacketCache() : nil
+        lossRepair = repairable ? NACKRequester() : nil
     }
 
     var info: TrackInfo { TrackInfo(id: id, participantID: participantID, kind: kind, muted: muted) }

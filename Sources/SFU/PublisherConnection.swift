@@ -25,6 +25,9 @@ final class PublisherConnection {
     @exclusivity(unchecked) private var lastMediaSSRC: UInt32 = 0
     private let reportTimer: WorkerTimer
     private let feedbackTimer: WorkerTimer
+    /// Asks again for packets still missing, and gives up on the ones too old.
+    private let repairTimer: WorkerTimer
+    static let repairIntervalMilliseconds = 20
     /// How often transport-wide feedback goes to the publisher. libwebrtc's own receiver sends
     /// it every 50 to 250 ms, more often the higher the bitrate (50 ms from about 200 kbit/s);
     /// its congestion controller ramps up at the pace of the feedback it gets.
@@ -36,6 +39,7 @@ final class PublisherConnection {
     private(set) var unknownSSRCPackets = 0
     private(set) var keyframeRequestsSent = 0
     private(set) var congestionFeedbackSent = 0
+    private(set) var nacksSent = 0
 
     init(participant: Participant, worker: MediaWorker, context: DTLSContext, configuration: SFUConfiguration) throws(RoomError) {
         self.participant = participant
@@ -47,6 +51,7 @@ final class PublisherConnection {
         }
         reportTimer = WorkerTimer(worker: worker)
         feedbackTimer = WorkerTimer(worker: worker)
+        repairTimer = WorkerTimer(worker: worker)
         transport.onRTP = { [unowned self] in receiveRTP($0, length: $1) }
         transport.onRTCP = { [unowned self] in receiveRTCP($0, length: $1) }
     }
@@ -107,6 +112,9 @@ final class PublisherConnection {
                 headerExtensions: Dictionary(m.headerExtensions.map { ($0.value, $0.key) }, uniquingKeysWith: { a, _ in a }),
                 ssrc: media, rtxSSRC: rtx)
             tracksByMid[m.mid] = track
+            if track.lossRepair != nil, !repairTimer.isScheduled {
+                repairTimer.schedule(after: Self.repairIntervalMilliseconds, repeats: true) { [unowned self] in repairLosses() }
+            }
             if media != 0 { tracksBySSRC[media] = track }
             if let rtx { tracksBySSRC[rtx] = track }
             added.append(track)
@@ -163,6 +171,8 @@ final class PublisherConnection {
         tracksBySSRC = tracksBySSRC.filter { $0.value !== track }
         track.ssrc = ssrc
         track.rtxSSRC = rtx
+        // Another source numbers its packets afresh: nothing missing from the old one is asked for.
+        if let repair = track.lossRepair { track.lossRepair = NACKRequester(settings: repair.settings) }
         tracksBySSRC[ssrc] = track
         if let rtx { tracksBySSRC[rtx] = track }
     }
@@ -189,8 +199,8 @@ final class PublisherConnection {
     // MARK: - Packet path (worker thread)
 
     private func receiveRTP(_ buffer: UnsafeMutableRawBufferPointer, length: Int) {
-        let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<length])
-        guard let packet = try? RTPPacket(bytes) else {
+        var bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<length])
+        guard var packet = try? RTPPacket(bytes) else {
             parseFailures += 1
             return
         }
@@ -205,11 +215,28 @@ final class PublisherConnection {
             unknownSSRCPackets += 1
             return
         }
-        // Retransmissions from the publisher answer NACKs we do not send yet; padding-only RTX
-        // is the publisher's bandwidth probing. Neither is forwarded.
-        guard packet.ssrc == track.ssrc else { return }
         // The arrival time the transport stamped on this datagram (no second clock read).
         let now = worker.arrivalNanoseconds / 1000
+        if packet.ssrc != track.ssrc {
+            // RTX (RFC 4588): the answer to one of our NACKs becomes the packet it repairs and
+            // goes on like any other. The rest of the RTX stream is not forwarded: padding
+            // probes, and resends of packets that did arrive (libwebrtc probes with those too).
+            guard packet.ssrc == track.rtxSSRC, let original = try? RTX.originalSequenceNumber(of: packet),
+                track.lossRepair?.isMissing(original) == true,
+                let unwrapped = try? RTX.unwrapInPlace(packet, in: buffer, originalSSRC: track.ssrc,
+                                                       originalPayloadType: track.codec.payloadType),
+                let repaired = try? RTPPacket(UnsafeRawBufferPointer(rebasing: buffer[0..<unwrapped]))
+            else { return }
+            packet = repaired
+            bytes = repaired.bytes
+        }
+        if track.lossRepair != nil {
+            let missingBefore = track.lossRepair!.missingCount
+            // A gap just opened: ask at once (RFC 4585 3.5.1 lets an immediate-mode receiver).
+            if track.lossRepair!.received(packet.sequenceNumber, now: now) == .next, track.lossRepair!.missingCount > missingBefore {
+                requestRetransmissions(of: track, now: now)
+            }
+        }
         track.statistics.update(sequence: packet.sequenceNumber, timestamp: packet.timestamp,
                                 payloadBytes: packet.payload.count, arrivalMicroseconds: now)
         track.cache?.store(bytes, sequence: packet.sequenceNumber)
@@ -272,6 +299,26 @@ final class PublisherConnection {
         }
     }
 
+    /// NACKs for what is missing and due a request on `track` (RFC 4585 6.2.1); a keyframe
+    /// request when a packet was given up, since subscribers cannot decode past it.
+    private func requestRetransmissions(of track: PublishedTrack, now: Int64) {
+        guard transport.srtpProfile != nil, track.ssrc != 0, track.lossRepair != nil else { return }
+        let buffer = worker.forwardBuffer
+        let room = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<(buffer.count - SRTPSession.maximumTrailer)])
+        if let length = try? track.lossRepair!.writeNACK(senderSSRC: participant.rtcpSSRC, mediaSSRC: track.ssrc, now: now, into: room),
+            length > 0, transport.sendRTCP(buffer, length: length) {
+            nacksSent += 1
+        }
+        if track.lossRepair!.takeKeyframeNeeded() { requestKeyframe(for: track) }
+    }
+
+    private func repairLosses() {
+        let now = MediaClock.monotonicMicroseconds()
+        for track in tracksByMid.values where track.lossRepair.map({ $0.missingCount > 0 || $0.keyframeNeeded }) == true {
+            requestRetransmissions(of: track, now: now)
+        }
+    }
+
     /// Receiver reports for every published stream, once a second (RFC 3550 6.2, 6.4.2).
     private func sendReceiverReports() {
         guard transport.srtpProfile != nil else { return }
@@ -300,6 +347,7 @@ final class PublisherConnection {
     func close() {
         reportTimer.cancel()
         feedbackTimer.cancel()
+        repairTimer.cancel()
         transport.close()
         for track in tracksByMid.values {
             for forwarder in track.forwarders { forwarder.subscriber.remove(track) }

@@ -32,4 +32,20 @@ import Testing
             }
         }
     }
+
+    /// In place, as the receiving path does it: RTX with its own padding, back to the original.
+    @Test func unwrapInPlaceMovesThePayloadAndDropsTheRTXPadding() throws {
+        var bytes = hex("B0 E1 0009 00000010 22222222 BEDE 0001 10 07 0000 0102 AABB 0002")
+        let length = try bytes.withUnsafeMutableBytes { buffer in
+            let packet = try RTPPacket(UnsafeRawBufferPointer(buffer))
+            return try RTX.unwrapInPlace(packet, in: buffer, originalSSRC: 0x1111_1111, originalPayloadType: 96)
+        }
+        #expect(Array(bytes[0..<length]) == hex("90 E0 0102 00000010 11111111 BEDE 0001 10 07 0000 AABB"))
+        var short = hex("80 61 0001 00000000 00000000 01")
+        _ = short.withUnsafeMutableBytes { buffer in
+            #expect(throws: RTPParseError.truncated(needed: 14, have: 13)) {
+                try RTX.unwrapInPlace(try RTPPacket(UnsafeRawBufferPointer(buffer)), in: buffer, originalSSRC: 1, originalPayloadType: 96)
+            }
+        }
+    }
 }

@@ -183,6 +183,55 @@ import Transport
         await service.shutdown()
     }
 
+    /// Upstream loss (RFC 4585 6.2.1, RFC 4588): the SFU asks the publisher for the packets
+    /// that did not arrive, and the RTX answer reaches the subscriber as the packet it repairs.
+    /// RTX the SFU did not ask for (libwebrtc probes with resent packets) is not forwarded.
+    @Test func packetsLostOnThePublishersUplinkAreAskedForAndTheRepairIsForwarded() async throws {
+        let service = try Self.makeService()
+        let alice = Self.participant(service)
+        let bob = Self.participant(service)
+        try await alice.join(room: "repair", identity: "alice")
+        let ssrc: UInt32 = 0x0D0D_0001
+        let rtxSSRC: UInt32 = 0x0D0D_0002
+        let payloadType = try await alice.publish(kind: .video, ssrc: ssrc, rtxSSRC: rtxSSRC)
+        let rtxPayloadType = try #require(alice.publisherRTXPayloadType)
+        try await bob.join(room: "repair", identity: "bob")
+        #expect(await Self.waitUntil { alice.publisherConnected && bob.subscriberConnected }, "\(bob.events)")
+        try alice.sendMedia(count: 30, ssrc: ssrc, payloadType: payloadType, skipping: [10, 11])
+        #expect(await Self.waitUntil { bob.received.count >= 28 })
+        #expect(await Self.waitUntil(3) { Set(Self.nackedSequences(in: alice.publisherRTCP, for: ssrc)).isSuperset(of: [110, 111]) },
+                "no NACK for 110 and 111: \(Self.nackedSequences(in: alice.publisherRTCP, for: ssrc))")
+        #expect(!Self.nackedSequences(in: alice.publisherRTCP, for: ssrc).contains(109))
+
+        try alice.sendRTX(ssrc: rtxSSRC, payloadType: rtxPayloadType, sequence: 1, index: 10)
+        try alice.sendRTX(ssrc: rtxSSRC, payloadType: rtxPayloadType, sequence: 2, index: 5)  // arrived already
+        let repaired = TestParticipant.mediaPayload(10)
+        #expect(await Self.waitUntil(3) { bob.received.contains { $0.payload == repaired } }, "the repaired packet never reached bob")
+        let stream = bob.received[0].ssrc
+        let copy = bob.received.first { $0.payload == repaired }
+        #expect(copy?.ssrc == stream && copy?.payloadType == bob.received[0].payloadType, "forwarded as the media stream, not as RTX")
+        // In bob's numbering, it sits where the gap was: right after packet 9.
+        let ninth = bob.received.first { $0.payload == TestParticipant.mediaPayload(9) }
+        #expect(copy.map { $0.sequence } == ninth.map { $0.sequence &+ 1 })
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(bob.received.filter { $0.payload == TestParticipant.mediaPayload(5) }.count == 1, "an unasked-for resend was forwarded")
+        // 111 is still missing: asked for again after the retry interval.
+        let before = Self.nackedSequences(in: alice.publisherRTCP, for: ssrc).filter { $0 == 111 }.count
+        #expect(await Self.waitUntil(3) { Self.nackedSequences(in: alice.publisherRTCP, for: ssrc).filter { $0 == 111 }.count > before })
+        try alice.close()
+        try bob.close()
+        await service.shutdown()
+    }
+
+    static func nackedSequences(in compounds: [[UInt8]], for ssrc: UInt32) -> [UInt16] {
+        compounds.flatMap { bytes in
+            bytes.withUnsafeBytes { raw -> [UInt16] in
+                guard let compound = try? RTCPCompound(raw) else { return [] }
+                return compound.compactMap { try? GenericNACK($0) }.filter { $0.mediaSSRC == ssrc }.flatMap { Array($0) }
+            }
+        }
+    }
+
     /// Transport-wide sequence number to received (true) or reported lost, over every
     /// feedback message in `compounds`; a later "received" wins over an earlier "lost".
     static func transportWideStatuses(in compounds: [[UInt8]]) -> [UInt16: Bool] {

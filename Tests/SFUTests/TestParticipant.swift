@@ -32,6 +32,8 @@ final class TestParticipant: @unchecked Sendable {
     var subscriberCapabilities = CodecCapabilities.default
     /// The transport-wide sequence number extension id the SFU answered with, if any.
     private(set) var publisherTransportWideID: UInt8?
+    /// The RTX payload type of the published video, if negotiated.
+    private(set) var publisherRTXPayloadType: UInt8?
     /// ICE restarts the SFU made on our subscriber connection (seen as a new ufrag in its offer).
     var subscriberRestarts: Int { lock.withLock { _subscriberRestarts } }
     private var pendingSubscriberCandidates: [String] = []
@@ -106,6 +108,7 @@ final class TestParticipant: @unchecked Sendable {
         let result = try await service.publish(participantID: joined!.participantID, connection: joined!.connection, offer: offer.text)
         let session = try builder.applyAnswer(try SessionDescription(parsing: result.answer))
         publisherTransportWideID = session.media[0].headerExtensions[HeaderExtensionURI.transportWideCC]
+        publisherRTXPayloadType = session.media[0].codecs[0].rtxPayloadType
         try worker.sync {
             try transport.value.start(remote: .init(
                 iceUfrag: session.remoteICE.ufrag, icePassword: session.remoteICE.pwd, fingerprint: session.remoteFingerprints[0],
@@ -123,14 +126,14 @@ final class TestParticipant: @unchecked Sendable {
     /// Sends `count` RTP packets of 80 payload bytes, consecutive sequence numbers; with
     /// `transportWide`, each carries the transport-wide sequence number it returns for packet i
     /// (nil: that packet is not sent, as if lost on the way).
-    func sendMedia(count: Int, ssrc: UInt32, payloadType: UInt8, firstSequence: UInt16 = 100,
+    func sendMedia(count: Int, ssrc: UInt32, payloadType: UInt8, firstSequence: UInt16 = 100, skipping: Set<Int> = [],
                    transportWide: (@Sendable (Int) -> UInt16?)? = nil) throws {
         guard let publisher else { return }
         let extensionID = publisherTransportWideID ?? 0
         try worker.sync {
             let transport = publisher.value
             let buffer = transport.worker.forwardBuffer
-            for i in 0..<count {
+            for i in 0..<count where !skipping.contains(i) {
                 let sequence = firstSequence &+ UInt16(i)
                 let timestamp = UInt32(i) * 960
                 let header: [UInt8] = [0x80, payloadType, UInt8(sequence >> 8), UInt8(sequence & 0xFF),
@@ -149,6 +152,27 @@ final class TestParticipant: @unchecked Sendable {
                 for j in 0..<80 { buffer[headerLength + j] = UInt8(truncatingIfNeeded: i &+ j) }
                 transport.sendRTP(buffer, length: headerLength + 80)
             }
+        }
+    }
+
+    /// The payload `sendMedia` gives packet `i`.
+    static func mediaPayload(_ i: Int) -> [UInt8] { (0..<80).map { UInt8(truncatingIfNeeded: i &+ $0) } }
+
+    /// Sends packet `index` of a `sendMedia` stream again as RTX (RFC 4588): its own SSRC,
+    /// payload type and sequence number, the original sequence number before the payload.
+    func sendRTX(ssrc: UInt32, payloadType: UInt8, sequence: UInt16, index: Int, firstSequence: UInt16 = 100) throws {
+        guard let publisher else { return }
+        try worker.sync {
+            let transport = publisher.value
+            let buffer = transport.worker.forwardBuffer
+            let original = firstSequence &+ UInt16(index)
+            let timestamp = UInt32(index) * 960
+            let bytes: [UInt8] = [0x80, payloadType, UInt8(sequence >> 8), UInt8(sequence & 0xFF),
+                                  UInt8(timestamp >> 24), UInt8((timestamp >> 16) & 0xFF), UInt8((timestamp >> 8) & 0xFF), UInt8(timestamp & 0xFF),
+                                  UInt8(ssrc >> 24), UInt8((ssrc >> 16) & 0xFF), UInt8((ssrc >> 8) & 0xFF), UInt8(ssrc & 0xFF),
+                                  UInt8(original >> 8), UInt8(original & 0xFF)] + Self.mediaPayload(index)
+            for (j, byte) in bytes.enumerated() { buffer[j] = byte }
+            transport.sendRTP(buffer, length: bytes.count)
         }
     }
 

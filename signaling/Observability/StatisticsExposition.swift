@@ -65,6 +65,10 @@ public enum StatisticsExposition {
             ("sfu_participant_keyframe_requests_sent_total", "counter", "PLIs sent to the participant as a publisher.", { "\($0.keyframeRequestsSent)" }),
             ("sfu_participant_congestion_feedback_sent_total", "counter",
              "Transport-wide congestion control feedback messages sent to the participant as a publisher.", { "\($0.congestionFeedbackSent)" }),
+            ("sfu_participant_nacks_sent_total", "counter", "NACKs sent to the participant as a publisher for packets that did not arrive.",
+             { "\($0.nacksSent)" }),
+            ("sfu_participant_packets_repaired_in_total", "counter", "Packets of its published streams repaired by its retransmissions.",
+             { "\($0.packetsRepairedIn)" }),
         ]
         for (name, type, help, value) in participants {
             var rows: [(String, String)] = []

@@ -31,6 +31,10 @@ public struct ParticipantStatistics: Sendable, Equatable, Codable {
     public var keyframeRequestsSent: Int
     /// Transport-wide congestion control feedback messages sent to it as a publisher.
     public var congestionFeedbackSent: Int
+    /// NACKs sent to it as a publisher for packets that did not arrive, and the packets its
+    /// retransmissions repaired (RFC 4585 6.2.1, RFC 4588).
+    public var nacksSent: Int
+    public var packetsRepairedIn: Int
     public var publishedTracks: Int
     public var subscribedTracks: Int
 
@@ -39,13 +43,13 @@ public struct ParticipantStatistics: Sendable, Equatable, Codable {
         self.init(id: id, identity: identity, bitrateInBitsPerSecond: 0, bitrateOutBitsPerSecond: 0, packetsIn: 0, packetsOut: 0,
                   packetsLostIn: 0, lossRatioIn: 0, jitterInSeconds: 0, lossRatioOut: nil, jitterOutSeconds: nil,
                   roundTripSeconds: nil, nacksReceived: 0, plisReceived: 0, firsReceived: 0, retransmissionsSent: 0,
-                  keyframeRequestsSent: 0, congestionFeedbackSent: 0, publishedTracks: 0, subscribedTracks: 0)
+                  keyframeRequestsSent: 0, congestionFeedbackSent: 0, nacksSent: 0, packetsRepairedIn: 0, publishedTracks: 0, subscribedTracks: 0)
     }
 
     init(id: String, identity: String, bitrateInBitsPerSecond: Int, bitrateOutBitsPerSecond: Int, packetsIn: Int, packetsOut: Int,
          packetsLostIn: Int, lossRatioIn: Double, jitterInSeconds: Double, lossRatioOut: Double?, jitterOutSeconds: Double?,
          roundTripSeconds: Double?, nacksReceived: Int, plisReceived: Int, firsReceived: Int, retransmissionsSent: Int,
-         keyframeRequestsSent: Int, congestionFeedbackSent: Int, publishedTracks: Int, subscribedTracks: Int) {
+         keyframeRequestsSent: Int, congestionFeedbackSent: Int, nacksSent: Int, packetsRepairedIn: Int, publishedTracks: Int, subscribedTracks: Int) {
         self.id = id
         self.identity = identity
         self.bitrateInBitsPerSecond = bitrateInBitsPerSecond
@@ -64,6 +68,8 @@ public struct ParticipantStatistics: Sendable, Equatable, Codable {
         self.retransmissionsSent = retransmissionsSent
         self.keyframeRequestsSent = keyframeRequestsSent
         self.congestionFeedbackSent = congestionFeedbackSent
+        self.nacksSent = nacksSent
+        self.packetsRepairedIn = packetsRepairedIn
         self.publishedTracks = publishedTracks
         self.subscribedTracks = subscribedTracks
     }
