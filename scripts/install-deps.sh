@@ -8,6 +8,7 @@ APT_PACKAGES=(
   libnice-dev libsrtp2-dev libssl-dev libopus-dev pkg-config
   iproute2 nftables procps
   chromium chromium-driver
+  firefox-esr
   coturn openssl
   janus
 )
@@ -58,7 +59,7 @@ fi
 for lib in nice libsrtp2 openssl opus; do
   pkg-config --exists "$lib" || { echo "install-deps: pkg-config cannot find $lib" >&2; exit 1; }
 done
-for cmd in ip nft chromium chromedriver turnutils_uclient turnutils_peer turnutils_stunclient turnserver openssl janus; do
+for cmd in ip nft chromium chromedriver firefox-esr turnutils_uclient turnutils_peer turnutils_stunclient turnserver openssl janus; do
   command -v "$cmd" >/dev/null || { echo "install-deps: $cmd not on PATH" >&2; exit 1; }
 done
 python3 -c 'import aiortc, selenium, pytest, numpy, websockets, jwt' || { echo "install-deps: python modules missing" >&2; exit 1; }

@@ -9,24 +9,25 @@ transport-wide feedback from the SFU a publisher stays at its start rate (~30 kb
 
 
 def describe(r):
-    d = r.get("direct") or {}
-    lines = [f"direct: received {d.get('received')}, sent {d.get('sent')}"]
+    lines = [f"direct call in {browser}: received {d.get('received')}, sent {d.get('sent')}"
+             for browser, d in (r.get("directBy") or {}).items()]
     for page, view in (r.get("sfu") or {}).items():
-        lines.append(f"{page}: received {view.get('received')}, sent {view.get('sent')}")
+        lines.append(f"{page} ({(r.get('browsers') or {}).get(page)}): received {view.get('received')}, sent {view.get('sent')}")
     return "\n".join(lines)
 
 
-def test_two_chromium_pages_through_the_sfu_match_a_direct_call(room_server):
-    r = room_server.run_peer("room_quality.py", timeout=150)
-    why = room_server.why(r, lines=30)
+def check_against_direct_calls(r, why):
+    """Each page receives what the other page's browser sends: compared with that browser's own
+    direct call in the same run."""
     assert r["phase"] == "done", f"phase {r['phase']}: {r['notes']}" + why
-    direct = r["direct"]["received"]
-    # The baseline itself must be a real video call, or every comparison below passes vacuously.
-    assert direct and direct["bitrate"] >= 300_000 and direct["frameWidth"] >= 320, \
-        f"the direct call is no baseline: {direct}" + why
     summary = describe(r)
     print(summary)  # the figures docs/benchmarks.md quotes (pytest -s shows them)
-    for page in ("A", "B"):
+    for page, other in (("A", "B"), ("B", "A")):
+        sender = r["browsers"][other]
+        direct = r["directBy"][sender]["received"]
+        # The baseline itself must be a real video call, or every comparison below passes vacuously.
+        assert direct and direct["bitrate"] >= 150_000 and direct["frameWidth"] >= 320, \
+            f"{sender}'s direct call is no baseline: {direct}\n{summary}" + why
         received = r["sfu"][page]["received"]
         assert received, f"{page} received no video through the SFU\n{summary}" + why
         assert received["bitrate"] >= 0.9 * direct["bitrate"], \
@@ -37,3 +38,31 @@ def test_two_chromium_pages_through_the_sfu_match_a_direct_call(room_server):
         sent = r["sfu"][page]["sent"]
         assert sent and sent["qualityLimitationReason"] != "bandwidth", \
             f"{page}'s encoder is limited by bandwidth: {sent}\n{summary}" + why
+
+
+def test_two_chromium_pages_through_the_sfu_match_a_direct_call(room_server):
+    r = room_server.run_peer("room_quality.py", timeout=150)
+    check_against_direct_calls(r, room_server.why(r, lines=30))
+
+
+def test_a_firefox_page_and_a_chromium_page_through_the_sfu_match_their_direct_calls(room_server):
+    """Page A in Firefox ESR, page B in Chromium; each browser also makes its own direct call."""
+    r = room_server.run_peer("room_quality.py", ["--firefox", "--warmup", "30"], timeout=200)
+    check_against_direct_calls(r, room_server.why(r, lines=30))
+
+
+def test_loss_on_a_publishers_uplink_is_repaired_by_the_sfus_nacks(room_server):
+    """5 % of what page A's publishing connection sends the SFU is dropped (nftables) for a
+    minute: the SFU asks A for the missing packets (A's nackCount rises) and forwards the
+    retransmissions, so B, which receives A, freezes at most once in that minute."""
+    r = room_server.run_peer("room_quality.py", ["--no-direct", "--impair", "publisher-loss=5", "--window", "60"], timeout=200)
+    why = room_server.why(r, lines=30)
+    assert r["phase"] == "done", f"phase {r['phase']}: {r['notes']}" + why
+    summary = describe(r) + f"\nimpairment: {r.get('impairment')}"
+    print(summary)
+    assert (r["impairment"].get("dropped") or 0) > 100, f"the loss rule dropped too little to test anything\n{summary}" + why
+    publisher = r["sfu"]["A"]["sent"]
+    assert publisher["nacks"] > 0, f"A's publisher received no NACK from the SFU in the window\n{summary}" + why
+    viewer = r["sfu"]["B"]["received"]
+    assert viewer["fps"] > 0, f"B decoded nothing of A's video\n{summary}" + why
+    assert viewer["freezes"] <= 1, f"B froze {viewer['freezes']} times in a minute on A's video\n{summary}" + why

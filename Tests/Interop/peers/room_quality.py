@@ -5,18 +5,28 @@ One headless Chromium (chromedriver) with three windows:
 - A and B: the demo page of `sfu serve` in one room, each publishing its fake camera and
   receiving the other's through the SFU;
 - P: peers/p2p_call.html, the same camera sent over a direct RTCPeerConnection pair in one page.
+With `--firefox`, page A is a headless Firefox ESR page (WebDriver BiDi) and Firefox gets a direct
+call page of its own: each stream through the SFU is compared with the direct call of the browser
+that sent it (Firefox's fake camera is another picture, at another bitrate).
 After every page decodes video, `--warmup` seconds let the congestion controllers settle; then two
 getStats samples `--window` seconds apart give, per received video stream: bitrate (bytesReceived),
 decoded frame rate, frame width, freezes; and per sent video stream: the encoder's
 qualityLimitationReason, its target bitrate and the connection's availableOutgoingBitrate.
 Prints `RESULT {json}` with "sfu" (A's view of B, B's view of A) and "direct" (P's receiver).
+
+`--impair publisher-loss=5` drops 5 % of what page A's publishing connection sends the SFU,
+`--impair subscriber-loss=5` 5 % of what the SFU sends A's receiving connection: nftables on the
+input hook (the kernel has no netem), matched by the ports of the connection's selected pair,
+from the end of the warm-up's first half; `--no-direct` leaves the direct call out.
 """
+import subprocess
 import argparse
 import os
 import sys
 import time
 import urllib.parse
 
+from firefox_browser import FirefoxBrowser
 from room_browser import Browser, console_tail, wait_until
 from room_client import emit_result
 
@@ -56,8 +66,10 @@ const done = arguments[arguments.length - 1];
           qualityLimitationDurations: s.qualityLimitationDurations || null, nackCount: s.nackCount || 0,
           retransmittedBytesSent: s.retransmittedBytesSent || 0 });
       } else if (s.type === 'candidate-pair' && (s.id === pairId || (!pairId && s.nominated && s.state === 'succeeded'))) {
+        const local = stats.get(s.localCandidateId) || {};
+        const remote = stats.get(s.remoteCandidateId) || {};
         entry.pair = { availableOutgoingBitrate: s.availableOutgoingBitrate || null,
-          currentRoundTripTime: s.currentRoundTripTime || null };
+          currentRoundTripTime: s.currentRoundTripTime || null, localPort: local.port || null, remotePort: remote.port || null };
       }
     });
     out.push(entry);
@@ -86,7 +98,8 @@ def received(first, second, role):
     if later is None:
         return None
     earlier = next((s for s in streams(first, role, "inbound") if s["ssrc"] == later["ssrc"]), None) or \
-        {"bytesReceived": 0, "framesDecoded": 0, "freezeCount": 0, "totalFreezesDuration": 0}
+        {"bytesReceived": 0, "framesDecoded": 0, "freezeCount": 0, "totalFreezesDuration": 0, "nackCount": 0, "pliCount": 0,
+         "packetsLost": 0}
     seconds = max(1e-3, (second["t"] - first["t"]) / 1000)
     return {
         "bitrate": round((later["bytesReceived"] - earlier["bytesReceived"]) * 8 / seconds),
@@ -94,8 +107,8 @@ def received(first, second, role):
         "frameWidth": later["frameWidth"], "frameHeight": later["frameHeight"],
         "freezes": later["freezeCount"] - earlier["freezeCount"],
         "freezeSeconds": round(later["totalFreezesDuration"] - earlier["totalFreezesDuration"], 3),
-        "freezesTotal": later["freezeCount"], "packetsLost": later["packetsLost"], "nackCount": later["nackCount"],
-        "pliCount": later["pliCount"], "codec": later["codec"],
+        "freezesTotal": later["freezeCount"], "packetsLost": later["packetsLost"] - earlier["packetsLost"],
+        "nacks": later["nackCount"] - earlier["nackCount"], "plis": later["pliCount"] - earlier["pliCount"], "codec": later["codec"],
     }
 
 
@@ -104,7 +117,8 @@ def sent(first, second, role):
     later = max(streams(second, role, "outbound"), key=lambda s: s["bytesSent"], default=None)
     if later is None:
         return None
-    earlier = next((s for s in streams(first, role, "outbound") if s["ssrc"] == later["ssrc"]), None) or {"bytesSent": 0}
+    earlier = next((s for s in streams(first, role, "outbound") if s["ssrc"] == later["ssrc"]), None) or \
+        {"bytesSent": 0, "nackCount": 0, "retransmittedBytesSent": 0}
     seconds = max(1e-3, (second["t"] - first["t"]) / 1000)
     pair = next((pc["pair"] for pc in second["pcs"] if pc["role"] == role), None) or {}
     durations = later.get("qualityLimitationDurations") or {}
@@ -117,8 +131,30 @@ def sent(first, second, role):
         # Seconds of the window the encoder spent limited by bandwidth.
         "bandwidthLimitedSeconds": round((durations.get("bandwidth") or 0) - (durations0.get("bandwidth") or 0), 2),
         "availableOutgoingBitrate": pair.get("availableOutgoingBitrate"),
-        "nackCount": later["nackCount"],
+        # NACKs the sender received in the window, and what it resent for them.
+        "nacks": later["nackCount"] - earlier["nackCount"],
+        "retransmittedBitrate": round((later["retransmittedBytesSent"] - earlier["retransmittedBytesSent"]) * 8 / seconds),
     }
+
+
+def impair(kind, percent, pair):
+    """nftables: drop `percent` % of one connection's datagrams in one direction, on input."""
+    if kind == "publisher-loss":
+        match = f"udp sport {pair['localPort']} udp dport {pair['remotePort']}"
+    else:
+        match = f"udp sport {pair['remotePort']} udp dport {pair['localPort']}"
+    script = ("table inet sfu_quality {\n chain input {\n  type filter hook input priority 0; policy accept;\n"
+              f"  {match} numgen random mod 100 < {int(percent)} counter drop\n }}\n}}\n")
+    subprocess.run(["nft", "-f", "-"], input=script, text=True, check=True, capture_output=True)
+    return match
+
+
+def dropped():
+    out = subprocess.run(["nft", "list", "table", "inet", "sfu_quality"], text=True, capture_output=True).stdout
+    for word, nxt in zip(out.split(), out.split()[1:]):
+        if word == "packets":
+            return int(nxt)
+    return None
 
 
 def main():
@@ -131,44 +167,84 @@ def main():
     ap.add_argument("--media-timeout", type=float, default=45.0)
     ap.add_argument("--warmup", type=float, default=20.0)
     ap.add_argument("--window", type=float, default=10.0)
+    ap.add_argument("--impair", default="", help="publisher-loss=PERCENT or subscriber-loss=PERCENT, on page A")
+    ap.add_argument("--no-direct", action="store_true")
+    ap.add_argument("--firefox", action="store_true", help="page A in Firefox ESR")
     args = ap.parse_args()
-    result = {"phase": "start", "notes": [], "warmup": args.warmup, "window": args.window}
+    result = {"phase": "start", "notes": [], "warmup": args.warmup, "window": args.window, "impair": args.impair,
+              "browsers": {"A": "firefox" if args.firefox else "chromium", "B": "chromium"}}
     t0 = time.monotonic()
-    b = None
+    browsers = {}
+    # page -> (browser, url, the role whose video it receives)
+    pages = {"A": ("firefox" if args.firefox else "chromium", page_url(args.http, args.room, "A"), "subscriber"),
+             "B": ("chromium", page_url(args.http, args.room, "B"), "subscriber")}
+    direct_url = "file://" + os.path.join(PEERS, "p2p_call.html")
+    if not args.no_direct:
+        pages["P"] = ("chromium", direct_url, "receiver")
+        if args.firefox:
+            pages["PF"] = ("firefox", direct_url, "receiver")
     try:
-        b = Browser(args.workdir)
-        b.open("A", page_url(args.http, args.room, "A"))
-        b.open("B", page_url(args.http, args.room, "B"))
-        b.open("P", "file://" + os.path.join(PEERS, "p2p_call.html"))
+        browsers["chromium"] = Browser(args.workdir)
+        if args.firefox:
+            browsers["firefox"] = FirefoxBrowser(args.workdir)
+        for name, (kind, url, _) in pages.items():
+            browsers[kind].open(name, url)
         result["phase"] = "pages-opened"
 
         def sample(name):
-            b.use(name)
-            return b.driver.execute_async_script(QUALITY)
+            browser = browsers[pages[name][0]]
+            if isinstance(browser, FirefoxBrowser):
+                return browser.execute_async_script(name, QUALITY)
+            browser.use(name)
+            return browser.driver.execute_async_script(QUALITY)
 
         def all_decoding():
-            return decoding(sample("A"), "subscriber") and decoding(sample("B"), "subscriber") and decoding(sample("P"), "receiver")
+            return all(decoding(sample(n), role) for n, (_, _, role) in pages.items())
         if not wait_until(all_decoding, args.media_timeout, 1.0):
-            result["samples"] = {n: sample(n) for n in ("A", "B", "P")}
-            raise RuntimeError("not every page decodes video (A and B through the SFU, P directly)")
+            result["samples"] = {n: sample(n) for n in pages}
+            raise RuntimeError("not every page decodes video (A and B through the SFU, the direct calls)")
         result["decodingAfter"] = round(time.monotonic() - t0, 1)
         result["phase"] = "decoding"
-        time.sleep(args.warmup)
-        first = {n: sample(n) for n in ("A", "B", "P")}
+        if args.impair:
+            kind, _, percent = args.impair.partition("=")
+            time.sleep(args.warmup / 2)
+            role = "publisher" if kind == "publisher-loss" else "subscriber"
+            pair = next((pc["pair"] for pc in sample("A")["pcs"] if pc["role"] == role), None)
+            if not pair or not pair.get("localPort"):
+                raise RuntimeError(f"no selected pair for A's {role} connection: {pair}")
+            result["impairment"] = {"rule": impair(kind, float(percent), pair), "percent": float(percent)}
+            time.sleep(args.warmup / 2)
+        else:
+            time.sleep(args.warmup)
+        first = {n: sample(n) for n in pages}
         time.sleep(args.window)
-        second = {n: sample(n) for n in ("A", "B", "P")}
+        second = {n: sample(n) for n in pages}
+        if args.impair:
+            result["impairment"]["dropped"] = dropped()
         result["sfu"] = {
             "A": {"received": received(first["A"], second["A"], "subscriber"), "sent": sent(first["A"], second["A"], "publisher")},
             "B": {"received": received(first["B"], second["B"], "subscriber"), "sent": sent(first["B"], second["B"], "publisher")},
         }
-        result["direct"] = {"received": received(first["P"], second["P"], "receiver"), "sent": sent(first["P"], second["P"], "sender")}
+        # The direct call of the browser that sent each page's received stream.
+        for name, browser in (("P", "chromium"), ("PF", "firefox")):
+            if name in pages:
+                result.setdefault("directBy", {})[browser] = {
+                    "received": received(first[name], second[name], "receiver"), "sent": sent(first[name], second[name], "sender")}
+        if "P" in pages:
+            result["direct"] = result["directBy"]["chromium"]
         result["phase"] = "done"
     except Exception as e:
         result["notes"].append(f"failure: {e!r}")
     finally:
-        if b is not None:
-            b.quit()
-            result["console"] = console_tail(b, n=8)
+        if args.impair:
+            subprocess.run(["nft", "delete", "table", "inet", "sfu_quality"], capture_output=True)
+        result["console"] = {}
+        for kind, browser in browsers.items():
+            try:
+                browser.quit()
+            except Exception as e:
+                result["notes"].append(f"{kind} quit: {e!r}")
+            result["console"].update({f"{kind}:{k}": v for k, v in console_tail(browser, n=8).items()})
         result["elapsed"] = round(time.monotonic() - t0, 2)
         emit_result(result)
 
