@@ -49,6 +49,7 @@ final class Participant {
     func sampleBitrates(nanoseconds: Int64) {
         bitrateIn.sample(bytes: publisher?.transport.stats.rtpBytesReceived ?? 0, nanoseconds: nanoseconds)
         bitrateOut.sample(bytes: subscriber?.transport?.stats.rtpBytesSent ?? 0, nanoseconds: nanoseconds)
+        subscriber?.sampled(bitsPerSecondOut: bitrateOut.bitsPerSecond)
     }
 
     var statistics: ParticipantStatistics {
@@ -70,6 +71,8 @@ final class Participant {
             lossRatioOut: remote?.lossRatio, jitterOutSeconds: remote?.jitterSeconds, roundTripSeconds: remote?.roundTripSeconds,
             nacksReceived: subscriber?.nacksReceived ?? 0, plisReceived: subscriber?.plisReceived ?? 0,
             firsReceived: subscriber?.firsReceived ?? 0, retransmissionsSent: subscriber?.retransmissions ?? 0,
+            retransmissionsRefused: (subscriber?.retransmissionsRefused ?? 0) + (subscriber?.nackedPacketsIgnored ?? 0),
+            feedbackIgnored: subscriber?.feedbackIgnored ?? 0,
             keyframeRequestsSent: publisher?.keyframeRequestsSent ?? 0,
             congestionFeedbackSent: publisher?.congestionFeedbackSent ?? 0,
             nacksSent: publisher?.nacksSent ?? 0,

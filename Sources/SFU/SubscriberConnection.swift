@@ -25,6 +25,13 @@ final class SubscriberConnection {
     /// the compound lives in the worker's packet buffer, which retransmission reuses.
     private var pendingNACKs: [(forwarder: TrackForwarder, sequence: UInt16)] = []
     private(set) var retransmissions = 0
+    /// NACKed packets not resent: too soon after the last resend, or over the budget.
+    @exclusivity(unchecked) private var retransmissionBudget = RetransmissionBudget()
+    /// NACKed packets beyond the 256 one compound may ask for.
+    private(set) var nackedPacketsIgnored = 0
+    /// NACK, PLI and FIR for streams this subscriber is not sent (unknown media SSRC).
+    private(set) var feedbackIgnored = 0
+    var retransmissionsRefused: Int { retransmissionBudget.refusedTooSoon + retransmissionBudget.refusedOverBudget }
     private(set) var keyframeRequests = 0
     private(set) var nacksReceived = 0
     private(set) var plisReceived = 0
@@ -257,13 +264,19 @@ final class SubscriberConnection {
                 if let target, let forwarder = forwarders.values.first(where: { $0.ssrc == target }) {
                     keyframeRequests += 1
                     participant.requestKeyframe(forwarder.track)
+                } else {
+                    feedbackIgnored += 1
                 }
             case .transportFeedback where packet.count == RTP.RTCPFeedback.Format.genericNACK:
-                guard let nack = try? GenericNACK(packet),
-                    let forwarder = forwarders.values.first(where: { $0.ssrc == nack.mediaSSRC })
-                else { continue }
+                guard let nack = try? GenericNACK(packet) else { continue }
+                guard let forwarder = forwarders.values.first(where: { $0.ssrc == nack.mediaSSRC }) else {
+                    feedbackIgnored += 1
+                    continue
+                }
                 nacksReceived += 1
-                for sequence in nack where pendingNACKs.count < 256 { pendingNACKs.append((forwarder, sequence)) }
+                for sequence in nack {
+                    if pendingNACKs.count < 256 { pendingNACKs.append((forwarder, sequence)) } else { nackedPacketsIgnored += 1 }
+                }
             case .receiverReport, .senderReport:
                 receiveReports(packet)
             default:
@@ -271,7 +284,12 @@ final class SubscriberConnection {
             }
         }
         guard !pendingNACKs.isEmpty else { return }
-        for (forwarder, sequence) in pendingNACKs where forwarder.retransmit(sequence: sequence, scratch: worker.forwardBuffer) {
+        let now = MediaClock.monotonicMicroseconds()
+        for (forwarder, sequence) in pendingNACKs
+        where retransmissionBudget.decide(ssrc: forwarder.ssrc, sequence: sequence, now: now) == .send {
+            let bytes = forwarder.retransmit(sequence: sequence, scratch: worker.forwardBuffer)
+            guard bytes > 0 else { continue }
+            retransmissionBudget.spent(ssrc: forwarder.ssrc, sequence: sequence, bytes: bytes, now: now)
             retransmissions += 1
         }
         pendingNACKs.removeAll(keepingCapacity: true)
@@ -302,6 +320,12 @@ final class SubscriberConnection {
             }
         }
         remoteReception = summary
+        if let roundTrip = summary.roundTripSeconds { retransmissionBudget.follow(roundTripSeconds: roundTrip) }
+    }
+
+    /// Once a second: what the subscriber was sent sets what may be resent to it.
+    func sampled(bitsPerSecondOut: Int) {
+        retransmissionBudget.follow(bitsPerSecond: bitsPerSecondOut)
     }
 
     /// Compound packets of sender reports stay within this many bytes (SRTCP's trailer on top):

@@ -99,28 +99,29 @@ final class TrackForwarder {
     }
 
     /// Answers a NACK for our sequence number `sequence` from the track's cache: as RTX when
-    /// negotiated (RFC 4588), else as the same packet again. Returns false if it is gone.
-    func retransmit(sequence: UInt16, scratch: UnsafeMutableRawBufferPointer) -> Bool {
+    /// negotiated (RFC 4588), else as the same packet again. Returns the bytes sent, 0 if the
+    /// packet is gone (or the send failed).
+    func retransmit(sequence: UInt16, scratch: UnsafeMutableRawBufferPointer) -> Int {
         guard isActive, let transport = subscriber.transport, let cache = track.cache,
             let stored = cache.packet(sequence: sequence &- sequenceOffset),
             let original = try? RTPPacket(stored), original.ssrc == boundSourceSSRC
-        else { return false }
+        else { return 0 }
         let length = stored.count
         let packetBuffer = subscriber.worker.packetBuffer
         // Room for the SRTP trailer after the packet: sent as it is (no RTX negotiated), it is
         // protected in place, and a buffer cut at `length` made every such send fail.
-        guard length + SRTPSession.maximumTrailer <= packetBuffer.count else { return false }
+        guard length + SRTPSession.maximumTrailer <= packetBuffer.count else { return 0 }
         let rewritten = UnsafeMutableRawBufferPointer(rebasing: packetBuffer[0..<(length + SRTPSession.maximumTrailer)])
         rewritten.baseAddress!.copyMemory(from: stored.baseAddress!, byteCount: length)
         rewrite(rewritten, length: length, packet: original, sequence: sequence, timestamp: original.timestamp &+ timestampOffset)
         guard let rtxPayloadType, let view = try? RTPPacket(UnsafeRawBufferPointer(rebasing: rewritten[0..<length])) else {
-            return transport.sendRTP(rewritten, length: length)
+            return transport.sendRTP(rewritten, length: length) ? length : 0
         }
         rtxSequence &+= 1
         guard let rtxLength = try? RTX.wrap(view, rtxSSRC: rtxSSRC, rtxPayloadType: rtxPayloadType,
                                             rtxSequenceNumber: rtxSequence, into: scratch)
-        else { return false }
-        return transport.sendRTP(scratch, length: rtxLength)
+        else { return 0 }
+        return transport.sendRTP(scratch, length: rtxLength) ? rtxLength : 0
     }
 
     /// A new source (first packet, or the track re-published with another SSRC): continue our

@@ -66,3 +66,20 @@ def test_loss_on_a_publishers_uplink_is_repaired_by_the_sfus_nacks(room_server):
     viewer = r["sfu"]["B"]["received"]
     assert viewer["fps"] > 0, f"B decoded nothing of A's video\n{summary}" + why
     assert viewer["freezes"] <= 1, f"B froze {viewer['freezes']} times in a minute on A's video\n{summary}" + why
+
+
+def test_loss_towards_one_subscriber_is_repaired_from_the_sfus_cache(room_server):
+    """5 % of what the SFU sends page A's receiving connection is dropped for a minute: A's NACKs
+    are answered from the SFU's packet cache, so A freezes at most once in that minute and decodes
+    within 20 % of the frame rate of B, whose link is clean."""
+    r = room_server.run_peer("room_quality.py", ["--no-direct", "--impair", "subscriber-loss=5", "--window", "60"], timeout=200)
+    why = room_server.why(r, lines=30)
+    assert r["phase"] == "done", f"phase {r['phase']}: {r['notes']}" + why
+    summary = describe(r) + f"\nimpairment: {r.get('impairment')}"
+    print(summary)
+    assert (r["impairment"].get("dropped") or 0) > 100, f"the loss rule dropped too little to test anything\n{summary}" + why
+    impaired, clean = r["sfu"]["A"]["received"], r["sfu"]["B"]["received"]
+    assert impaired["nacks"] > 0, f"A sent no NACK for its losses\n{summary}" + why
+    assert impaired["freezes"] <= 1, f"A froze {impaired['freezes']} times in a minute\n{summary}" + why
+    assert clean["fps"] > 0 and impaired["fps"] >= 0.8 * clean["fps"], \
+        f"A decodes {impaired['fps']} fps against the clean subscriber's {clean['fps']}\n{summary}" + why

@@ -123,6 +123,55 @@ import Transport
         await service.shutdown()
     }
 
+    /// A NACK storm (issue 14's bad input): 20 NACKs of 200 packets each, at once. Each packet
+    /// is resent once (a repeat within the round trip is refused), the bytes stay within the
+    /// subscriber's budget, NACKs for a stream bob is not sent are ignored; all counted. Another
+    /// subscriber keeps receiving.
+    @Test func aNackStormIsCappedAndCountedAndOthersKeepReceiving() async throws {
+        let service = try Self.makeService()
+        let alice = Self.participant(service)
+        let bob = Self.participant(service)
+        let carol = Self.participant(service)
+        try await alice.join(room: "storm", identity: "alice")
+        let ssrc: UInt32 = 0x0E0E_0001
+        let payloadType = try await alice.publish(kind: .video, ssrc: ssrc, rtxSSRC: 0x0E0E_0002)
+        try await bob.join(room: "storm", identity: "bob")
+        try await carol.join(room: "storm", identity: "carol")
+        #expect(await Self.waitUntil { alice.publisherConnected && bob.subscriberConnected && carol.subscriberConnected })
+        for batch in 0..<6 {  // paced: 300 at once could overflow a socket buffer on the way
+            try alice.sendMedia(count: 50, ssrc: ssrc, payloadType: payloadType, firstSequence: 100 + UInt16(batch * 50))
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(await Self.waitUntil { bob.received.count >= 300 && carol.received.count >= 300 },
+                "bob \(bob.received.count), carol \(carol.received.count)")
+        let stream = bob.received[0].ssrc
+        let first = bob.received[0].sequence
+        let asked = (0..<200).map { first &+ UInt16($0) }
+        for _ in 0..<20 {
+            try bob.sendSubscriberRTCP { buffer in try GenericNACK.write(senderSSRC: 1, mediaSSRC: stream, lost: asked, into: buffer) }
+        }
+        try bob.sendSubscriberRTCP { buffer in try GenericNACK.write(senderSSRC: 1, mediaSSRC: 0xDEAD_BEEF, lost: [1, 2, 3], into: buffer) }
+        let counted = await Self.eventually(5) {
+            let figures = await service.statistics(room: "storm")?.participants.first { $0.identity == "bob" }
+            return (figures?.retransmissionsRefused ?? 0) >= 3_800 && (figures?.feedbackIgnored ?? 0) == 1
+        }
+        let bobFigures = await service.statistics(room: "storm")?.participants.first { $0.identity == "bob" }
+        #expect(counted, "\(String(describing: bobFigures))")
+        let resent = bobFigures?.retransmissionsSent ?? -1
+        // Each resend is ~110 bytes (RTX of an 80-byte payload): the 16 000-byte burst allows ~150.
+        #expect(resent > 0 && resent <= 200, "\(resent) resends for 4 000 NACKed packets")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(bob.received.filter { $0.ssrc != stream }.count == resent)
+        // Carol, who asked for nothing, still gets new media.
+        let before = carol.received.count
+        try alice.sendMedia(count: 20, ssrc: ssrc, payloadType: payloadType, firstSequence: 400)
+        #expect(await Self.waitUntil(3) { carol.received.count >= before + 20 })
+        try alice.close()
+        try bob.close()
+        try carol.close()
+        await service.shutdown()
+    }
+
     /// Without RTX negotiated a NACK is answered with the packet itself (RFC 4585 allows it).
     /// The retransmission buffer used to end at the packet's length, leaving no room for the
     /// SRTP trailer, so every such answer failed to protect and none was ever sent.

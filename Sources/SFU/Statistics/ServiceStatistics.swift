@@ -27,6 +27,11 @@ public struct ParticipantStatistics: Sendable, Equatable, Codable {
     public var plisReceived: Int
     public var firsReceived: Int
     public var retransmissionsSent: Int
+    /// NACKed packets not resent to it: asked for again within a round trip, beyond its
+    /// retransmission budget (half its bitrate, at least 512 kbit/s), or beyond 256 in one packet.
+    public var retransmissionsRefused: Int
+    /// Its NACKs, PLIs and FIRs about streams it is not sent.
+    public var feedbackIgnored: Int
     /// Keyframe requests (PLI) sent to this participant as a publisher.
     public var keyframeRequestsSent: Int
     /// Transport-wide congestion control feedback messages sent to it as a publisher.
@@ -42,13 +47,13 @@ public struct ParticipantStatistics: Sendable, Equatable, Codable {
     public init(id: String, identity: String) {
         self.init(id: id, identity: identity, bitrateInBitsPerSecond: 0, bitrateOutBitsPerSecond: 0, packetsIn: 0, packetsOut: 0,
                   packetsLostIn: 0, lossRatioIn: 0, jitterInSeconds: 0, lossRatioOut: nil, jitterOutSeconds: nil,
-                  roundTripSeconds: nil, nacksReceived: 0, plisReceived: 0, firsReceived: 0, retransmissionsSent: 0,
+                  roundTripSeconds: nil, nacksReceived: 0, plisReceived: 0, firsReceived: 0, retransmissionsSent: 0, retransmissionsRefused: 0, feedbackIgnored: 0,
                   keyframeRequestsSent: 0, congestionFeedbackSent: 0, nacksSent: 0, packetsRepairedIn: 0, publishedTracks: 0, subscribedTracks: 0)
     }
 
     init(id: String, identity: String, bitrateInBitsPerSecond: Int, bitrateOutBitsPerSecond: Int, packetsIn: Int, packetsOut: Int,
          packetsLostIn: Int, lossRatioIn: Double, jitterInSeconds: Double, lossRatioOut: Double?, jitterOutSeconds: Double?,
-         roundTripSeconds: Double?, nacksReceived: Int, plisReceived: Int, firsReceived: Int, retransmissionsSent: Int,
+         roundTripSeconds: Double?, nacksReceived: Int, plisReceived: Int, firsReceived: Int, retransmissionsSent: Int, retransmissionsRefused: Int, feedbackIgnored: Int,
          keyframeRequestsSent: Int, congestionFeedbackSent: Int, nacksSent: Int, packetsRepairedIn: Int, publishedTracks: Int, subscribedTracks: Int) {
         self.id = id
         self.identity = identity
@@ -66,6 +71,8 @@ public struct ParticipantStatistics: Sendable, Equatable, Codable {
         self.plisReceived = plisReceived
         self.firsReceived = firsReceived
         self.retransmissionsSent = retransmissionsSent
+        self.retransmissionsRefused = retransmissionsRefused
+        self.feedbackIgnored = feedbackIgnored
         self.keyframeRequestsSent = keyframeRequestsSent
         self.congestionFeedbackSent = congestionFeedbackSent
         self.nacksSent = nacksSent
