@@ -83,3 +83,26 @@ def test_loss_towards_one_subscriber_is_repaired_from_the_sfus_cache(room_server
     assert impaired["freezes"] <= 1, f"A froze {impaired['freezes']} times in a minute\n{summary}" + why
     assert clean["fps"] > 0 and impaired["fps"] >= 0.8 * clean["fps"], \
         f"A decodes {impaired['fps']} fps against the clean subscriber's {clean['fps']}\n{summary}" + why
+
+
+def test_a_publisher_limited_to_500_kbits_lowers_its_target_and_its_viewer_keeps_decoding(room_server):
+    """What page A's publishing connection sends the SFU is limited to 500 kbit/s (htb): from the
+    SFU's transport-wide feedback A's congestion controller must bring its encoder's target under
+    the limit within 10 s, and B, which receives A, must keep decoding without a freeze over 1 s."""
+    r = room_server.run_peer("room_quality.py", ["--no-direct", "--impair", "publisher-rate=500", "--warmup", "30",
+                                                 "--window", "20"], timeout=200)
+    why = room_server.why(r, lines=30)
+    assert r["phase"] == "done", f"phase {r['phase']}: {r['notes']}" + why
+    impairment = r["impairment"]
+    summary = describe(r) + f"\nimpairment: {impairment}"
+    print(summary)
+    # The limit must bind: before it, A aimed higher than 500 kbit/s.
+    assert (impairment.get("targetBefore") or 0) > 500_000, f"A's target was under the limit already\n{summary}" + why
+    fitted = next((t for t, target in impairment["targets"] if target and target < 500_000), None)
+    assert fitted is not None and fitted <= 10.5, \
+        f"A's encoder target was not under 500 kbit/s within 10 s of the limit: {impairment['targets']}\n{summary}" + why
+    sent = r["sfu"]["A"]["sent"]
+    assert sent["targetBitrate"] < 500_000, f"A's target went back over the limit: {sent}\n{summary}" + why
+    viewer = r["sfu"]["B"]["received"]
+    assert viewer["fps"] > 0, f"B decoded nothing of A's video\n{summary}" + why
+    assert viewer["freezeSeconds"] <= 1.0, f"B froze {viewer['freezeSeconds']} s in the window\n{summary}" + why

@@ -18,6 +18,10 @@ Prints `RESULT {json}` with "sfu" (A's view of B, B's view of A) and "direct" (P
 `--impair subscriber-loss=5` 5 % of what the SFU sends A's receiving connection: nftables on the
 input hook (the kernel has no netem), matched by the ports of the connection's selected pair,
 from the end of the warm-up's first half; `--no-direct` leaves the direct call out.
+`--impair publisher-rate=500` limits what A's publishing connection sends the SFU to 500 kbit/s:
+the pages and the SFU share one test host, so their datagrams cross `lo`, where an htb class with
+that rate takes the connection's flow (u32 match on its ports; the kernel has no netem, but htb
+loads); A's encoder target is then read every second for `--window` seconds.
 """
 import subprocess
 import argparse
@@ -149,6 +153,26 @@ def impair(kind, percent, pair):
     return match
 
 
+def limit_rate(kbits, pair):
+    """htb on lo: the publisher connection's datagrams (by port) through a class of `kbits`."""
+    commands = [
+        "tc qdisc add dev lo root handle 1: htb default 10",
+        "tc class add dev lo parent 1: classid 1:10 htb rate 10gbit",
+        f"tc class add dev lo parent 1: classid 1:20 htb rate {int(kbits)}kbit ceil {int(kbits)}kbit burst 15k",
+        # A short queue, as a home router's: 100 ms at the rate (at least 10 datagrams).
+        f"tc qdisc add dev lo parent 1:20 handle 20: bfifo limit {max(15000, int(kbits) * 1000 // 8 // 10)}",
+        f"tc filter add dev lo parent 1: protocol ip prio 1 u32 match ip sport {pair['localPort']} 0xffff "
+        f"match ip dport {pair['remotePort']} 0xffff flowid 1:20",
+    ]
+    for command in commands:
+        subprocess.run(command.split(), check=True, capture_output=True, text=True)
+    return "; ".join(commands)
+
+
+def unlimit_rate():
+    subprocess.run(["tc", "qdisc", "del", "dev", "lo", "root"], capture_output=True)
+
+
 def dropped():
     out = subprocess.run(["nft", "list", "table", "inet", "sfu_quality"], text=True, capture_output=True).stdout
     for word, nxt in zip(out.split(), out.split()[1:]):
@@ -208,18 +232,29 @@ def main():
         if args.impair:
             kind, _, percent = args.impair.partition("=")
             time.sleep(args.warmup / 2)
-            role = "publisher" if kind == "publisher-loss" else "subscriber"
+            role = "subscriber" if kind == "subscriber-loss" else "publisher"
             pair = next((pc["pair"] for pc in sample("A")["pcs"] if pc["role"] == role), None)
             if not pair or not pair.get("localPort"):
                 raise RuntimeError(f"no selected pair for A's {role} connection: {pair}")
-            result["impairment"] = {"rule": impair(kind, float(percent), pair), "percent": float(percent)}
-            time.sleep(args.warmup / 2)
+            if kind == "publisher-rate":
+                before = sent(sample("A"), sample("A"), "publisher") or {}
+                result["impairment"] = {"rule": limit_rate(float(percent), pair), "kbits": float(percent),
+                                        "targetBefore": before.get("targetBitrate"), "targets": []}
+                # A's encoder target every second from the limit on: when does it fit?
+                limited_at = time.monotonic()
+                while time.monotonic() - limited_at < args.warmup / 2:
+                    time.sleep(1.0)
+                    now = sent(sample("A"), sample("A"), "publisher") or {}
+                    result["impairment"]["targets"].append((round(time.monotonic() - limited_at, 1), now.get("targetBitrate")))
+            else:
+                result["impairment"] = {"rule": impair(kind, float(percent), pair), "percent": float(percent)}
+                time.sleep(args.warmup / 2)
         else:
             time.sleep(args.warmup)
         first = {n: sample(n) for n in pages}
         time.sleep(args.window)
         second = {n: sample(n) for n in pages}
-        if args.impair:
+        if args.impair and not args.impair.startswith("publisher-rate"):
             result["impairment"]["dropped"] = dropped()
         result["sfu"] = {
             "A": {"received": received(first["A"], second["A"], "subscriber"), "sent": sent(first["A"], second["A"], "publisher")},
@@ -238,6 +273,7 @@ def main():
     finally:
         if args.impair:
             subprocess.run(["nft", "delete", "table", "inet", "sfu_quality"], capture_output=True)
+            unlimit_rate()
         result["console"] = {}
         for kind, browser in browsers.items():
             try:
