@@ -67,8 +67,9 @@ final class PublisherConnection {
         } catch {
             throw .badSDP("\(error)")
         }
-        // One codec per kind, in our order of preference, among those the offer carries: every
-        // subscriber must be able to take the stream as it is (nothing is transcoded).
+        // One codec per kind, the first the offer lists that we support (the publisher's
+        // preference, RFC 8829 5.3.1's order): every subscriber takes the stream as it is
+        // (nothing is transcoded).
         let chosen = Self.chooseCodecs(offer: offer, capabilities: capabilities)
         let receiving = offer.media.filter { ($0.direction ?? .sendrecv).sends && ($0.kind == .audio || $0.kind == .video) }
         guard receiving.count <= maxTracks else { throw .tooManyTracks(limit: maxTracks) }
@@ -181,13 +182,16 @@ final class PublisherConnection {
         var chosen = capabilities
         var codecs: [Codec] = []
         for kind in [MediaKind.audio, .video] {
+            // The m-line's format list is in the offerer's order of preference (RFC 8866 5.14).
             let offered = offer.media.filter { $0.kind == kind }.flatMap { section in
-                section.rtpmaps.map { rtpmap in
-                    Codec(kind: kind, name: rtpmap.encodingName, clockRate: rtpmap.clockRate, channels: rtpmap.channels,
-                          parameters: section.fmtp(for: rtpmap.payloadType))
+                section.payloadTypes.compactMap { payloadType -> Codec? in
+                    guard let rtpmap = section.rtpmaps.first(where: { $0.payloadType == payloadType }) else { return nil }
+                    return Codec(kind: kind, name: rtpmap.encodingName, clockRate: rtpmap.clockRate, channels: rtpmap.channels,
+                                 parameters: section.fmtp(for: rtpmap.payloadType))
                 }
             }
-            if let best = capabilities.codecs(for: kind).first(where: { ours in offered.contains { ours.matches($0) } }) {
+            let ours = capabilities.codecs(for: kind)
+            if let best = offered.lazy.compactMap({ theirs in ours.first { $0.matches(theirs) } }).first {
                 codecs.append(best)
             }
         }

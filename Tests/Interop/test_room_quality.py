@@ -5,7 +5,9 @@ Two Chromium pages on the demo page publish their fake cameras to each other thr
 a third page of the same browser sends the same camera over a direct peer-to-peer call. After the
 congestion controllers settle, each page must receive at least 90 % of the direct call's video
 bitrate at the same frame width, and no publisher's encoder may be limited by bandwidth: without
-transport-wide feedback from the SFU a publisher stays at its start rate (~30 kbit/s, 320 px)."""
+transport-wide feedback from the SFU a publisher stays at its start rate (~30 kbit/s, 320 px).
+Further tests impair one page's link, mix in Firefox ESR, and pick the publishers' codec."""
+import pytest
 
 
 def describe(r):
@@ -106,3 +108,19 @@ def test_a_publisher_limited_to_500_kbits_lowers_its_target_and_its_viewer_keeps
     viewer = r["sfu"]["B"]["received"]
     assert viewer["fps"] > 0, f"B decoded nothing of A's video\n{summary}" + why
     assert viewer["freezeSeconds"] <= 1.0, f"B froze {viewer['freezeSeconds']} s in the window\n{summary}" + why
+
+
+@pytest.mark.parametrize("codec", ["VP9", "H264", "AV1"])
+def test_a_codec_the_publisher_prefers_is_forwarded_end_to_end(room_server, codec):
+    """Both pages publish with `?codec=` (sfu-client's `publish(track, {codec})`, which puts it
+    first with setCodecPreferences): the SFU answers with the publisher's first codec, and each
+    page decodes the other's video in it at full size."""
+    r = room_server.run_peer("room_quality.py", ["--no-direct", "--codec", codec, "--warmup", "8", "--window", "5"], timeout=150)
+    why = room_server.why(r, lines=30)
+    assert r["phase"] == "done", f"phase {r['phase']}: {r['notes']}" + why
+    summary = describe(r)
+    print(summary)
+    for page in ("A", "B"):
+        received = r["sfu"][page]["received"]
+        assert received and received["codec"] == f"video/{codec}", f"{page} receives {received and received['codec']}\n{summary}" + why
+        assert received["fps"] >= 10 and received["frameWidth"] == 640, f"{page} does not decode {codec} at 640 px\n{summary}" + why

@@ -5,6 +5,8 @@ const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const room = (params.get('room') || '').trim();
 const name = (params.get('name') || '').trim();
+// ?codec=VP9 (or VP8, H264, AV1): the camera is offered with that codec first.
+const videoCodec = (params.get('codec') || '').trim().toUpperCase() || null;
 
 const STATUS_TEXT = {
   idle: 'Not connected', connecting: 'Connecting…', connected: 'Connected',
@@ -268,7 +270,8 @@ async function start() {
     preview.srcObject = new MediaStream(stream.getVideoTracks());
     play(preview);
     for (const track of stream.getTracks()) {
-      client.publish(track, { stream }).catch((err) => notice(`Could not publish ${track.kind}: ${err.message}`));
+      client.publish(track, { stream, codec: track.kind === 'video' ? videoCodec : null })
+        .catch((err) => notice(`Could not publish ${track.kind}: ${err.message}`));
     }
   } else {
     notice('No camera or microphone: receiving only.');

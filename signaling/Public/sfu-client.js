@@ -35,9 +35,13 @@
  *   `token` is a join token string, or a function returning one (or a Promise of one); a
  *   function is called before every `join`, reconnections included, so a fresh token can be
  *   fetched. Rejects if the first join fails (no reconnection before the first `joined`).
- * - `publish(track, {stream}?)` → Promise<{trackId}>: send a local MediaStreamTrack on the
- *   publisher peer connection. May be called before `connect` resolves; tracks are sent once
- *   joined. Calls made together are batched into one offer.
+ * - `publish(track, {stream, codec}?)` → Promise<{trackId}>: send a local MediaStreamTrack on
+ *   the publisher peer connection. May be called before `connect` resolves; tracks are sent once
+ *   joined. Calls made together are batched into one offer. `codec` ('VP8', 'VP9', 'H264',
+ *   'AV1'; video only) puts that codec first in the offer (`setCodecPreferences`): the server
+ *   takes the first offered codec it supports, and every subscriber receives it as sent (one
+ *   codec per kind per publisher: the first video track's choice holds for its others). A codec
+ *   the browser cannot send is ignored.
  * - `unpublish(track)` → Promise<void>: stop sending the track (its m-line is stopped).
  * - `setMuted(trackOrTrackId, muted)` → Promise<void>: sets `track.enabled = !muted` and sends
  *   `mute`. `mute(t)` and `unmute(t)` are shorthands. The state survives reconnections.
@@ -397,11 +401,11 @@ export class SFUClient extends EventTarget {
    * @param {{stream?: MediaStream}} [opts]
    * @returns {Promise<{trackId: string}>}
    */
-  publish(track, { stream = null } = {}) {
+  publish(track, { stream = null, codec = null } = {}) {
     let entry = this.localTracks.find((t) => t.track === track);
     if (!entry) {
       entry = {
-        track, stream, trackId: null, muted: !track.enabled, muteDirty: false,
+        track, stream, codec, trackId: null, muted: !track.enabled, muteDirty: false,
         transceiver: null, waiters: [],
       };
       this.localTracks.push(entry);
@@ -999,6 +1003,25 @@ export class SFUClient extends EventTarget {
     return this._publishScheduled;
   }
 
+  /** Puts `codec` (e.g. 'VP9') first among the transceiver's codecs, keeping the others after. */
+  _preferCodec(transceiver, codec) {
+    const capabilities = typeof RTCRtpSender !== 'undefined' && RTCRtpSender.getCapabilities
+      ? RTCRtpSender.getCapabilities('video') : null;
+    if (!capabilities || !transceiver.setCodecPreferences) return;
+    const wanted = `video/${codec}`.toLowerCase();
+    const first = capabilities.codecs.filter((c) => c.mimeType.toLowerCase() === wanted);
+    if (!first.length) {
+      this._log('warn', `publish: this browser cannot send ${codec}`);
+      return;
+    }
+    const rest = capabilities.codecs.filter((c) => c.mimeType.toLowerCase() !== wanted);
+    try {
+      transceiver.setCodecPreferences([...first, ...rest]);
+    } catch (err) {
+      this._log('warn', `publish: setCodecPreferences(${codec}) failed: ${err.message}`);
+    }
+  }
+
   /** One publisher negotiation (queued): add new tracks, offer, `publish`, apply answer. */
   _negotiatePublisher({ iceRestart = false } = {}) {
     const peer = this._ensurePublisher();
@@ -1015,6 +1038,7 @@ export class SFUClient extends EventTarget {
         entry.transceiver = pc.addTransceiver(entry.track, {
           direction: 'sendonly', streams: entry.stream ? [entry.stream] : [],
         });
+        if (entry.codec && entry.track.kind === 'video') this._preferCodec(entry.transceiver, entry.codec);
       }
       // Transceivers survive the rollback of a local offer, so "not yet accepted" is simply
       // "no server track id yet".

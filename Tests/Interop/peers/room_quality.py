@@ -84,8 +84,9 @@ const done = arguments[arguments.length - 1];
 """
 
 
-def page_url(http, room, name):
-    return f"{http}/?{urllib.parse.urlencode({'room': room, 'name': name})}"
+def page_url(http, room, name, codec=None):
+    query = {"room": room, "name": name} | ({"codec": codec} if codec else {})
+    return f"{http}/?{urllib.parse.urlencode(query)}"
 
 
 def streams(sample, role, kind):
@@ -194,14 +195,15 @@ def main():
     ap.add_argument("--impair", default="", help="publisher-loss=PERCENT or subscriber-loss=PERCENT, on page A")
     ap.add_argument("--no-direct", action="store_true")
     ap.add_argument("--firefox", action="store_true", help="page A in Firefox ESR")
+    ap.add_argument("--codec", help="the demo pages' camera codec (?codec=: VP8, VP9, H264, AV1)")
     args = ap.parse_args()
     result = {"phase": "start", "notes": [], "warmup": args.warmup, "window": args.window, "impair": args.impair,
               "browsers": {"A": "firefox" if args.firefox else "chromium", "B": "chromium"}}
     t0 = time.monotonic()
     browsers = {}
     # page -> (browser, url, the role whose video it receives)
-    pages = {"A": ("firefox" if args.firefox else "chromium", page_url(args.http, args.room, "A"), "subscriber"),
-             "B": ("chromium", page_url(args.http, args.room, "B"), "subscriber")}
+    pages = {"A": ("firefox" if args.firefox else "chromium", page_url(args.http, args.room, "A", args.codec), "subscriber"),
+             "B": ("chromium", page_url(args.http, args.room, "B", args.codec), "subscriber")}
     direct_url = "file://" + os.path.join(PEERS, "p2p_call.html")
     if not args.no_direct:
         pages["P"] = ("chromium", direct_url, "receiver")
