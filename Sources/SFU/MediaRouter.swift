@@ -39,7 +39,11 @@ final class MediaRouter {
         self.logger = logger
         statisticsTimer.schedule(after: 1000, repeats: true) { [unowned self] in
             let now = MediaWorker.monotonicNanoseconds()
-            for participant in participants.values { participant.sampleBitrates(nanoseconds: now) }
+            for participant in participants.values {
+                participant.sampleBitrates(nanoseconds: now)
+                // Layers come and go (a browser pauses its top layers when its uplink shrinks).
+                participant.subscriber?.chooseLayers(now: now / 1000)
+            }
         }
     }
 
@@ -231,6 +235,15 @@ final class MediaRouter {
     }
 
     // MARK: - Subscribing
+
+    func setVideoSize(_ participantID: String, connection: Int, trackID: String, width: Int, height: Int) throws(RoomError) {
+        let participant = try participant(participantID, connection: connection)
+        guard let forwarder = participant.subscriber?.forwarders.values.first(where: { $0.track.id == trackID }) else {
+            throw .unknownTrack(trackID)
+        }
+        forwarder.renderedWidth = width
+        forwarder.chooseLayer(now: MediaClock.monotonicMicroseconds())
+    }
 
     func answerSubscriberOffer(_ participantID: String, connection: Int, answer: String, version: Int) throws(RoomError) {
         let participant = try participant(participantID, connection: connection)

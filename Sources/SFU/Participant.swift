@@ -56,9 +56,11 @@ final class Participant {
         var lost = 0, expected = 0
         var jitterIn = 0.0
         for track in publishedTracks {
-            lost += max(0, Int(track.statistics.cumulativeLost))
-            expected += Int(track.statistics.expected)
-            jitterIn = max(jitterIn, track.statistics.jitterSeconds)
+            for layer in track.layers {
+                lost += max(0, Int(layer.statistics.cumulativeLost))
+                expected += Int(layer.statistics.expected)
+                jitterIn = max(jitterIn, layer.statistics.jitterSeconds)
+            }
         }
         let remote = subscriber?.remoteReception
         return ParticipantStatistics(
@@ -76,7 +78,7 @@ final class Participant {
             keyframeRequestsSent: publisher?.keyframeRequestsSent ?? 0,
             congestionFeedbackSent: publisher?.congestionFeedbackSent ?? 0,
             nacksSent: publisher?.nacksSent ?? 0,
-            packetsRepairedIn: publishedTracks.reduce(0) { $0 + ($1.lossRepair?.packetsRecovered ?? 0) },
+            packetsRepairedIn: publishedTracks.reduce(0) { $0 + $1.layers.reduce(0) { $0 + ($1.lossRepair?.packetsRecovered ?? 0) } },
             publishedTracks: publishedTracks.count, subscribedTracks: subscriber?.forwarders.count ?? 0)
     }
 
@@ -98,8 +100,9 @@ final class Participant {
         return connection
     }
 
-    func requestKeyframe(_ track: PublishedTrack) {
-        room.participant(track.participantID)?.publisher?.requestKeyframe(for: track)
+    /// A keyframe of `layer` (of the layer this participant is sent, when nil) from the publisher.
+    func requestKeyframe(_ track: PublishedTrack, layer: PublishedLayer? = nil) {
+        room.participant(track.participantID)?.publisher?.requestKeyframe(for: track, layer: layer ?? track.layers.last)
     }
 
     func log(_ message: String) { room.logger.info("\(message)", metadata: ["participant": "\(id)", "room": "\(room.name)"]) }

@@ -2,8 +2,8 @@ import RTP
 import SDP
 import Transport
 
-/// A track a participant publishes (mediasoup's Producer): one incoming RTP stream and the
-/// forwarders that copy it to each subscriber.
+/// A track a participant publishes (mediasoup's Producer): its layers (one RTP stream, or one
+/// per simulcast rid) and the forwarders that copy it to each subscriber.
 final class PublishedTrack {
     let id: String
     let participantID: String
@@ -12,47 +12,43 @@ final class PublishedTrack {
     let mid: String
     /// The codec the publisher sends (its payload type) and its RTX payload type, if any.
     let codec: NegotiatedCodec
+    /// For keyframe detection; nil for audio and codecs without it.
+    let keyframeCodec: VideoKeyframe.Codec?
     /// The publisher's header extension ids, id to URI (RFC 8285).
     let headerExtensions: [UInt8: String]
-    var ssrc: UInt32
-    var rtxSSRC: UInt32?
+    /// In the order the publisher listed them (RFC 8853: its preference); `rankedLayers` orders
+    /// them by picture size.
+    let layers: [PublishedLayer]
     var muted = false
     @exclusivity(unchecked) var forwarders: [TrackForwarder] = []
-    @exclusivity(unchecked) var statistics: ReceiveStatistics
-    /// Video keeps the last packets to answer subscribers' NACKs.
-    let cache: PacketCache?
-    /// Video with NACK negotiated asks the publisher for what did not arrive (upstream loss).
-    @exclusivity(unchecked) var lossRepair: NACKRequester?
-    /// The publisher's last sender report: NTP and RTP time (RFC 3550 6.4.1), for our RR's
-    /// LSR/DLSR and for mapping forwarded timestamps to wall clock.
-    var lastSenderReport: (ntp: NTPTime, rtpTimestamp: UInt32, arrivalMicroseconds: Int64)?
-    private var lastKeyframeRequest: Int64 = .min / 2
-    /// At most one keyframe request to the publisher per this interval, however many
-    /// subscribers ask (RFC 4585 3.4 leaves the rate to the application).
-    static let keyframeRequestInterval: Int64 = 500_000
 
     init(id: String, participantID: String, kind: TrackKind, mid: String, codec: NegotiatedCodec,
-         headerExtensions: [UInt8: String], ssrc: UInt32, rtxSSRC: UInt32?) {
+         headerExtensions: [UInt8: String], ssrc: UInt32, rtxSSRC: UInt32?, rids: [String] = []) {
         self.id = id
         self.participantID = participantID
         self.kind = kind
         self.mid = mid
         self.codec = codec
         self.headerExtensions = headerExtensions
-        self.ssrc = ssrc
-        self.rtxSSRC = rtxSSRC
-        statistics = ReceiveStatistics(clockRate: codec.clockRate)
-        let repairable = kind == .video && codec.feedback.contains { $0.sameKind(as: .nack) }
-        cache = repairable ? PacketCache() : nil
-        lossRepair = repairable ? NACKRequester() : nil
+        keyframeCodec = kind == .video ? VideoKeyframe.Codec(encodingName: codec.name) : nil
+        if rids.isEmpty {
+            layers = [PublishedLayer(rid: nil, ssrc: ssrc, rtxSSRC: rtxSSRC, kind: kind, codec: codec)]
+        } else {
+            layers = rids.map { PublishedLayer(rid: $0, ssrc: 0, rtxSSRC: nil, kind: kind, codec: codec) }
+        }
     }
+
+    var isSimulcast: Bool { layers.count > 1 }
+    /// The stream of a track sent as one (its first layer otherwise).
+    var primary: PublishedLayer { layers[0] }
 
     var info: TrackInfo { TrackInfo(id: id, participantID: participantID, kind: kind, muted: muted) }
 
-    /// True if a keyframe request may go to the publisher now (and records that it does).
-    func mayRequestKeyframe(now: Int64) -> Bool {
-        guard kind == .video, now - lastKeyframeRequest >= Self.keyframeRequestInterval else { return false }
-        lastKeyframeRequest = now
-        return true
+    /// The layers from the smallest picture to the largest: by the sizes keyframes announced,
+    /// else in the publisher's order (sfu-client lists the smallest first, as Chromium's
+    /// examples do).
+    var rankedLayers: [PublishedLayer] {
+        guard layers.allSatisfy({ $0.width != nil }) else { return layers }
+        return layers.enumerated().sorted { ($0.element.width!, $0.offset) < ($1.element.width!, $1.offset) }.map(\.element)
     }
 }

@@ -12,11 +12,14 @@ final class PublisherConnection {
     private var binding = TransportBinding()
     private(set) var sessionVersion: UInt64 = 1
     private let sessionID = UInt64.random(in: 1...(1 << 62))
-    /// Tracks by publisher SSRC (media and RTX); a dictionary lookup allocates nothing.
-    private var tracksBySSRC: [UInt32: PublishedTrack] = [:]
+    /// Layers by publisher SSRC (media and RTX); a dictionary lookup allocates nothing.
+    private var layersBySSRC: [UInt32: (track: PublishedTrack, layer: PublishedLayer)] = [:]
     /// Tracks by the publisher's mid, for packets whose SSRC the SDP did not announce.
     private(set) var tracksByMid: [String: PublishedTrack] = [:]
     private var midExtensionID: UInt8 = 0
+    /// rtp-stream-id and repaired-rtp-stream-id (RFC 8852): name a simulcast layer's packets.
+    private var ridExtensionID: UInt8 = 0
+    private var repairedRIDExtensionID: UInt8 = 0
     /// The id of the transport-wide sequence number extension when the publisher negotiated
     /// transport-cc feedback, else 0.
     private var transportWideExtensionID: UInt8 = 0
@@ -99,31 +102,38 @@ final class PublisherConnection {
             guard let codec = m.codecs.first, let kind = TrackKind(rawValue: m.kind.description) else { continue }
             seen.insert(m.mid)
             if let midID = m.headerExtensions[HeaderExtensionURI.mid] { midExtensionID = midID }
+            if let id = m.headerExtensions[HeaderExtensionURI.rtpStreamID] { ridExtensionID = id }
+            if let id = m.headerExtensions[HeaderExtensionURI.repairedRTPStreamID] { repairedRIDExtensionID = id }
             if let id = m.headerExtensions[HeaderExtensionURI.transportWideCC], codec.feedback.contains(where: { $0.sameKind(as: .transportCC) }) {
                 startCongestionFeedback(extensionID: id)
             }
             let media = m.remoteRTXPairs.first?.media ?? m.remoteSSRCs.first ?? 0
             let rtx = m.remoteRTXPairs.first?.rtx
             if let existing = tracksByMid[m.mid] {
-                if media != 0, existing.ssrc != media { rebind(existing, ssrc: media, rtx: rtx) }
+                if media != 0, !existing.isSimulcast, existing.primary.ssrc != media { bind(existing.primary, of: existing, ssrc: media, rtx: rtx) }
                 continue
             }
+            // Simulcast (RFC 8853): one layer per rid the answer accepted; their SSRCs are
+            // learned from the packets' rid extensions (browsers do not list them).
+            let rids = m.rids.count > 1 ? m.rids.map(\.id) : []
             let track = PublishedTrack(
                 id: Identifier.make(prefix: "TR_"), participantID: participant.id, kind: kind, mid: m.mid, codec: codec,
                 headerExtensions: Dictionary(m.headerExtensions.map { ($0.value, $0.key) }, uniquingKeysWith: { a, _ in a }),
-                ssrc: media, rtxSSRC: rtx)
+                ssrc: rids.isEmpty ? media : 0, rtxSSRC: rids.isEmpty ? rtx : nil, rids: rids)
             tracksByMid[m.mid] = track
-            if track.lossRepair != nil, !repairTimer.isScheduled {
+            if track.primary.lossRepair != nil, !repairTimer.isScheduled {
                 repairTimer.schedule(after: Self.repairIntervalMilliseconds, repeats: true) { [unowned self] in repairLosses() }
             }
-            if media != 0 { tracksBySSRC[media] = track }
-            if let rtx { tracksBySSRC[rtx] = track }
+            if !track.isSimulcast {
+                if media != 0 { layersBySSRC[media] = (track, track.primary) }
+                if let rtx { layersBySSRC[rtx] = (track, track.primary) }
+            }
             added.append(track)
         }
         let removed = tracksByMid.values.filter { !seen.contains($0.mid) }
         for track in removed {
             tracksByMid[track.mid] = nil
-            tracksBySSRC = tracksBySSRC.filter { $0.value !== track }
+            layersBySSRC = layersBySSRC.filter { $0.value.track !== track }
         }
         return (negotiated.answer.text, added, Array(removed))
     }
@@ -168,14 +178,13 @@ final class PublisherConnection {
         try binding.addRemoteCandidate(candidate, to: transport)
     }
 
-    private func rebind(_ track: PublishedTrack, ssrc: UInt32, rtx: UInt32?) {
-        tracksBySSRC = tracksBySSRC.filter { $0.value !== track }
-        track.ssrc = ssrc
-        track.rtxSSRC = rtx
-        // Another source numbers its packets afresh: nothing missing from the old one is asked for.
-        if let repair = track.lossRepair { track.lossRepair = NACKRequester(settings: repair.settings) }
-        tracksBySSRC[ssrc] = track
-        if let rtx { tracksBySSRC[rtx] = track }
+    /// Binds `layer` to a (new) SSRC and RTX SSRC.
+    private func bind(_ layer: PublishedLayer, of track: PublishedTrack, ssrc: UInt32, rtx: UInt32?) {
+        if layer.ssrc != 0 { layersBySSRC[layer.ssrc] = nil }
+        if let old = layer.rtxSSRC { layersBySSRC[old] = nil }
+        layer.rebind(ssrc: ssrc, rtxSSRC: rtx)
+        layersBySSRC[ssrc] = (track, layer)
+        if let rtx { layersBySSRC[rtx] = (track, layer) }
     }
 
     static func chooseCodecs(offer: SessionDescription, capabilities: CodecCapabilities) -> CodecCapabilities {
@@ -215,51 +224,79 @@ final class PublisherConnection {
             congestionFeedback?.record(sequence: sequence, arrivalMicroseconds: worker.arrivalNanoseconds / 1000)
             lastMediaSSRC = packet.ssrc
         }
-        guard let track = tracksBySSRC[packet.ssrc] ?? learnSSRC(of: packet) else {
+        guard let (track, layer) = layersBySSRC[packet.ssrc] ?? learnSSRC(of: packet) else {
             unknownSSRCPackets += 1
             return
         }
         // The arrival time the transport stamped on this datagram (no second clock read).
         let now = worker.arrivalNanoseconds / 1000
-        if packet.ssrc != track.ssrc {
+        if packet.ssrc != layer.ssrc {
             // RTX (RFC 4588): the answer to one of our NACKs becomes the packet it repairs and
             // goes on like any other. The rest of the RTX stream is not forwarded: padding
             // probes, and resends of packets that did arrive (libwebrtc probes with those too).
-            guard packet.ssrc == track.rtxSSRC, let original = try? RTX.originalSequenceNumber(of: packet),
-                track.lossRepair?.isMissing(original) == true,
-                let unwrapped = try? RTX.unwrapInPlace(packet, in: buffer, originalSSRC: track.ssrc,
+            guard packet.ssrc == layer.rtxSSRC, let original = try? RTX.originalSequenceNumber(of: packet),
+                layer.lossRepair?.isMissing(original) == true,
+                let unwrapped = try? RTX.unwrapInPlace(packet, in: buffer, originalSSRC: layer.ssrc,
                                                        originalPayloadType: track.codec.payloadType),
                 let repaired = try? RTPPacket(UnsafeRawBufferPointer(rebasing: buffer[0..<unwrapped]))
             else { return }
             packet = repaired
             bytes = repaired.bytes
         }
-        if track.lossRepair != nil {
-            let missingBefore = track.lossRepair!.missingCount
+        if layer.lossRepair != nil {
+            let missingBefore = layer.lossRepair!.missingCount
             // A gap just opened: ask at once (RFC 4585 3.5.1 lets an immediate-mode receiver).
-            if track.lossRepair!.received(packet.sequenceNumber, now: now) == .next, track.lossRepair!.missingCount > missingBefore {
-                requestRetransmissions(of: track, now: now)
+            if layer.lossRepair!.received(packet.sequenceNumber, now: now) == .next, layer.lossRepair!.missingCount > missingBefore {
+                requestRetransmissions(of: layer, now: now)
             }
         }
-        track.statistics.update(sequence: packet.sequenceNumber, timestamp: packet.timestamp,
+        layer.statistics.update(sequence: packet.sequenceNumber, timestamp: packet.timestamp,
                                 payloadBytes: packet.payload.count, arrivalMicroseconds: now)
-        track.cache?.store(bytes, sequence: packet.sequenceNumber)
+        layer.lastPacketMicroseconds = now
+        layer.cache?.store(bytes, sequence: packet.sequenceNumber)
+        var keyframe = false
+        if let codec = track.keyframeCodec, let start = VideoKeyframe.start(in: packet.payload, codec: codec) {
+            keyframe = true
+            layer.lastKeyframeMicroseconds = now
+            if let width = start.width {
+                layer.width = width
+                layer.height = start.height
+            }
+        }
         let scratch = worker.forwardBuffer
         for forwarder in track.forwarders {
-            forwarder.forward(packet, nowMicroseconds: now, scratch: scratch)
+            forwarder.forward(packet, layer: layer, keyframe: keyframe, nowMicroseconds: now, scratch: scratch)
         }
     }
 
-    /// A packet on an SSRC the SDP did not list (Firefox without a=ssrc, a restarted encoder):
-    /// bound to a track by its mid header extension (RFC 8843 15).
-    private func learnSSRC(of packet: RTPPacket) -> PublishedTrack? {
-        guard midExtensionID != 0, let value = packet.headerExtension(id: midExtensionID) else { return nil }
-        let mid = String(decoding: value, as: UTF8.self)
-        // Only an unbound track learns: a second SSRC on a bound mid is another simulcast layer
-        // or the RTX stream, which this SFU does not forward.
-        guard let track = tracksByMid[mid], track.ssrc == 0 else { return nil }
-        rebind(track, ssrc: packet.ssrc, rtx: track.rtxSSRC)
-        return track
+    /// A packet on an SSRC the SDP did not list (simulcast layers, Firefox without a=ssrc, a
+    /// restarted encoder): bound to a track by its mid header extension (RFC 8843 15), and to a
+    /// simulcast layer by its rid, or as the layer's RTX stream by its repaired rid (RFC 8852).
+    /// Allocates (the mid and rid as strings), once per new SSRC.
+    private func learnSSRC(of packet: RTPPacket) -> (track: PublishedTrack, layer: PublishedLayer)? {
+        guard midExtensionID != 0, let value = packet.headerExtension(id: midExtensionID),
+            let track = tracksByMid[String(decoding: value, as: UTF8.self)]
+        else { return nil }
+        if track.isSimulcast {
+            if ridExtensionID != 0, let value = packet.headerExtension(id: ridExtensionID) {
+                let rid = String(decoding: value, as: UTF8.self)
+                guard let layer = track.layers.first(where: { $0.rid == rid }) else { return nil }
+                bind(layer, of: track, ssrc: packet.ssrc, rtx: layer.rtxSSRC)
+                return (track, layer)
+            }
+            if repairedRIDExtensionID != 0, let value = packet.headerExtension(id: repairedRIDExtensionID) {
+                let rid = String(decoding: value, as: UTF8.self)
+                guard let layer = track.layers.first(where: { $0.rid == rid }), layer.ssrc != 0 else { return nil }
+                bind(layer, of: track, ssrc: layer.ssrc, rtx: packet.ssrc)
+                return (track, layer)
+            }
+            return nil
+        }
+        // Only an unbound track learns: a second SSRC on a bound mid is its RTX stream or a
+        // layer the SDP did not announce, which this SFU does not take.
+        guard track.primary.ssrc == 0 else { return nil }
+        bind(track.primary, of: track, ssrc: packet.ssrc, rtx: track.primary.rtxSSRC)
+        return (track, track.primary)
     }
 
     private func receiveRTCP(_ buffer: UnsafeMutableRawBufferPointer, length: Int) {
@@ -269,19 +306,26 @@ final class PublisherConnection {
         }
         let now = MediaClock.monotonicMicroseconds()
         for packet in compound where packet.packetType == .senderReport {
-            guard let report = try? SenderReport(packet), let track = tracksBySSRC[report.ssrc] else { continue }
-            track.lastSenderReport = (report.ntpTime, report.rtpTimestamp, now)
+            guard let report = try? SenderReport(packet), let (_, layer) = layersBySSRC[report.ssrc], layer.ssrc == report.ssrc
+            else { continue }
+            layer.lastSenderReport = (report.ntpTime, report.rtpTimestamp, now)
         }
     }
 
-    /// Asks the publisher for a keyframe (PLI, RFC 4585 6.3.1), throttled per track.
-    func requestKeyframe(for track: PublishedTrack) {
+    /// Asks the publisher for a keyframe of `layer` (PLI, RFC 4585 6.3.1), throttled per layer;
+    /// of every layer when none is named (an unmute).
+    func requestKeyframe(for track: PublishedTrack, layer: PublishedLayer? = nil) {
+        guard track.kind == .video else { return }
+        guard let layer else {
+            for layer in track.layers { requestKeyframe(for: track, layer: layer) }
+            return
+        }
         // Not before the transport can send: an unsent request must not use up the throttle.
-        guard track.ssrc != 0, transport.srtpProfile != nil,
-            track.mayRequestKeyframe(now: MediaClock.monotonicMicroseconds())
+        guard layer.ssrc != 0, transport.srtpProfile != nil,
+            layer.mayRequestKeyframe(now: MediaClock.monotonicMicroseconds())
         else { return }
         let buffer = worker.forwardBuffer
-        guard let length = try? PictureLossIndication.write(senderSSRC: participant.rtcpSSRC, mediaSSRC: track.ssrc, into: buffer) else { return }
+        guard let length = try? PictureLossIndication.write(senderSSRC: participant.rtcpSSRC, mediaSSRC: layer.ssrc, into: buffer) else { return }
         if transport.sendRTCP(buffer, length: length) { keyframeRequestsSent += 1 }
     }
 
@@ -305,21 +349,23 @@ final class PublisherConnection {
 
     /// NACKs for what is missing and due a request on `track` (RFC 4585 6.2.1); a keyframe
     /// request when a packet was given up, since subscribers cannot decode past it.
-    private func requestRetransmissions(of track: PublishedTrack, now: Int64) {
-        guard transport.srtpProfile != nil, track.ssrc != 0, track.lossRepair != nil else { return }
+    private func requestRetransmissions(of layer: PublishedLayer, now: Int64) {
+        guard transport.srtpProfile != nil, layer.ssrc != 0, layer.lossRepair != nil else { return }
         let buffer = worker.forwardBuffer
         let room = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<(buffer.count - SRTPSession.maximumTrailer)])
-        if let length = try? track.lossRepair!.writeNACK(senderSSRC: participant.rtcpSSRC, mediaSSRC: track.ssrc, now: now, into: room),
+        if let length = try? layer.lossRepair!.writeNACK(senderSSRC: participant.rtcpSSRC, mediaSSRC: layer.ssrc, now: now, into: room),
             length > 0, transport.sendRTCP(buffer, length: length) {
             nacksSent += 1
         }
-        if track.lossRepair!.takeKeyframeNeeded() { requestKeyframe(for: track) }
+        if layer.lossRepair!.takeKeyframeNeeded(), let (track, _) = layersBySSRC[layer.ssrc] { requestKeyframe(for: track, layer: layer) }
     }
 
     private func repairLosses() {
         let now = MediaClock.monotonicMicroseconds()
-        for track in tracksByMid.values where track.lossRepair.map({ $0.missingCount > 0 || $0.keyframeNeeded }) == true {
-            requestRetransmissions(of: track, now: now)
+        for track in tracksByMid.values {
+            for layer in track.layers where layer.lossRepair.map({ $0.missingCount > 0 || $0.keyframeNeeded }) == true {
+                requestRetransmissions(of: layer, now: now)
+            }
         }
     }
 
@@ -327,22 +373,24 @@ final class PublisherConnection {
     private func sendReceiverReports() {
         guard transport.srtpProfile != nil else { return }
         let now = MediaClock.monotonicMicroseconds()
-        for track in tracksByMid.values where track.statistics.packetsReceived > 0 {
-            var lsr: UInt32 = 0
-            var dlsr: UInt32 = 0
-            if let sr = track.lastSenderReport {
-                lsr = sr.ntp.middle32
-                dlsr = NTPTime.shortTime(microseconds: now &- sr.arrivalMicroseconds)
+        for track in tracksByMid.values {
+            for layer in track.layers where layer.statistics.packetsReceived > 0 {
+                var lsr: UInt32 = 0
+                var dlsr: UInt32 = 0
+                if let sr = layer.lastSenderReport {
+                    lsr = sr.ntp.middle32
+                    dlsr = NTPTime.shortTime(microseconds: now &- sr.arrivalMicroseconds)
+                }
+                let report = ReceptionReport(
+                    ssrc: layer.ssrc, fractionLost: layer.statistics.takeFractionLost(),
+                    cumulativeLost: layer.statistics.cumulativeLost,
+                    extendedHighestSequenceNumber: layer.statistics.extendedHighestSequence,
+                    jitter: layer.statistics.jitter, lastSenderReport: lsr, delaySinceLastSenderReport: dlsr)
+                let buffer = worker.forwardBuffer
+                guard let length = try? ReceiverReport.write(ssrc: participant.rtcpSSRC, reports: CollectionOfOne(report), into: buffer)
+                else { continue }
+                transport.sendRTCP(buffer, length: length)
             }
-            let report = ReceptionReport(
-                ssrc: track.ssrc, fractionLost: track.statistics.takeFractionLost(),
-                cumulativeLost: track.statistics.cumulativeLost,
-                extendedHighestSequenceNumber: track.statistics.extendedHighestSequence,
-                jitter: track.statistics.jitter, lastSenderReport: lsr, delaySinceLastSenderReport: dlsr)
-            let buffer = worker.forwardBuffer
-            guard let length = try? ReceiverReport.write(ssrc: participant.rtcpSSRC, reports: CollectionOfOne(report), into: buffer)
-            else { continue }
-            transport.sendRTCP(buffer, length: length)
         }
     }
 

@@ -35,6 +35,10 @@ public protocol RoomService: Sendable {
 
     func setMuted(participantID: String, connection: Int, trackID: String, muted: Bool) async throws(RoomError)
 
+    /// The size (device pixels; 0 x 0: hidden) at which the participant shows a track it
+    /// receives: picks the simulcast layer it is sent.
+    func setVideoSize(participantID: String, connection: Int, trackID: String, width: Int, height: Int) async throws(RoomError)
+
     /// Leaves the room and frees every media resource of the participant.
     func leave(participantID: String, reason: LeaveReason) async
 

@@ -80,6 +80,13 @@ public final class SFURoomService: RoomService {
         }
     }
 
+    public func setVideoSize(participantID: String, connection: Int, trackID: String, width: Int, height: Int) async throws(RoomError) {
+        let room = try await room(of: participantID)
+        try await room.worker.run { () throws(RoomError) in
+            try room.value.setVideoSize(participantID, connection: connection, trackID: trackID, width: width, height: height)
+        }
+    }
+
     public func setMuted(participantID: String, connection: Int, trackID: String, muted: Bool) async throws(RoomError) {
         let room = try await room(of: participantID)
         try await room.worker.run { () throws(RoomError) in

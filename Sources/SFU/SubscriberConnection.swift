@@ -225,8 +225,10 @@ final class SubscriberConnection {
             forwarders[media.mid]?.configure(with: media)
         }
         // New subscribers need a keyframe to start decoding.
+        let now = MediaClock.monotonicMicroseconds()
         for forwarder in forwarders.values where forwarder.track.kind == .video && !forwarder.hasSentMedia {
-            participant.requestKeyframe(forwarder.track)
+            forwarder.chooseLayer(now: now)
+            participant.requestKeyframe(forwarder.track, layer: forwarder.targetLayer)
         }
         negotiateIfNeeded()
     }
@@ -263,7 +265,7 @@ final class SubscriberConnection {
                 }
                 if let target, let forwarder = forwarders.values.first(where: { $0.ssrc == target }) {
                     keyframeRequests += 1
-                    participant.requestKeyframe(forwarder.track)
+                    participant.requestKeyframe(forwarder.track, layer: forwarder.currentLayer ?? forwarder.targetLayer)
                 } else {
                     feedbackIgnored += 1
                 }
@@ -321,6 +323,11 @@ final class SubscriberConnection {
         }
         remoteReception = summary
         if let roundTrip = summary.roundTripSeconds { retransmissionBudget.follow(roundTripSeconds: roundTrip) }
+    }
+
+    /// Re-picks the simulcast layer of every forwarded track.
+    func chooseLayers(now: Int64) {
+        for forwarder in forwarders.values where forwarder.track.isSimulcast { forwarder.chooseLayer(now: now) }
     }
 
     /// Once a second: what the subscriber was sent sets what may be resent to it.

@@ -26,8 +26,18 @@ final class TrackForwarder {
     private var unusedExtensionID: UInt8 = 14
     @exclusivity(unchecked) private(set) var isActive = false
 
+    // Simulcast: the layer forwarded now, and the one wanted (a switch waits for its keyframe).
+    @exclusivity(unchecked) private(set) var currentLayer: PublishedLayer?
+    @exclusivity(unchecked) private(set) var targetLayer: PublishedLayer?
+    /// The width the subscriber renders this track at (from the client), for the layer choice.
+    var renderedWidth: Int?
+    private(set) var layerSwitches = 0
+
     // Continuity across source changes (RFC 7667 3.7).
     @exclusivity(unchecked) private var boundSourceSSRC: UInt32 = 0
+    /// The source's sequence number at the bind: older packets of that source came before the
+    /// switch to it, and their numbers in our numbering belong to the previous source.
+    @exclusivity(unchecked) private var boundFirstSequence: UInt16 = 0
     @exclusivity(unchecked) private var sequenceOffset: UInt16 = 0
     @exclusivity(unchecked) private var timestampOffset: UInt32 = 0
     @exclusivity(unchecked) private var hasSent = false
@@ -67,17 +77,45 @@ final class TrackForwarder {
 
     func deactivate() { isActive = false }
 
-    /// Rewrites the publisher's `packet` into `scratch` and sends it. No allocation.
+    /// Picks the layer to forward from the subscriber's rendered width and the layers being
+    /// sent (`LayerChoice`); a change waits for the new layer's keyframe, asked for here.
+    func chooseLayer(now: Int64) {
+        guard track.isSimulcast else {
+            targetLayer = track.primary
+            return
+        }
+        let ranked = track.rankedLayers
+        let index = LayerChoice.choose(renderedWidth: renderedWidth,
+                                       layers: ranked.map { LayerChoice.Layer(width: $0.width, active: $0.isActive(now: now)) })
+        guard let index else { return }  // nothing is sent: keep what was chosen
+        targetLayer = ranked[index]
+        if targetLayer !== currentLayer, let target = targetLayer { subscriber.participant.requestKeyframe(track, layer: target) }
+    }
+
+    /// Rewrites the publisher's `packet` (of `layer`, starting a keyframe or not) into `scratch`
+    /// and sends it. No allocation.
     @inline(__always)
-    func forward(_ packet: RTPPacket, nowMicroseconds: Int64, scratch: UnsafeMutableRawBufferPointer) {
+    func forward(_ packet: RTPPacket, layer: PublishedLayer, keyframe: Bool, nowMicroseconds: Int64,
+                 scratch: UnsafeMutableRawBufferPointer) {
         guard isActive, let transport = subscriber.transport, transport.srtpProfile != nil else { return }
+        if layer !== currentLayer {
+            if track.isSimulcast {
+                // One layer at a time, switched only at the target layer's keyframe: the
+                // decoder needs one to start on another stream.
+                guard layer === (targetLayer ?? track.layers.last), keyframe else { return }
+                if currentLayer != nil { layerSwitches += 1 }
+            }
+            currentLayer = layer
+        }
         let length = packet.bytes.count
         guard length + SRTPSession.maximumTrailer <= scratch.count else { return }
         if packet.ssrc != boundSourceSSRC || !hasSent {
             bind(to: packet, nowMicroseconds: nowMicroseconds)
             // A subscriber that starts (or restarts) mid-stream cannot decode video until the
             // next keyframe: ask for one now rather than wait for the periodic one.
-            if track.kind == .video { subscriber.participant.requestKeyframe(track) }
+            if track.kind == .video, !keyframe { subscriber.participant.requestKeyframe(track, layer: layer) }
+        } else if isNewer(boundFirstSequence, than: packet.sequenceNumber) {
+            return  // from before the bind: its number would land among the previous source's
         }
         scratch.baseAddress!.copyMemory(from: packet.bytes.baseAddress!, byteCount: length)
         let sequence = packet.sequenceNumber &+ sequenceOffset
@@ -102,7 +140,7 @@ final class TrackForwarder {
     /// negotiated (RFC 4588), else as the same packet again. Returns the bytes sent, 0 if the
     /// packet is gone (or the send failed).
     func retransmit(sequence: UInt16, scratch: UnsafeMutableRawBufferPointer) -> Int {
-        guard isActive, let transport = subscriber.transport, let cache = track.cache,
+        guard isActive, let transport = subscriber.transport, let cache = currentLayer?.cache,
             let stored = cache.packet(sequence: sequence &- sequenceOffset),
             let original = try? RTPPacket(stored), original.ssrc == boundSourceSSRC
         else { return 0 }
@@ -128,6 +166,7 @@ final class TrackForwarder {
     /// numbering where it stopped; the timestamp advances by the wall time that passed.
     private func bind(to packet: RTPPacket, nowMicroseconds: Int64) {
         boundSourceSSRC = packet.ssrc
+        boundFirstSequence = packet.sequenceNumber
         let nextSequence = lastSequence &+ 1
         var nextTimestamp = lastTimestamp
         if hasSent {
@@ -171,7 +210,7 @@ final class TrackForwarder {
 
     /// The NTP and RTP times of one instant for a sender report (RFC 3550 6.4.1).
     func senderReportTimes(nowMicroseconds now: Int64) -> (ntp: NTPTime, rtpTimestamp: UInt32) {
-        Self.senderReportTimes(now: now, lastSenderReport: track.lastSenderReport, clockRate: track.codec.clockRate,
+        Self.senderReportTimes(now: now, lastSenderReport: currentLayer?.lastSenderReport, clockRate: track.codec.clockRate,
                                timestampOffset: timestampOffset, lastTimestamp: lastTimestamp,
                                lastSentMicroseconds: lastSentMicroseconds, wallClock: MediaClock.ntpNow)
     }

@@ -75,6 +75,11 @@ actor FakeRoomService: RoomService {
         if trackID != "t1" { throw .unknownTrack(trackID) }
     }
 
+    func setVideoSize(participantID: String, connection: Int, trackID: String, width: Int, height: Int) async throws(RoomError) {
+        calls.append("video-size \(participantID) \(trackID) \(width)x\(height)")
+        if trackID != "t1" { throw .unknownTrack(trackID) }
+    }
+
     func leave(participantID: String, reason: LeaveReason) async {
         calls.append("leave \(participantID) \(reason.rawValue)")
         sinks[participantID] = nil

@@ -32,7 +32,10 @@ import Testing
         #expect(try decode(#"{"v":1,"type":"mute","trackId":"t1","muted":true}"#).message == .mute(trackID: "t1", muted: true))
         #expect(try decode(#"{"v":1,"type":"leave"}"#).message == .leave)
         #expect(try decode(#"{"v":1,"type":"ping"}"#).message == .ping)
-        #expect(ClientMessage.types.count == 8)
+        #expect(try decode(#"{"v":1,"type":"video-size","trackId":"t1","width":320,"height":180}"#).message
+                == .videoSize(trackID: "t1", width: 320, height: 180))
+        #expect(try decode(#"{"v":1,"type":"video-size","trackId":"t1","width":0,"height":0}"#).message == .videoSize(trackID: "t1", width: 0, height: 0))
+        #expect(ClientMessage.types.count == 9)
     }
 
     @Test func idIsKeptAsSent() throws {
@@ -75,6 +78,11 @@ import Testing
         #"{"v":1,"type":"trickle","target":"publisher"}"#,
         #"{"v":1,"type":"mute","trackId":"t1"}"#, #"{"v":1,"type":"mute","trackId":"t1","muted":"yes"}"#,
         #"{"v":1,"type":"mute","trackId":"","muted":true}"#,
+        #"{"v":1,"type":"video-size","trackId":"t1","width":320}"#, #"{"v":1,"type":"video-size","trackId":"","width":1,"height":1}"#,
+        #"{"v":1,"type":"video-size","trackId":"t1","width":-1,"height":10}"#,
+        #"{"v":1,"type":"video-size","trackId":"t1","width":20000,"height":10}"#,
+        #"{"v":1,"type":"video-size","trackId":"t1","width":1e300,"height":10}"#,
+        #"{"v":1,"type":"video-size","trackId":"t1","width":"320","height":10}"#,
     ])
     func badRequest(_ text: String) {
         #expect(violation(text)?.code == .badRequest)

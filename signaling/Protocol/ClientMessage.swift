@@ -11,11 +11,17 @@ public enum ClientMessage: Sendable, Equatable {
     /// `candidate` is `""` for end of candidates (RFC 8838 4.1).
     case trickle(target: PeerRole, candidate: String)
     case mute(trackID: String, muted: Bool)
+    /// The size in device pixels at which the client shows a received video track (0 x 0: not
+    /// shown), for the simulcast layer it is sent.
+    case videoSize(trackID: String, width: Int, height: Int)
     case leave
     case ping
 
+    /// The largest width or height `video-size` takes (16K video is 15 360 wide).
+    public static let maximumVideoDimension = 16_384
+
     /// The wire `type` of each message, in the order of the spec's table.
-    public static let types = ["join", "publish", "subscriber-answer", "restart-ice", "trickle", "mute", "leave", "ping"]
+    public static let types = ["join", "publish", "subscriber-answer", "restart-ice", "trickle", "mute", "video-size", "leave", "ping"]
 
     public var type: String {
         switch self {
@@ -25,6 +31,7 @@ public enum ClientMessage: Sendable, Equatable {
         case .restartICE: "restart-ice"
         case .trickle: "trickle"
         case .mute: "mute"
+        case .videoSize: "video-size"
         case .leave: "leave"
         case .ping: "ping"
         }

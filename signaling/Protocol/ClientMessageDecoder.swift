@@ -69,6 +69,14 @@ public enum ClientMessageDecoder {
             let trackID = try fields.string("trackId")
             guard !trackID.isEmpty else { throw ProtocolViolation(.badRequest, "\"trackId\" must not be empty", id: id) }
             message = .mute(trackID: trackID, muted: try fields.bool("muted"))
+        case "video-size":
+            let trackID = try fields.string("trackId")
+            guard !trackID.isEmpty else { throw ProtocolViolation(.badRequest, "\"trackId\" must not be empty", id: id) }
+            let width = try fields.integer("width"), height = try fields.integer("height")
+            guard (0...ClientMessage.maximumVideoDimension).contains(width), (0...ClientMessage.maximumVideoDimension).contains(height) else {
+                throw ProtocolViolation(.badRequest, "\"width\" and \"height\" must be 0 to \(ClientMessage.maximumVideoDimension)", id: id)
+            }
+            message = .videoSize(trackID: trackID, width: width, height: height)
         case "leave":
             message = .leave
         case "ping":

@@ -315,6 +315,10 @@ final class SignalingSession: Sendable {
             case .mute(let trackID, let muted):
                 try await service.setMuted(participantID: participant.id, connection: participant.connection, trackID: trackID, muted: muted)
                 outbox.send(.ack, id: id)
+            case .videoSize(let trackID, let width, let height):
+                try await service.setVideoSize(participantID: participant.id, connection: participant.connection, trackID: trackID,
+                                               width: width, height: height)
+                outbox.send(.ack, id: id)
             case .leave:
                 await service.leave(participantID: participant.id, reason: .left)
                 outbox.end(.left, messages: [ServerEnvelope(.bye(reason: LeaveReason.left.wireName), id: id)], close: .normal,

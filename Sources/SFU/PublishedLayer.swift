@@ -1,0 +1,64 @@
+import RTP
+import SDP
+import Transport
+
+/// One RTP stream of a published track (mediasoup's RtpStreamRecv): the track's only stream, or
+/// one of its simulcast layers (RFC 8853), named by its rid (RFC 8851). Its SSRCs come from the
+/// SDP or are learned from the first packets' mid, rid and repaired-rid header extensions.
+final class PublishedLayer {
+    /// nil for a track sent as one stream.
+    let rid: String?
+    var ssrc: UInt32
+    var rtxSSRC: UInt32?
+    @exclusivity(unchecked) var statistics: ReceiveStatistics
+    /// Video keeps the last packets to answer subscribers' NACKs.
+    let cache: PacketCache?
+    /// Video with NACK negotiated asks the publisher for what did not arrive (upstream loss).
+    @exclusivity(unchecked) var lossRepair: NACKRequester?
+    /// The publisher's last sender report for this stream: NTP and RTP time (RFC 3550 6.4.1),
+    /// for our RR's LSR/DLSR and for the SRs sent on to subscribers.
+    var lastSenderReport: (ntp: NTPTime, rtpTimestamp: UInt32, arrivalMicroseconds: Int64)?
+    /// The picture size of the last keyframe that carried it (VP8, VP9).
+    @exclusivity(unchecked) var width: Int?
+    @exclusivity(unchecked) var height: Int?
+    /// When the last packet and the last keyframe arrived (monotonic microseconds).
+    @exclusivity(unchecked) var lastPacketMicroseconds: Int64?
+    @exclusivity(unchecked) var lastKeyframeMicroseconds: Int64?
+    private var lastKeyframeRequest: Int64 = .min / 2
+    /// At most one keyframe request to the publisher per this interval, however many
+    /// subscribers ask (RFC 4585 3.4 leaves the rate to the application).
+    static let keyframeRequestInterval: Int64 = 500_000
+    /// A layer that sent nothing for this long is taken as paused (a browser drops its top
+    /// layers when its uplink estimate falls): subscribers move to another.
+    static let activeWithinMicroseconds: Int64 = 1_000_000
+
+    init(rid: String?, ssrc: UInt32, rtxSSRC: UInt32?, kind: TrackKind, codec: NegotiatedCodec) {
+        self.rid = rid
+        self.ssrc = ssrc
+        self.rtxSSRC = rtxSSRC
+        statistics = ReceiveStatistics(clockRate: codec.clockRate)
+        let repairable = kind == .video && codec.feedback.contains { $0.sameKind(as: .nack) }
+        cache = repairable ? PacketCache() : nil
+        lossRepair = repairable ? NACKRequester() : nil
+    }
+
+    func isActive(now: Int64) -> Bool {
+        guard let last = lastPacketMicroseconds else { return false }
+        return now &- last < Self.activeWithinMicroseconds
+    }
+
+    /// True if a keyframe request may go to the publisher now (and records that it does).
+    func mayRequestKeyframe(now: Int64) -> Bool {
+        guard now &- lastKeyframeRequest >= Self.keyframeRequestInterval else { return false }
+        lastKeyframeRequest = now
+        return true
+    }
+
+    /// Another source on this layer (a new SSRC): it numbers its packets afresh, so nothing
+    /// missing from the old one is asked for.
+    func rebind(ssrc: UInt32, rtxSSRC: UInt32?) {
+        self.ssrc = ssrc
+        self.rtxSSRC = rtxSSRC
+        if let repair = lossRepair { lossRepair = NACKRequester(settings: repair.settings) }
+    }
+}
