@@ -7,6 +7,9 @@ const room = (params.get('room') || '').trim();
 const name = (params.get('name') || '').trim();
 // ?codec=VP9 (or VP8, H264, AV1): the camera is offered with that codec first.
 const videoCodec = (params.get('codec') || '').trim().toUpperCase() || null;
+// ?video=1280x720: the camera's capture size (the browser's default otherwise); 960 pixels or
+// more on the longer side make three simulcast layers.
+const videoSize = /^(\d{2,5})x(\d{2,5})$/.exec((params.get('video') || '').trim());
 
 const STATUS_TEXT = {
   idle: 'Not connected', connecting: 'Connecting…', connected: 'Connected',
@@ -82,9 +85,12 @@ function tileFor(participantId) {
   li.append(video, avatar, audio, label);
   $('tiles').append(li);
   tile = {
-    li, video, audio, flags, hasFrames: false,
+    li, video, audio, flags, hasFrames: false, videoTrackId: null,
     videoStream: new MediaStream(), audioStream: new MediaStream(),
   };
+  // The size the video is shown at picks the simulcast layer the server sends (device pixels).
+  tile.sizeObserver = new ResizeObserver(() => reportVideoSize(tile));
+  tile.sizeObserver.observe(video);
   // Show the avatar until the video has frames (a new track may take a moment).
   video.addEventListener('resize', () => {
     tile.hasFrames = video.videoWidth > 0;
@@ -96,9 +102,16 @@ function tileFor(participantId) {
   return tile;
 }
 
+function reportVideoSize(tile) {
+  if (!tile.videoTrackId) return;
+  const ratio = window.devicePixelRatio || 1;
+  client.setVideoSize(tile.videoTrackId, tile.video.clientWidth * ratio, tile.video.clientHeight * ratio);
+}
+
 function removeTile(participantId) {
   const tile = tiles.get(participantId);
   if (!tile) return;
+  tile.sizeObserver.disconnect();
   tile.video.srcObject = null;
   tile.audio.srcObject = null;
   tile.li.remove();
@@ -138,8 +151,12 @@ client.on('participant-left', ({ participantId }) => removeTile(participantId));
 client.on('track-published', ({ track }) => refreshTile(track.participantId));
 client.on('track-unpublished', ({ participantId }) => refreshTile(participantId));
 client.on('track-muted', ({ participantId }) => refreshTile(participantId));
-client.on('track-added', ({ participantId, kind, track }) => {
+client.on('track-added', ({ participantId, trackId, kind, track }) => {
   const tile = tileFor(participantId);
+  if (kind === 'video') {
+    tile.videoTrackId = trackId;
+    reportVideoSize(tile);
+  }
   const stream = kind === 'video' ? tile.videoStream : tile.audioStream;
   for (const old of stream.getTracks()) stream.removeTrack(old);
   stream.addTrack(track);
@@ -181,7 +198,8 @@ client.on('error', ({ code, message, fatal }) => {
 // ---------------------------------------------------------------- local media, controls
 
 async function getMedia() {
-  const attempts = [{ audio: true, video: true }, { video: true }, { audio: true }];
+  const video = videoSize ? { width: { ideal: Number(videoSize[1]) }, height: { ideal: Number(videoSize[2]) } } : true;
+  const attempts = [{ audio: true, video }, { video }, { audio: true }];
   for (const constraints of attempts) {
     try {
       return await navigator.mediaDevices.getUserMedia(constraints);

@@ -35,14 +35,22 @@
  *   `token` is a join token string, or a function returning one (or a Promise of one); a
  *   function is called before every `join`, reconnections included, so a fresh token can be
  *   fetched. Rejects if the first join fails (no reconnection before the first `joined`).
- * - `publish(track, {stream, codec}?)` → Promise<{trackId}>: send a local MediaStreamTrack on
- *   the publisher peer connection. May be called before `connect` resolves; tracks are sent once
+ * - `publish(track, {stream, codec, simulcast}?)` → Promise<{trackId}>: send a local
+ *   MediaStreamTrack on the publisher peer connection. Video is sent as simulcast layers unless
+ *   `simulcast: false`: three (rids `q`, `h`, `f`: a quarter, half and full size, at most
+ *   150 kbit/s, 500 kbit/s and 2.5 Mbit/s) from 960 pixels on the longer side, two (`h`, `f`)
+ *   from 480, one below (browsers send no more layers than that for such sizes, and would drop
+ *   the full-size one); the server sends each subscriber one layer, by the size it shows the
+ *   video at (`setVideoSize`). May be called before `connect` resolves; tracks are sent once
  *   joined. Calls made together are batched into one offer. `codec` ('VP8', 'VP9', 'H264',
  *   'AV1'; video only) puts that codec first in the offer (`setCodecPreferences`): the server
  *   takes the first offered codec it supports, and every subscriber receives it as sent (one
  *   codec per kind per publisher: the first video track's choice holds for its others). A codec
  *   the browser cannot send is ignored.
  * - `unpublish(track)` → Promise<void>: stop sending the track (its m-line is stopped).
+ * - `setVideoSize(trackId, width, height)`: the size in device pixels (CSS size times
+ *   devicePixelRatio) at which a received video track is shown, 0 x 0 when hidden; sent as
+ *   `video-size` (at most every 250 ms per track), for the simulcast layer the server picks.
  * - `setMuted(trackOrTrackId, muted)` → Promise<void>: sets `track.enabled = !muted` and sends
  *   `mute`. `mute(t)` and `unmute(t)` are shorthands. The state survives reconnections.
  * - `restartIce(target?)`: restart ICE on `'publisher'`, `'subscriber'` or both.
@@ -271,6 +279,25 @@ class Peer {
  */
 
 export class SFUClient extends EventTarget {
+  /** The simulcast layers of a published video track, smallest first (rid, scale, bitrate cap). */
+  static simulcastLayers = [
+    { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+    { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+    { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 2_500_000 },
+  ];
+
+  /**
+   * The layers for a capture of `width` x `height`: libwebrtc sends at most three layers from
+   * 960 pixels on the longer side, two from 480, one below, and when asked for more it drops
+   * the largest, so the full-size layer must be among those it keeps. null: no simulcast.
+   */
+  static simulcastLayersFor(width, height) {
+    const longer = Math.max(width || 0, height || 0);
+    const count = longer >= 960 ? 3 : longer >= 480 ? 2 : 1;
+    if (count < 2) return null;
+    return SFUClient.simulcastLayers.slice(3 - count).map((layer) => ({ ...layer }));
+  }
+
   /** @param {object} [options] see the module documentation */
   constructor(options = {}) {
     super();
@@ -303,6 +330,7 @@ export class SFUClient extends EventTarget {
     this._subscriber = null;
     this._subVersion = -1;
     this._subMap = new Map();       // mid → {trackId, participantId, kind}
+    this._videoSizes = new Map();   // remote trackId → {width, height, sent, timer}
     this._publishScheduled = null;
     this._publishedOnce = false;
     this._tracksInfo = new Map();   // remote trackId → TrackInfo (from announcements)
@@ -401,11 +429,12 @@ export class SFUClient extends EventTarget {
    * @param {{stream?: MediaStream}} [opts]
    * @returns {Promise<{trackId: string}>}
    */
-  publish(track, { stream = null, codec = null } = {}) {
+  publish(track, { stream = null, codec = null, simulcast = true } = {}) {
     let entry = this.localTracks.find((t) => t.track === track);
     if (!entry) {
       entry = {
-        track, stream, codec, trackId: null, muted: !track.enabled, muteDirty: false,
+        track, stream, codec, simulcast: simulcast && track.kind === 'video',
+        trackId: null, muted: !track.enabled, muteDirty: false,
         transceiver: null, waiters: [],
       };
       this.localTracks.push(entry);
@@ -453,6 +482,32 @@ export class SFUClient extends EventTarget {
     } catch (err) {
       if (err.code !== 'not-connected' && err.code !== 'timeout') throw err;
     }
+  }
+
+  /**
+   * The size at which a received video track is shown, in device pixels (0 x 0: hidden): the
+   * server sends the smallest simulcast layer at least that wide.
+   * @param {string} trackId @param {number} width @param {number} height
+   */
+  setVideoSize(trackId, width, height) {
+    const clamp = (v) => Math.max(0, Math.min(16384, Math.round(Number(v) || 0)));
+    let entry = this._videoSizes.get(trackId);
+    if (!entry) {
+      entry = { width: -1, height: -1, sent: null, timer: null };
+      this._videoSizes.set(trackId, entry);
+    }
+    entry.width = clamp(width);
+    entry.height = clamp(height);
+    if (entry.timer) return;   // a resize burst: the last size goes out when the timer fires
+    const flush = () => {
+      entry.timer = null;
+      if (!this._joined || !this.remoteTracks.has(trackId) || this._videoSizes.get(trackId) !== entry) return;
+      if (entry.sent && entry.sent.width === entry.width && entry.sent.height === entry.height) return;
+      entry.sent = { width: entry.width, height: entry.height };
+      this._request({ type: 'video-size', trackId, width: entry.width, height: entry.height }).catch(() => {});
+      entry.timer = setTimeout(() => { entry.timer = null; flush(); }, 250);
+    };
+    flush();
   }
 
   mute(trackOrId) { return this.setMuted(trackOrId, true); }
@@ -921,6 +976,8 @@ export class SFUClient extends EventTarget {
   }
 
   _removeRemoteTrack(trackId) {
+    const size = this._videoSizes.get(trackId);
+    if (size) { clearTimeout(size.timer); this._videoSizes.delete(trackId); }
     const rt = this.remoteTracks.get(trackId);
     if (!rt) return;
     this.remoteTracks.delete(trackId);
@@ -1035,9 +1092,15 @@ export class SFUClient extends EventTarget {
       const pc = peer.pc;
       for (const entry of this.localTracks) {
         if (entry.transceiver) continue;
-        entry.transceiver = pc.addTransceiver(entry.track, {
-          direction: 'sendonly', streams: entry.stream ? [entry.stream] : [],
-        });
+        const init = { direction: 'sendonly', streams: entry.stream ? [entry.stream] : [] };
+        // Simulcast (RFC 8853), smallest layer first: the server ranks layers by the sizes
+        // their keyframes carry, and by this order where they carry none.
+        if (entry.simulcast) {
+          const settings = entry.track.getSettings ? entry.track.getSettings() : {};
+          const layers = SFUClient.simulcastLayersFor(settings.width, settings.height);
+          if (layers) init.sendEncodings = layers;
+        }
+        entry.transceiver = pc.addTransceiver(entry.track, init);
         if (entry.codec && entry.track.kind === 'video') this._preferCodec(entry.transceiver, entry.codec);
       }
       // Transceivers survive the rollback of a local offer, so "not yet accepted" is simply

@@ -138,6 +138,12 @@ def sent(first, second, role):
         "availableOutgoingBitrate": pair.get("availableOutgoingBitrate"),
         # NACKs the sender received in the window, and what it resent for them.
         "nacks": later["nackCount"] - earlier["nackCount"],
+        # Every sent stream (simulcast layers): rid, width, bitrate over the window.
+        "streams": [{"rid": s["rid"], "frameWidth": s["frameWidth"], "targetBitrate": s["targetBitrate"],
+                     "qualityLimitationReason": s["qualityLimitationReason"],
+                     "bitrate": round((s["bytesSent"] - next((e["bytesSent"] for e in streams(first, role, "outbound")
+                                                               if e["ssrc"] == s["ssrc"]), 0)) * 8 / seconds)}
+                    for s in streams(second, role, "outbound")],
         "retransmittedBitrate": round((later["retransmittedBytesSent"] - earlier["retransmittedBytesSent"]) * 8 / seconds),
     }
 
