@@ -41,7 +41,8 @@
  *   150 kbit/s, 500 kbit/s and 2.5 Mbit/s) from 960 pixels on the longer side, two (`h`, `f`)
  *   from 480, one below (browsers send no more layers than that for such sizes, and would drop
  *   the full-size one); the server sends each subscriber one layer, by the size it shows the
- *   video at (`setVideoSize`). May be called before `connect` resolves; tracks are sent once
+ *   video at (`setVideoSize`). With `codec` VP9 or AV1 video goes as one stream (Chromium sends
+ *   only one rid layer of them). May be called before `connect` resolves; tracks are sent once
  *   joined. Calls made together are batched into one offer. `codec` ('VP8', 'VP9', 'H264',
  *   'AV1'; video only) puts that codec first in the offer (`setCodecPreferences`): the server
  *   takes the first offered codec it supports, and every subscriber receives it as sent (one
@@ -433,7 +434,10 @@ export class SFUClient extends EventTarget {
     let entry = this.localTracks.find((t) => t.track === track);
     if (!entry) {
       entry = {
-        track, stream, codec, simulcast: simulcast && track.kind === 'video',
+        // Simulcast with VP8 and H.264 only: Chromium sends a single layer of VP9 or AV1 when
+        // asked for rid layers (those codecs scale with SVC instead).
+        track, stream, codec,
+        simulcast: simulcast && track.kind === 'video' && (!codec || ['VP8', 'H264'].includes(String(codec).toUpperCase())),
         trackId: null, muted: !track.enabled, muteDirty: false,
         transceiver: null, waiters: [],
       };
