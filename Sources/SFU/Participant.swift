@@ -50,6 +50,9 @@ final class Participant {
         bitrateIn.sample(bytes: publisher?.transport.stats.rtpBytesReceived ?? 0, nanoseconds: nanoseconds)
         bitrateOut.sample(bytes: subscriber?.transport?.stats.rtpBytesSent ?? 0, nanoseconds: nanoseconds)
         subscriber?.sampled(bitsPerSecondOut: bitrateOut.bitsPerSecond)
+        for track in publishedTracks {
+            for layer in track.layers { layer.sample(nanoseconds: nanoseconds) }
+        }
     }
 
     var statistics: ParticipantStatistics {
@@ -63,7 +66,7 @@ final class Participant {
             }
         }
         let remote = subscriber?.remoteReception
-        return ParticipantStatistics(
+        var figures = ParticipantStatistics(
             id: id, identity: identity,
             bitrateInBitsPerSecond: bitrateIn.bitsPerSecond, bitrateOutBitsPerSecond: bitrateOut.bitsPerSecond,
             packetsIn: publisher?.transport.stats.rtpPacketsReceived ?? 0,
@@ -80,6 +83,11 @@ final class Participant {
             nacksSent: publisher?.nacksSent ?? 0,
             packetsRepairedIn: publishedTracks.reduce(0) { $0 + $1.layers.reduce(0) { $0 + ($1.lossRepair?.packetsRecovered ?? 0) } },
             publishedTracks: publishedTracks.count, subscribedTracks: subscriber?.forwarders.count ?? 0)
+        figures.tracks = publishedTracks.map { track in
+            TrackStatistics(id: track.id, kind: track.kind.rawValue, codec: track.codec.name, muted: track.muted,
+                            layers: track.layers.map { $0.statistics(isVideo: track.kind == .video) })
+        }
+        return figures
     }
 
     var info: ParticipantInfo {

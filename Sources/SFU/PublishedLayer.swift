@@ -25,6 +25,14 @@ final class PublishedLayer {
     @exclusivity(unchecked) var lastPacketMicroseconds: Int64?
     @exclusivity(unchecked) var lastKeyframeMicroseconds: Int64?
     private var lastKeyframeRequest: Int64 = .min / 2
+    // Ingest health: frames (RTP marker bit), the keyframe rhythm, rates sampled once a second.
+    @exclusivity(unchecked) var framesReceived = 0
+    @exclusivity(unchecked) var cadence = KeyframeCadence()
+    /// The RTP timestamp of the last keyframe: one keyframe can start in several packets
+    /// (H.264's SPS, then its IDR slice).
+    @exclusivity(unchecked) var lastKeyframeTimestamp: UInt32?
+    private var bitrate = BitrateMeter()
+    private var frames = BitrateMeter()
     /// At most one keyframe request to the publisher per this interval, however many
     /// subscribers ask (RFC 4585 3.4 leaves the rate to the application).
     static let keyframeRequestInterval: Int64 = 500_000
@@ -52,6 +60,38 @@ final class PublishedLayer {
         guard now &- lastKeyframeRequest >= Self.keyframeRequestInterval else { return false }
         lastKeyframeRequest = now
         return true
+    }
+
+    /// Once a second, from the room's tick.
+    func sample(nanoseconds: Int64) {
+        bitrate.sample(bytes: statistics.bytesReceived, nanoseconds: nanoseconds)
+        frames.sample(bytes: framesReceived, nanoseconds: nanoseconds)
+    }
+
+    /// A packet that starts a keyframe arrived (`VideoKeyframe`).
+    @inline(__always)
+    func keyframeStarted(_ start: VideoKeyframe.Start, timestamp: UInt32, now: Int64) {
+        lastKeyframeMicroseconds = now
+        if let width = start.width {
+            self.width = width
+            height = start.height
+        }
+        guard lastKeyframeTimestamp != timestamp else { return }
+        lastKeyframeTimestamp = timestamp
+        cadence.keyframe(at: now)
+    }
+
+    func statistics(isVideo: Bool) -> LayerStatistics {
+        let expected = Int(statistics.expected)
+        let lost = max(0, Int(statistics.cumulativeLost))
+        return LayerStatistics(
+            rid: rid, ssrc: ssrc, bitrateBitsPerSecond: bitrate.bitsPerSecond,
+            framesPerSecond: isVideo ? (frames.perSecond * 10).rounded() / 10 : nil,
+            width: width, height: height, packetsReceived: statistics.packetsReceived, packetsLost: lost,
+            lossRatio: expected > 0 ? Double(lost) / Double(expected) : 0, jitterSeconds: statistics.jitterSeconds,
+            keyframes: cadence.keyframes, requestedKeyframes: cadence.requestedKeyframes,
+            keyframeIntervalSeconds: cadence.lastIntervalSeconds, meanKeyframeIntervalSeconds: cadence.meanIntervalSeconds,
+            irregularKeyframeIntervals: cadence.irregularIntervals)
     }
 
     /// Another source on this layer (a new SSRC): it numbers its packets afresh, so nothing

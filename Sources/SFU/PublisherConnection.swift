@@ -255,13 +255,12 @@ final class PublisherConnection {
         layer.lastPacketMicroseconds = now
         layer.cache?.store(bytes, sequence: packet.sequenceNumber)
         var keyframe = false
-        if let codec = track.keyframeCodec, let start = VideoKeyframe.start(in: packet.payload, codec: codec) {
-            keyframe = true
-            layer.lastKeyframeMicroseconds = now
-            if let width = start.width {
-                layer.width = width
-                layer.height = start.height
+        if let codec = track.keyframeCodec {
+            if let start = VideoKeyframe.start(in: packet.payload, codec: codec) {
+                keyframe = true
+                layer.keyframeStarted(start, timestamp: packet.timestamp, now: now)
             }
+            if packet.marker { layer.framesReceived &+= 1 }
         }
         let scratch = worker.forwardBuffer
         for forwarder in track.forwarders {
@@ -326,7 +325,10 @@ final class PublisherConnection {
         else { return }
         let buffer = worker.forwardBuffer
         guard let length = try? PictureLossIndication.write(senderSSRC: participant.rtcpSSRC, mediaSSRC: layer.ssrc, into: buffer) else { return }
-        if transport.sendRTCP(buffer, length: length) { keyframeRequestsSent += 1 }
+        if transport.sendRTCP(buffer, length: length) {
+            keyframeRequestsSent += 1
+            layer.cadence.requested(at: MediaClock.monotonicMicroseconds())
+        }
     }
 
     /// Transport-wide feedback for the arrivals since the last (draft-holmer-rmcat-transport-wide-

@@ -38,6 +38,7 @@ final class TrackForwarder {
     /// The source's sequence number at the bind: older packets of that source came before the
     /// switch to it, and their numbers in our numbering belong to the previous source.
     @exclusivity(unchecked) private var boundFirstSequence: UInt16 = 0
+    @exclusivity(unchecked) private var packetsSinceBind = 0
     @exclusivity(unchecked) private var sequenceOffset: UInt16 = 0
     @exclusivity(unchecked) private var timestampOffset: UInt32 = 0
     @exclusivity(unchecked) private var hasSent = false
@@ -114,8 +115,10 @@ final class TrackForwarder {
             // A subscriber that starts (or restarts) mid-stream cannot decode video until the
             // next keyframe: ask for one now rather than wait for the periodic one.
             if track.kind == .video, !keyframe { subscriber.participant.requestKeyframe(track, layer: layer) }
-        } else if isNewer(boundFirstSequence, than: packet.sequenceNumber) {
-            return  // from before the bind: its number would land among the previous source's
+        } else if packetsSinceBind < Self.bindWindow {
+            packetsSinceBind += 1
+            // From before the bind: its number would land among the previous source's.
+            if Self.precedesBind(packet.sequenceNumber, boundFirst: boundFirstSequence) { return }
         }
         scratch.baseAddress!.copyMemory(from: packet.bytes.baseAddress!, byteCount: length)
         let sequence = packet.sequenceNumber &+ sequenceOffset
@@ -167,6 +170,7 @@ final class TrackForwarder {
     private func bind(to packet: RTPPacket, nowMicroseconds: Int64) {
         boundSourceSSRC = packet.ssrc
         boundFirstSequence = packet.sequenceNumber
+        packetsSinceBind = 0
         let nextSequence = lastSequence &+ 1
         var nextTimestamp = lastTimestamp
         if hasSent {
@@ -207,6 +211,18 @@ final class TrackForwarder {
 
     @inline(__always)
     private func isNewer(_ a: UInt16, than b: UInt16) -> Bool { a != b && a &- b < 0x8000 }
+
+    /// Packets after a bind during which older packets of the new source are dropped; later the
+    /// sequence space moves on (32 768 packets after the bind, half of it is "before" the bind
+    /// point again, modulo 2^16, and dropping those froze a long call's video for minutes).
+    static let bindWindow = 512
+
+    /// True if `sequence` came before the bind's first packet `boundFirst`, within the window a
+    /// late packet can be that old (1 to 1 023 behind).
+    static func precedesBind(_ sequence: UInt16, boundFirst: UInt16) -> Bool {
+        let behind = boundFirst &- sequence
+        return behind != 0 && behind < 1024
+    }
 
     /// The NTP and RTP times of one instant for a sender report (RFC 3550 6.4.1).
     func senderReportTimes(nowMicroseconds now: Int64) -> (ntp: NTPTime, rtpTimestamp: UInt32) {

@@ -282,6 +282,45 @@ import Transport
         }
     }
 
+    /// Ingest health (issue 14): per published stream, keyframes (from VP8's payload header),
+    /// the picture size they carry, frames per second (marker bits) and the keyframe rhythm, in
+    /// the room's statistics.
+    @Test func aPublishersStreamsReportKeyframesSizeAndFrameRate() async throws {
+        let service = try Self.makeService()
+        let alice = Self.participant(service)
+        try await alice.join(room: "ingest", identity: "alice")
+        let ssrc: UInt32 = 0x0F0F_0001
+        let payloadType = try await alice.publish(kind: .video, ssrc: ssrc)
+        #expect(await Self.waitUntil { alice.publisherConnected })
+        // VP8 (RFC 7741): descriptor S=1; payload header P=0 with a 640x480 keyframe header, or P=1.
+        let keyframe: [UInt8] = [0x10, 0x10, 0x02, 0x00, 0x9D, 0x01, 0x2A, 0x80, 0x02, 0xE0, 0x01] + [UInt8](repeating: 7, count: 60)
+        let delta: [UInt8] = [0x10, 0x11, 0x02, 0x00] + [UInt8](repeating: 7, count: 60)
+        // Eight batches of ten frames, 400 ms apart, each starting with a keyframe; the rates
+        // are sampled once a second, so they are read while the frames come.
+        var layer: LayerStatistics?
+        var highestFrameRate = 0.0
+        for batch in 0..<8 {
+            try alice.sendMedia(count: 10, ssrc: ssrc, payloadType: payloadType, firstSequence: 100 + UInt16(batch * 10),
+                                payload: { i in i == 0 ? keyframe : delta })
+            try await Task.sleep(for: .milliseconds(400))
+            layer = await service.statistics(room: "ingest")?.participants.first?.tracks.first?.layers.first
+            highestFrameRate = max(highestFrameRate, layer?.framesPerSecond ?? 0)
+        }
+        let reported = await Self.eventually(3) {
+            layer = await service.statistics(room: "ingest")?.participants.first?.tracks.first?.layers.first
+            return layer?.keyframes == 8
+        }
+        #expect(reported, "\(String(describing: layer))")
+        #expect(highestFrameRate > 10, "frames per second: \(highestFrameRate)")
+        #expect(layer?.width == 640 && layer?.height == 480)
+        #expect(layer?.ssrc == ssrc && layer?.rid == nil)
+        #expect(layer?.packetsReceived == 80)
+        #expect(layer?.requestedKeyframes == 0)
+        #expect(layer?.keyframeIntervalSeconds.map { $0 > 0.2 && $0 < 2 } == true, "\(String(describing: layer))")
+        try alice.close()
+        await service.shutdown()
+    }
+
     /// Transport-wide sequence number to received (true) or reported lost, over every
     /// feedback message in `compounds`; a later "received" wins over an earlier "lost".
     static func transportWideStatuses(in compounds: [[UInt8]]) -> [UInt16: Bool] {

@@ -126,8 +126,10 @@ final class TestParticipant: @unchecked Sendable {
     /// Sends `count` RTP packets of 80 payload bytes, consecutive sequence numbers; with
     /// `transportWide`, each carries the transport-wide sequence number it returns for packet i
     /// (nil: that packet is not sent, as if lost on the way).
+    /// With `payload`, packet i carries that payload and the marker bit (one frame a packet),
+    /// its timestamp 3000 ticks (a 30 fps frame at 90 kHz) a sequence number.
     func sendMedia(count: Int, ssrc: UInt32, payloadType: UInt8, firstSequence: UInt16 = 100, skipping: Set<Int> = [],
-                   transportWide: (@Sendable (Int) -> UInt16?)? = nil) throws {
+                   transportWide: (@Sendable (Int) -> UInt16?)? = nil, payload: (@Sendable (Int) -> [UInt8])? = nil) throws {
         guard let publisher else { return }
         let extensionID = publisherTransportWideID ?? 0
         try worker.sync {
@@ -135,8 +137,8 @@ final class TestParticipant: @unchecked Sendable {
             let buffer = transport.worker.forwardBuffer
             for i in 0..<count where !skipping.contains(i) {
                 let sequence = firstSequence &+ UInt16(i)
-                let timestamp = UInt32(i) * 960
-                let header: [UInt8] = [0x80, payloadType, UInt8(sequence >> 8), UInt8(sequence & 0xFF),
+                let timestamp = payload == nil ? UInt32(i) * 960 : UInt32(sequence) &* 3000
+                let header: [UInt8] = [0x80, payloadType | (payload == nil ? 0 : 0x80), UInt8(sequence >> 8), UInt8(sequence & 0xFF),
                                        UInt8(timestamp >> 24), UInt8((timestamp >> 16) & 0xFF), UInt8((timestamp >> 8) & 0xFF), UInt8(timestamp & 0xFF),
                                        UInt8(ssrc >> 24), UInt8((ssrc >> 16) & 0xFF), UInt8((ssrc >> 8) & 0xFF), UInt8(ssrc & 0xFF)]
                 for (j, byte) in header.enumerated() { buffer[j] = byte }
@@ -149,8 +151,9 @@ final class TestParticipant: @unchecked Sendable {
                     for (j, byte) in block.enumerated() { buffer[12 + j] = byte }
                     headerLength += block.count
                 }
-                for j in 0..<80 { buffer[headerLength + j] = UInt8(truncatingIfNeeded: i &+ j) }
-                transport.sendRTP(buffer, length: headerLength + 80)
+                let body = payload?(i) ?? Self.mediaPayload(i)
+                for (j, byte) in body.enumerated() { buffer[headerLength + j] = byte }
+                transport.sendRTP(buffer, length: headerLength + body.count)
             }
         }
     }

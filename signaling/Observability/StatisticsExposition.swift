@@ -87,6 +87,35 @@ public enum StatisticsExposition {
             }
             family(&text, name, type, help, rows)
         }
+
+        // Ingest health: one series per published stream (labels room, participant, track, rid).
+        let layers: [(String, String, String, (LayerStatistics) -> String?)] = [
+            ("sfu_track_bitrate_in_bits_per_second", "gauge", "RTP received on the stream, last second.", { "\($0.bitrateBitsPerSecond)" }),
+            ("sfu_track_frames_per_second", "gauge", "Video frames completed on the stream, last second.", { $0.framesPerSecond.map { "\($0)" } }),
+            ("sfu_track_loss_in_ratio", "gauge", "Packets lost of the stream (RFC 3550 A.3).", { "\($0.lossRatio)" }),
+            ("sfu_track_jitter_in_seconds", "gauge", "Interarrival jitter of the stream (RFC 3550 6.4.1).", { "\($0.jitterSeconds)" }),
+            ("sfu_track_keyframes_total", "counter", "Keyframes received on the stream.", { "\($0.keyframes)" }),
+            ("sfu_track_keyframe_interval_seconds", "gauge", "The last interval between keyframes the publisher sent unasked.",
+             { $0.keyframeIntervalSeconds.map { "\($0)" } }),
+            ("sfu_track_irregular_keyframe_intervals_total", "counter",
+             "Keyframe intervals under half or over 1.5 times the mean of the earlier ones (keyframes asked for excluded).",
+             { "\($0.irregularKeyframeIntervals)" }),
+        ]
+        for (name, type, help, value) in layers {
+            var rows: [(String, String)] = []
+            for room in statistics.rooms {
+                for participant in room.participants {
+                    for track in participant.tracks {
+                        for layer in track.layers {
+                            guard let figure = value(layer) else { continue }
+                            rows.append(("room=\"\(escape(room.name))\",participant=\"\(escape(participant.id))\",track=\"\(escape(track.id))\","
+                                         + "rid=\"\(escape(layer.rid ?? ""))\"", figure))
+                        }
+                    }
+                }
+            }
+            family(&text, name, type, help, rows)
+        }
     }
 
     /// One metric family: its HELP and TYPE lines, then a sample per (labels, value) row.

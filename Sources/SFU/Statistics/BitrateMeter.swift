@@ -1,8 +1,10 @@
-/// Bits per second from a growing byte count, sampled about once a second by the room's tick.
+/// Bits per second from a growing byte count, sampled about once a second by the room's tick;
+/// `perSecond` is the count's own rate (frames per second from a frame count).
 struct BitrateMeter {
     private var lastBytes = 0
     private var lastNanoseconds: Int64 = 0
     private(set) var bitsPerSecond = 0
+    private(set) var perSecond = 0.0
 
     mutating func sample(bytes: Int, nanoseconds: Int64) {
         defer {
@@ -11,8 +13,8 @@ struct BitrateMeter {
         }
         guard lastNanoseconds > 0, nanoseconds > lastNanoseconds, bytes >= lastBytes else { return }
         // In floating point: bytes * 8e9 passes Int64 from about 1.15 GB an interval.
-        let bits = Double(bytes - lastBytes) * 8e9 / Double(nanoseconds - lastNanoseconds)
-        bitsPerSecond = Int(min(bits, 1e15))
+        perSecond = Double(bytes - lastBytes) * 1e9 / Double(nanoseconds - lastNanoseconds)
+        bitsPerSecond = Int(min(perSecond * 8, 1e15))
     }
 }
 

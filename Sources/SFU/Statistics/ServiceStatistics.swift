@@ -42,6 +42,8 @@ public struct ParticipantStatistics: Sendable, Equatable, Codable {
     public var packetsRepairedIn: Int
     public var publishedTracks: Int
     public var subscribedTracks: Int
+    /// Ingest health of each track it publishes.
+    public var tracks: [TrackStatistics] = []
 
     /// A participant with every figure at zero (tools and tests fill in the rest).
     public init(id: String, identity: String) {
@@ -79,6 +81,70 @@ public struct ParticipantStatistics: Sendable, Equatable, Codable {
         self.packetsRepairedIn = packetsRepairedIn
         self.publishedTracks = publishedTracks
         self.subscribedTracks = subscribedTracks
+    }
+}
+
+/// Ingest health of one published track: per stream (its simulcast layers, or its one stream).
+public struct TrackStatistics: Sendable, Equatable, Codable {
+    public var id: String
+    public var kind: String
+    public var codec: String
+    public var muted: Bool
+    public var layers: [LayerStatistics]
+
+    public init(id: String, kind: String, codec: String, muted: Bool, layers: [LayerStatistics]) {
+        self.id = id
+        self.kind = kind
+        self.codec = codec
+        self.muted = muted
+        self.layers = layers
+    }
+}
+
+/// One incoming RTP stream of a published track, as the SFU receives it.
+public struct LayerStatistics: Sendable, Equatable, Codable {
+    /// The simulcast rid; nil for a track sent as one stream.
+    public var rid: String?
+    public var ssrc: UInt32
+    /// RTP bytes per second over the last second (headers included).
+    public var bitrateBitsPerSecond: Int
+    /// Frames completed (RTP marker bit) per second over the last second; video only.
+    public var framesPerSecond: Double?
+    /// Picture size of the last keyframe that carried one (VP8, VP9).
+    public var width: Int?
+    public var height: Int?
+    public var packetsReceived: Int
+    /// RFC 3550 A.3: expected less received, and that over expected.
+    public var packetsLost: Int
+    public var lossRatio: Double
+    public var jitterSeconds: Double
+    /// Keyframes received; those answering a keyframe request; the last and mean interval
+    /// between the others (seconds), and how many intervals broke the rhythm (`KeyframeCadence`).
+    public var keyframes: Int
+    public var requestedKeyframes: Int
+    public var keyframeIntervalSeconds: Double?
+    public var meanKeyframeIntervalSeconds: Double?
+    public var irregularKeyframeIntervals: Int
+
+    public init(rid: String?, ssrc: UInt32, bitrateBitsPerSecond: Int = 0, framesPerSecond: Double? = nil, width: Int? = nil,
+                height: Int? = nil, packetsReceived: Int = 0, packetsLost: Int = 0, lossRatio: Double = 0, jitterSeconds: Double = 0,
+                keyframes: Int = 0, requestedKeyframes: Int = 0, keyframeIntervalSeconds: Double? = nil,
+                meanKeyframeIntervalSeconds: Double? = nil, irregularKeyframeIntervals: Int = 0) {
+        self.rid = rid
+        self.ssrc = ssrc
+        self.bitrateBitsPerSecond = bitrateBitsPerSecond
+        self.framesPerSecond = framesPerSecond
+        self.width = width
+        self.height = height
+        self.packetsReceived = packetsReceived
+        self.packetsLost = packetsLost
+        self.lossRatio = lossRatio
+        self.jitterSeconds = jitterSeconds
+        self.keyframes = keyframes
+        self.requestedKeyframes = requestedKeyframes
+        self.keyframeIntervalSeconds = keyframeIntervalSeconds
+        self.meanKeyframeIntervalSeconds = meanKeyframeIntervalSeconds
+        self.irregularKeyframeIntervals = irregularKeyframeIntervals
     }
 }
 

@@ -132,7 +132,9 @@ def sent(first, second, role):
     return {
         "bitrate": round((later["bytesSent"] - earlier["bytesSent"]) * 8 / seconds),
         "frameWidth": later["frameWidth"], "fps": later["framesPerSecond"],
-        "targetBitrate": later["targetBitrate"], "qualityLimitationReason": later["qualityLimitationReason"],
+        # Simulcast: the encoder's target is the sum over its layers (a paused one counts 0).
+        "targetBitrate": sum(s["targetBitrate"] for s in streams(second, role, "outbound")),
+        "qualityLimitationReason": later["qualityLimitationReason"],
         # Seconds of the window the encoder spent limited by bandwidth.
         "bandwidthLimitedSeconds": round((durations.get("bandwidth") or 0) - (durations0.get("bandwidth") or 0), 2),
         "availableOutgoingBitrate": pair.get("availableOutgoingBitrate"),
