@@ -11,9 +11,11 @@ public struct NACKRequester: Sendable {
         public var capacity: Int
         /// Requests per missing packet before it is given up.
         public var maximumRequests: Int
-        /// Microseconds between two requests for one packet: about a round trip, after which an
-        /// answer should have come.
+        /// Microseconds between two requests for one packet until a round trip is known: about a
+        /// round trip, after which an answer should have come.
         public var retryInterval: Int64
+        /// The bounds of the interval once retransmissions have measured the round trip.
+        public var minimumRetryInterval: Int64 = 20_000
         /// Microseconds after which a missing packet is given up however often it was asked
         /// for: a video receiver has stopped waiting for it by then.
         public var maximumAge: Int64
@@ -52,6 +54,16 @@ public struct NACKRequester: Sendable {
     public private(set) var packetsRequested = 0
     public private(set) var packetsRecovered = 0
     public private(set) var packetsGivenUp = 0
+    /// The shortest time from a request to the retransmission it brought, smoothed: the round
+    /// trip to the sender plus its reaction (microseconds); nil until one came.
+    public private(set) var roundTrip: Int64?
+
+    /// Between two requests for one packet: 1.5 round trips (an answer later than that is
+    /// taken as lost) within the settings' bounds; the settings' interval before any is known.
+    public var currentRetryInterval: Int64 {
+        guard let roundTrip else { return settings.retryInterval }
+        return min(settings.retryInterval, max(settings.minimumRetryInterval, roundTrip + roundTrip / 2))
+    }
 
     public init(settings: Settings = Settings()) {
         self.settings = settings
@@ -69,8 +81,9 @@ public struct NACKRequester: Sendable {
         return index(of: unwrap(sequence)) != nil
     }
 
-    /// Records an arriving sequence number, at `now` microseconds on any monotonic clock.
-    public mutating func received(_ sequence: UInt16, now: Int64) -> Arrival {
+    /// Records an arriving sequence number, at `now` microseconds on any monotonic clock;
+    /// `retransmission`: it came as RTX, in answer to a request (its delay measures the round trip).
+    public mutating func received(_ sequence: UInt16, now: Int64, retransmission: Bool = false) -> Arrival {
         guard started else {
             started = true
             highest = Int64(sequence)
@@ -99,6 +112,13 @@ public struct NACKRequester: Sendable {
             return .next
         }
         guard let at = index(of: extended) else { return .old }
+        let slot = (first + at) % settings.capacity
+        if retransmission, requests[slot] > 0 {
+            // The newest request's answer: a sample of the round trip (an answer to an earlier
+            // request only makes it look shorter; the smoothing and floor bound that).
+            let sample = max(0, now &- lastRequest[slot])
+            if sample < 2_000_000 { roundTrip = roundTrip.map { $0 + (sample - $0) / 4 } ?? sample }
+        }
         remove(at: at)
         packetsRecovered += 1
         return .recovered
@@ -113,14 +133,14 @@ public struct NACKRequester: Sendable {
         var due = 0
         for offset in 0..<count {
             let slot = (first + offset) % settings.capacity
-            if requests[slot] == 0 || now - lastRequest[slot] >= settings.retryInterval { due += 1 }
+            if requests[slot] == 0 || now - lastRequest[slot] >= currentRetryInterval { due += 1 }
         }
         guard due > 0 else { return 0 }
         let length = try GenericNACK.write(senderSSRC: senderSSRC, mediaSSRC: mediaSSRC,
                                            lost: DueNumbers(requester: self, now: now), into: buffer)
         for offset in 0..<count {
             let slot = (first + offset) % settings.capacity
-            guard requests[slot] == 0 || now - lastRequest[slot] >= settings.retryInterval else { continue }
+            guard requests[slot] == 0 || now - lastRequest[slot] >= currentRetryInterval else { continue }
             requests[slot] += 1
             lastRequest[slot] = now
             packetsRequested += 1
@@ -204,7 +224,7 @@ public struct NACKRequester: Sendable {
 
         private func isDue(_ offset: Int) -> Bool {
             let slot = (requester.first + offset) % requester.settings.capacity
-            return requester.requests[slot] == 0 || now - requester.lastRequest[slot] >= requester.settings.retryInterval
+            return requester.requests[slot] == 0 || now - requester.lastRequest[slot] >= requester.currentRetryInterval
         }
 
         private func due(from offset: Int) -> Int {

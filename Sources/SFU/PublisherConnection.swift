@@ -230,6 +230,7 @@ final class PublisherConnection {
         }
         // The arrival time the transport stamped on this datagram (no second clock read).
         let now = worker.arrivalNanoseconds / 1000
+        let ssrcBeforeRepair = packet.ssrc
         if packet.ssrc != layer.ssrc {
             // RTX (RFC 4588): the answer to one of our NACKs becomes the packet it repairs and
             // goes on like any other. The rest of the RTX stream is not forwarded: padding
@@ -246,7 +247,8 @@ final class PublisherConnection {
         if layer.lossRepair != nil {
             let missingBefore = layer.lossRepair!.missingCount
             // A gap just opened: ask at once (RFC 4585 3.5.1 lets an immediate-mode receiver).
-            if layer.lossRepair!.received(packet.sequenceNumber, now: now) == .next, layer.lossRepair!.missingCount > missingBefore {
+            let arrival = layer.lossRepair!.received(packet.sequenceNumber, now: now, retransmission: packet.ssrc != ssrcBeforeRepair)
+            if arrival == .next, layer.lossRepair!.missingCount > missingBefore {
                 requestRetransmissions(of: layer, now: now)
             }
         }

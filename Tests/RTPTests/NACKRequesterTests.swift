@@ -157,4 +157,38 @@ import Testing
             #expect(value == expected)
         }
     }
+
+    /// Retransmissions measure the round trip; requests are then repeated after 1.5 of it
+    /// (20 ms at least, the settings' 100 ms at most), not after a fixed 100 ms.
+    @Test func theRetryIntervalFollowsTheRoundTripRetransmissionsShow() throws {
+        var requester = NACKRequester()
+        #expect(requester.currentRetryInterval == 100_000)
+        _ = requester.received(1, now: 0)
+        _ = requester.received(3, now: 0)
+        #expect(try requested(&requester, at: 0) == [2])
+        // A late packet (not a retransmission) says nothing of the round trip.
+        _ = requester.received(5, now: 1_000)
+        do {
+            let late = requester.received(4, now: 2_000)
+            #expect(late == .recovered)
+        }
+        #expect(requester.roundTrip == nil)
+        do {
+            let repaired = requester.received(2, now: 30_000, retransmission: true)
+            #expect(repaired == .recovered)
+        }
+        #expect(requester.roundTrip == 30_000)
+        #expect(requester.currentRetryInterval == 45_000)
+        _ = requester.received(7, now: 100_000)
+        #expect(try requested(&requester, at: 100_000) == [6])
+        #expect(try requested(&requester, at: 144_999) == [])
+        #expect(try requested(&requester, at: 145_000) == [6])
+        // A round trip of 1 ms: the floor.
+        var near = NACKRequester()
+        _ = near.received(1, now: 0)
+        _ = near.received(3, now: 0)
+        _ = try requested(&near, at: 0)
+        _ = near.received(2, now: 1_000, retransmission: true)
+        #expect(near.currentRetryInterval == 20_000)
+    }
 }
