@@ -53,16 +53,23 @@ def test_a_firefox_page_and_a_chromium_page_through_the_sfu_match_their_direct_c
     check_against_direct_calls(r, room_server.why(r, lines=30))
 
 
-def test_loss_on_a_publishers_uplink_is_repaired_by_the_sfus_nacks(room_server):
-    """5 % of what page A's publishing connection sends the SFU is dropped (nftables) for a
-    minute: the SFU asks A for the missing packets (A's nackCount rises) and forwards the
-    retransmissions, so B, which receives A, freezes at most once in that minute."""
-    r = room_server.run_peer("room_quality.py", ["--no-direct", "--impair", "publisher-loss=5", "--window", "60"], timeout=200)
+def run_with_loss(room_server, impair):
+    """Two Chromium pages for a minute with `impair` on page A: the result, the failure context and
+    the figures, once the run is known to have dropped enough to test anything."""
+    r = room_server.run_peer("room_quality.py", ["--no-direct", "--impair", impair, "--window", "60"], timeout=200)
     why = room_server.why(r, lines=30)
     assert r["phase"] == "done", f"phase {r['phase']}: {r['notes']}" + why
     summary = describe(r) + f"\nimpairment: {r.get('impairment')}"
     print(summary)
     assert (r["impairment"].get("dropped") or 0) > 100, f"the loss rule dropped too little to test anything\n{summary}" + why
+    return r, why, summary
+
+
+def test_loss_on_a_publishers_uplink_is_repaired_by_the_sfus_nacks(room_server):
+    """5 % of what page A's publishing connection sends the SFU is dropped (nftables) for a
+    minute: the SFU asks A for the missing packets (A's nackCount rises) and forwards the
+    retransmissions, so B, which receives A, freezes at most once in that minute."""
+    r, why, summary = run_with_loss(room_server, "publisher-loss=5")
     publisher = r["sfu"]["A"]["sent"]
     assert publisher["nacks"] > 0, f"A's publisher received no NACK from the SFU in the window\n{summary}" + why
     viewer = r["sfu"]["B"]["received"]
@@ -74,12 +81,7 @@ def test_loss_towards_one_subscriber_is_repaired_from_the_sfus_cache(room_server
     """5 % of what the SFU sends page A's receiving connection is dropped for a minute: A's NACKs
     are answered from the SFU's packet cache, so A freezes at most once in that minute and decodes
     within 20 % of the frame rate of B, whose link is clean."""
-    r = room_server.run_peer("room_quality.py", ["--no-direct", "--impair", "subscriber-loss=5", "--window", "60"], timeout=200)
-    why = room_server.why(r, lines=30)
-    assert r["phase"] == "done", f"phase {r['phase']}: {r['notes']}" + why
-    summary = describe(r) + f"\nimpairment: {r.get('impairment')}"
-    print(summary)
-    assert (r["impairment"].get("dropped") or 0) > 100, f"the loss rule dropped too little to test anything\n{summary}" + why
+    r, why, summary = run_with_loss(room_server, "subscriber-loss=5")
     impaired, clean = r["sfu"]["A"]["received"], r["sfu"]["B"]["received"]
     assert impaired["nacks"] > 0, f"A sent no NACK for its losses\n{summary}" + why
     assert impaired["freezes"] <= 1, f"A froze {impaired['freezes']} times in a minute\n{summary}" + why
