@@ -42,4 +42,4 @@ timeout 1200 bash scripts/benchmark.sh
 step "interop tests (pytest Tests/Interop)"
 export SFU_BIN="${SFU_BIN:-$BIN_PATH/sfu}"
 export PYTHONDONTWRITEBYTECODE=1
-timeout 900 python3 -m pytest -q -p no:cacheprovider Tests/Interop
+timeout 2100 python3 -m pytest -q -p no:cacheprovider --durations=15 Tests/Interop
