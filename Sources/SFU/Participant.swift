@@ -83,6 +83,7 @@ final class Participant {
             nacksSent: publisher?.nacksSent ?? 0,
             packetsRepairedIn: publishedTracks.reduce(0) { $0 + $1.layers.reduce(0) { $0 + ($1.lossRepair?.packetsRecovered ?? 0) } },
             publishedTracks: publishedTracks.count, subscribedTracks: subscriber?.forwarders.count ?? 0)
+        figures.bandwidth = subscriber?.bandwidthSummary
         figures.tracks = publishedTracks.map { track in
             TrackStatistics(id: track.id, kind: track.kind.rawValue, codec: track.codec.name, muted: track.muted,
                             layers: track.layers.map { $0.statistics(isVideo: track.kind == .video) })

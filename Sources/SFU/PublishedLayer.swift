@@ -50,6 +50,9 @@ final class PublishedLayer {
         lossRepair = repairable ? NACKRequester() : nil
     }
 
+    /// Bits per second received over the last second (the room's tick samples it).
+    var bitsPerSecond: Int { bitrate.bitsPerSecond }
+
     func isActive(now: Int64) -> Bool {
         guard let last = lastPacketMicroseconds else { return false }
         return now &- last < Self.activeWithinMicroseconds

@@ -38,6 +38,24 @@ final class SubscriberConnection {
     private(set) var firsReceived = 0
     /// From the subscriber's latest receiver report.
     private(set) var remoteReception: RemoteReceptionSummary?
+
+    // Congestion control towards the subscriber (send side, in the manner of GCC): every packet
+    // carries our transport-wide number, the subscriber reports arrivals, and the estimate
+    // decides which simulcast layers fit (docs/architecture.md, "Bandwidth estimation").
+    @exclusivity(unchecked) private var sendHistory = TransportWideSendHistory()
+    @exclusivity(unchecked) private var bandwidth = BandwidthEstimator()
+    /// One feedback message's matched packets, reused (capacity kept).
+    @exclusivity(unchecked) private var feedbackResults: [PacketResult] = []
+    /// Whether any transport-wide feedback arrived: until then the estimate means nothing.
+    private(set) var hasBandwidthEstimate = false
+    private(set) var congestionFeedbackReceived = 0
+    /// Statuses in feedback for numbers we did not send (or sent too long ago).
+    private(set) var congestionFeedbackUnmatched = 0
+    @exclusivity(unchecked) private var probe = BandwidthProbe()
+    private let probeTimer: WorkerTimer
+    private(set) var probesSent = 0
+    /// Probes that found more room than the estimate had.
+    private(set) var probesSucceeded = 0
     /// The m-line of the last removed track, kept active (without media) instead of stopped while
     /// no other is active: stopping every m-line empties the BUNDLE group, and a browser then
     /// closes the transport (RFC 9143 7.3.3), which later offers could not bring back. It is
@@ -56,8 +74,10 @@ final class SubscriberConnection {
         capabilities.audioRED = false
         capabilities.audioHeaderExtensions = [HeaderExtensionURI.audioLevel, HeaderExtensionURI.absSendTime]
         capabilities.videoHeaderExtensions = [HeaderExtensionURI.absSendTime, HeaderExtensionURI.videoOrientation]
-        capabilities.audioFeedback = []
-        capabilities.videoFeedback = [.nack, .pli, .fir]
+        capabilities.audioHeaderExtensions.append(HeaderExtensionURI.transportWideCC)
+        capabilities.videoHeaderExtensions.append(HeaderExtensionURI.transportWideCC)
+        capabilities.audioFeedback = [.transportCC]
+        capabilities.videoFeedback = [.nack, .pli, .fir, .transportCC]
         return capabilities
     }
 
@@ -82,6 +102,8 @@ final class SubscriberConnection {
             sessionID: UInt64.random(in: 1...(1 << 62))))
         reportTimer = WorkerTimer(worker: worker)
         answerTimer = WorkerTimer(worker: worker)
+        probeTimer = WorkerTimer(worker: worker)
+        feedbackResults.reserveCapacity(TransportWideSendHistory.capacity)
         transport.onRTCP = { [unowned self] in receiveRTCP($0, length: $1) }
     }
 
@@ -279,6 +301,8 @@ final class SubscriberConnection {
                 for sequence in nack {
                     if pendingNACKs.count < 256 { pendingNACKs.append((forwarder, sequence)) } else { nackedPacketsIgnored += 1 }
                 }
+            case .transportFeedback where packet.count == RTP.RTCPFeedback.Format.transportWideCC:
+                receiveCongestionFeedback(packet)
             case .receiverReport, .senderReport:
                 receiveReports(packet)
             default:
@@ -322,12 +346,130 @@ final class SubscriberConnection {
             }
         }
         remoteReception = summary
-        if let roundTrip = summary.roundTripSeconds { retransmissionBudget.follow(roundTripSeconds: roundTrip) }
+        if let roundTrip = summary.roundTripSeconds {
+            retransmissionBudget.follow(roundTripSeconds: roundTrip)
+            bandwidth.roundTripMicroseconds = Int64(roundTrip * 1_000_000)
+        }
     }
 
-    /// Re-picks the simulcast layer of every forwarded track.
+    // MARK: - Bandwidth estimation (worker thread)
+
+    /// The transport-wide number the next packet sent to this subscriber carries.
+    var transportWideSequence: UInt16 { sendHistory.nextSequence }
+
+    /// A packet carrying `transportWideSequence` was sent.
+    @inline(__always)
+    func sentTransportWide(bytes: Int, now: Int64, probeCluster: Int? = nil) {
+        _ = sendHistory.record(bytes: bytes, now: now, probeCluster: probeCluster)
+    }
+
+    /// The subscriber's transport-wide feedback: each reported packet matched with its send
+    /// record, lost ones included, and the lot handed to the estimator. Statuses for numbers we
+    /// never sent (or forgot) are counted and skipped; at most `capacity` statuses are read from
+    /// one message, whatever count it claims.
+    private func receiveCongestionFeedback(_ packet: RTCPPacket) {
+        guard let feedback = try? TransportWideFeedback(packet) else {
+            feedbackIgnored += 1
+            return
+        }
+        let now = MediaClock.monotonicMicroseconds()
+        congestionFeedbackReceived += 1
+        feedbackResults.removeAll(keepingCapacity: true)
+        var read = 0
+        var probeReported = false
+        for status in feedback {
+            read += 1
+            if read > TransportWideSendHistory.capacity { break }
+            guard let sent = sendHistory.lookup(status.sequenceNumber) else {
+                congestionFeedbackUnmatched += 1
+                continue
+            }
+            if probe.isLast(status.sequenceNumber) { probeReported = true }
+            feedbackResults.append(PacketResult(sendMicroseconds: sent.sendMicroseconds, arrivalMicroseconds: status.arrivalTime,
+                                                bytes: sent.bytes, probeCluster: sent.probeCluster))
+        }
+        guard !feedbackResults.isEmpty else { return }
+        feedbackResults.withUnsafeBufferPointer { bandwidth.update($0, now: now) }
+        hasBandwidthEstimate = true
+        if probeReported, let cluster = probe.finish() {
+            let before = bandwidth.bitsPerSecond
+            let result = bandwidth.probeClusterComplete(cluster, now: now)
+            let foundRoom = result.map { $0 > before } ?? false
+            probe.outcome(foundRoom: foundRoom)
+            if foundRoom {
+                probesSucceeded += 1
+                // Room found: move up now rather than at the next tick.
+                chooseLayers(now: now)
+            }
+        }
+    }
+
+    /// Once a second and after a successful probe: the layer each simulcast track should get,
+    /// from the sizes the subscriber renders at (`LayerChoice`) and, once the subscriber reports
+    /// arrivals, from its estimated bandwidth (`LayerAllocation`). When the estimate holds a
+    /// track below what its size asks for, a probe looks for more room.
     func chooseLayers(now: Int64) {
-        for forwarder in forwarders.values where forwarder.track.isSimulcast { forwarder.chooseLayer(now: now) }
+        var simulcast: [(forwarder: TrackForwarder, ranked: [PublishedLayer])] = []
+        var tracks: [LayerAllocation.Track] = []
+        var others = 0
+        for forwarder in forwarders.values.sorted(by: { $0.mid < $1.mid }) where forwarder.isActive {
+            guard forwarder.track.isSimulcast else {
+                others += forwarder.track.primary.bitsPerSecond
+                continue
+            }
+            guard let preference = forwarder.preferredLayer(now: now) else { continue }
+            let ranked = preference.ranked
+            simulcast.append((forwarder, ranked))
+            tracks.append(LayerAllocation.Track(
+                layers: ranked.map { ($0.bitsPerSecond, $0.isActive(now: now)) }, preferred: preference.index,
+                current: forwarder.currentLayer.flatMap { current in ranked.firstIndex { $0 === current } }))
+        }
+        guard !tracks.isEmpty else { return }
+        let budget = hasBandwidthEstimate ? max(0, bandwidth.bitsPerSecond - others) : nil
+        let chosen = LayerAllocation.allocate(budget: budget, tracks: tracks)
+        var wanted = others
+        var limited = false
+        for (index, entry) in simulcast.enumerated() {
+            entry.forwarder.setTarget(entry.ranked[chosen[index]])
+            wanted += Int(Double(entry.ranked[tracks[index].preferred].bitsPerSecond) * LayerAllocation.upgradeMargin)
+            if chosen[index] < tracks[index].preferred { limited = true }
+        }
+        if limited { startProbe(wantedBitsPerSecond: wanted, now: now) }
+    }
+
+    /// Sends a probe cluster when the estimate holds a layer back: recent packets of one video
+    /// stream resent as RTX at a rate above the estimate (1.25 to 2 times it, towards what the
+    /// preferred layers need), paced over `BandwidthProbe.duration`. The feedback on them gives
+    /// the rate the path carried (`BandwidthEstimator.probeClusterComplete`).
+    private func startProbe(wantedBitsPerSecond: Int, now: Int64) {
+        guard hasBandwidthEstimate, bandwidth.mayProbe(now: now), probe.mayStart(now: now) else { return }
+        guard let forwarder = forwarders.values.filter({ $0.canProbe }).max(by: { $0.mid < $1.mid }) else { return }
+        let estimate = bandwidth.bitsPerSecond
+        let rate = min(max(wantedBitsPerSecond, estimate + estimate / 4), estimate * 2)
+        probe.start(rate: rate, now: now, mid: forwarder.mid)
+        probesSent += 1
+        sendProbePackets()
+        probeTimer.schedule(after: 1, repeats: true) { [unowned self] in sendProbePackets() }
+    }
+
+    private func sendProbePackets() {
+        let now = MediaClock.monotonicMicroseconds()
+        guard let mid = probe.mid, let forwarder = forwarders[mid], forwarder.canProbe else {
+            probe.abandon()
+            probeTimer.cancel()
+            return
+        }
+        while probe.due(now: now) {
+            let sequence = forwarder.lastSequence &- UInt16(truncatingIfNeeded: probe.packets % BandwidthProbe.recentPackets)
+            let bytes = forwarder.retransmit(sequence: sequence, scratch: worker.forwardBuffer, probeCluster: probe.cluster)
+            guard bytes > 0 else {
+                // Nothing left to resend from (the cache moved on): end the cluster as it is.
+                probe.skip()
+                continue
+            }
+            probe.sent(bytes: bytes, lastSequence: sendHistory.nextSequence &- 1)
+        }
+        if probe.isComplete(now: now) { probeTimer.cancel() }
     }
 
     /// Once a second: what the subscriber was sent sets what may be resent to it.
@@ -366,9 +508,19 @@ final class SubscriberConnection {
         if length > 0 { transport.sendRTCP(buffer, length: length) }
     }
 
+    /// For statistics: the estimate (nil until feedback arrived) and what it is made of.
+    var bandwidthSummary: SubscriberBandwidth? {
+        guard hasBandwidthEstimate else { return nil }
+        return SubscriberBandwidth(
+            estimatedBitsPerSecond: bandwidth.bitsPerSecond, acknowledgedBitsPerSecond: bandwidth.acknowledgedBitsPerSecond,
+            delaySignal: "\(bandwidth.usage)", lossRatio: bandwidth.lossRatio, feedbackReceived: congestionFeedbackReceived,
+            feedbackUnmatched: congestionFeedbackUnmatched, probesSent: probesSent, probesSucceeded: probesSucceeded)
+    }
+
     func close() {
         reportTimer.cancel()
         answerTimer.cancel()
+        probeTimer.cancel()
         for forwarder in forwarders.values {
             forwarder.deactivate()
             forwarder.track.forwarders.removeAll { $0 === forwarder }

@@ -24,6 +24,10 @@ final class TrackForwarder {
     /// Publisher extension id (1-255) to subscriber id; built when the answer is applied.
     @exclusivity(unchecked) private var extensionMap = [UInt8](repeating: 0, count: 256)
     private var unusedExtensionID: UInt8 = 14
+    /// The subscriber's id for the transport-wide sequence number, 0 if not negotiated: the
+    /// publisher's value is replaced by the subscriber transport's own numbering, which its
+    /// congestion feedback refers to (`TransportWideSendHistory`).
+    @exclusivity(unchecked) private(set) var transportWideID: UInt8 = 0
     @exclusivity(unchecked) private(set) var isActive = false
 
     // Simulcast: the layer forwarded now, and the one wanted (a switch waits for its keyframe).
@@ -73,24 +77,35 @@ final class TrackForwarder {
         for (publisherID, uri) in track.headerExtensions {
             if let subscriberID = media.headerExtensions[uri] { extensionMap[Int(publisherID)] = subscriberID }
         }
+        transportWideID = media.headerExtensions[HeaderExtensionURI.transportWideCC] ?? 0
         isActive = !media.rejected && media.direction.sends
     }
 
     func deactivate() { isActive = false }
 
-    /// Picks the layer to forward from the subscriber's rendered width and the layers being
-    /// sent (`LayerChoice`); a change waits for the new layer's keyframe, asked for here.
+    /// Picks the layer to forward: the track's only one, or for simulcast what the subscriber's
+    /// allocation gives it (`SubscriberConnection.chooseLayers`, all its tracks at once).
     func chooseLayer(now: Int64) {
         guard track.isSimulcast else {
             targetLayer = track.primary
             return
         }
+        subscriber.chooseLayers(now: now)
+    }
+
+    /// The layers being sent, smallest first, and the one the subscriber's rendered width asks
+    /// for (`LayerChoice`); nil when no layer is sent.
+    func preferredLayer(now: Int64) -> (ranked: [PublishedLayer], index: Int)? {
         let ranked = track.rankedLayers
         let index = LayerChoice.choose(renderedWidth: renderedWidth,
                                        layers: ranked.map { LayerChoice.Layer(width: $0.width, active: $0.isActive(now: now)) })
-        guard let index else { return }  // nothing is sent: keep what was chosen
-        targetLayer = ranked[index]
-        if targetLayer !== currentLayer, let target = targetLayer { subscriber.participant.requestKeyframe(track, layer: target) }
+        return index.map { (ranked, $0) }
+    }
+
+    /// The layer to switch to; a change waits for its keyframe, asked for here.
+    func setTarget(_ layer: PublishedLayer) {
+        targetLayer = layer
+        if layer !== currentLayer { subscriber.participant.requestKeyframe(track, layer: layer) }
     }
 
     /// Rewrites the publisher's `packet` (of `layer`, starting a keyframe or not) into `scratch`
@@ -123,7 +138,9 @@ final class TrackForwarder {
         scratch.baseAddress!.copyMemory(from: packet.bytes.baseAddress!, byteCount: length)
         let sequence = packet.sequenceNumber &+ sequenceOffset
         let timestamp = packet.timestamp &+ timestampOffset
-        rewrite(scratch, length: length, packet: packet, sequence: sequence, timestamp: timestamp)
+        let wide = subscriber.transportWideSequence
+        let stamped = rewrite(scratch, length: length, packet: packet, sequence: sequence, timestamp: timestamp, transportWide: wide)
+        if stamped { subscriber.sentTransportWide(bytes: length, now: nowMicroseconds) }
         if isNewer(sequence, than: lastSequence) || !hasSent {
             lastSequence = sequence
             lastTimestamp = timestamp
@@ -141,8 +158,10 @@ final class TrackForwarder {
 
     /// Answers a NACK for our sequence number `sequence` from the track's cache: as RTX when
     /// negotiated (RFC 4588), else as the same packet again. Returns the bytes sent, 0 if the
-    /// packet is gone (or the send failed).
-    func retransmit(sequence: UInt16, scratch: UnsafeMutableRawBufferPointer) -> Int {
+    /// packet is gone (or the send failed). A bandwidth probe (`probeCluster`) resends recent
+    /// packets the same way: the subscriber discards the copies, and its feedback on them
+    /// measures the path.
+    func retransmit(sequence: UInt16, scratch: UnsafeMutableRawBufferPointer, probeCluster: Int? = nil) -> Int {
         guard isActive, let transport = subscriber.transport, let cache = currentLayer?.cache,
             let stored = cache.packet(sequence: sequence &- sequenceOffset),
             let original = try? RTPPacket(stored), original.ssrc == boundSourceSSRC
@@ -154,15 +173,28 @@ final class TrackForwarder {
         guard length + SRTPSession.maximumTrailer <= packetBuffer.count else { return 0 }
         let rewritten = UnsafeMutableRawBufferPointer(rebasing: packetBuffer[0..<(length + SRTPSession.maximumTrailer)])
         rewritten.baseAddress!.copyMemory(from: stored.baseAddress!, byteCount: length)
-        rewrite(rewritten, length: length, packet: original, sequence: sequence, timestamp: original.timestamp &+ timestampOffset)
+        let wide = subscriber.transportWideSequence
+        let stamped = rewrite(rewritten, length: length, packet: original, sequence: sequence,
+                              timestamp: original.timestamp &+ timestampOffset, transportWide: wide)
+        let now = MediaClock.monotonicMicroseconds()
         guard let rtxPayloadType, let view = try? RTPPacket(UnsafeRawBufferPointer(rebasing: rewritten[0..<length])) else {
+            guard probeCluster == nil else { return 0 }  // probes only as RTX: a plain copy would count as media
+            if stamped { subscriber.sentTransportWide(bytes: length, now: now) }
             return transport.sendRTP(rewritten, length: length) ? length : 0
         }
         rtxSequence &+= 1
+        // The RTX packet carries the rewritten packet's extensions, the transport-wide number
+        // stamped above among them.
         guard let rtxLength = try? RTX.wrap(view, rtxSSRC: rtxSSRC, rtxPayloadType: rtxPayloadType,
                                             rtxSequenceNumber: rtxSequence, into: scratch)
         else { return 0 }
+        if stamped { subscriber.sentTransportWide(bytes: rtxLength, now: now, probeCluster: probeCluster) }
         return transport.sendRTP(scratch, length: rtxLength) ? rtxLength : 0
+    }
+
+    /// Whether probes can be sent on this forwarder: video with RTX, forwarding, numbered.
+    var canProbe: Bool {
+        isActive && hasSent && rtxPayloadType != nil && transportWideID != 0 && currentLayer?.cache != nil
     }
 
     /// A new source (first packet, or the track re-published with another SSRC): continue our
@@ -180,8 +212,11 @@ final class TrackForwarder {
         timestampOffset = nextTimestamp &- packet.timestamp
     }
 
+    /// Returns true if the packet carried a transport-wide sequence number and `transportWide`
+    /// was written in its place.
     @inline(__always)
-    private func rewrite(_ buffer: UnsafeMutableRawBufferPointer, length: Int, packet: RTPPacket, sequence: UInt16, timestamp: UInt32) {
+    private func rewrite(_ buffer: UnsafeMutableRawBufferPointer, length: Int, packet: RTPPacket, sequence: UInt16, timestamp: UInt32,
+                         transportWide: UInt16) -> Bool {
         buffer[1] = (buffer[1] & 0x80) | (payloadType & 0x7F)
         buffer[2] = UInt8(sequence >> 8)
         buffer[3] = UInt8(truncatingIfNeeded: sequence)
@@ -193,11 +228,17 @@ final class TrackForwarder {
         buffer[9] = UInt8(truncatingIfNeeded: ssrc >> 16)
         buffer[10] = UInt8(truncatingIfNeeded: ssrc >> 8)
         buffer[11] = UInt8(truncatingIfNeeded: ssrc)
-        guard let extensions = packet.headerExtensions, let form = extensions.form else { return }
+        guard let extensions = packet.headerExtensions, let form = extensions.form else { return false }
+        var stamped = false
         // Each element's id sits just before its value: in the high nibble of the byte before it
         // (one-byte form, RFC 8285 4.2), or in the byte two before it (two-byte form, 4.3).
         for element in extensions {
             let mapped = extensionMap[Int(element.id)]
+            if mapped == transportWideID, transportWideID != 0, element.range.count == 2 {
+                buffer[element.range.lowerBound] = UInt8(transportWide >> 8)
+                buffer[element.range.lowerBound + 1] = UInt8(truncatingIfNeeded: transportWide)
+                stamped = true
+            }
             switch form {
             case .oneByte:
                 let at = element.range.lowerBound - 1
@@ -207,6 +248,7 @@ final class TrackForwarder {
                 buffer[element.range.lowerBound - 2] = mapped
             }
         }
+        return stamped
     }
 
     @inline(__always)

@@ -233,6 +233,65 @@ import Transport
         await service.shutdown()
     }
 
+    /// Congestion control towards a subscriber: every packet it is sent carries the SFU's own
+    /// transport-wide number (one numbering per subscriber transport, not the publisher's), and
+    /// its feedback on them gives it a bandwidth estimate. Feedback about numbers the SFU never
+    /// sent (issue 14's bad input) is counted and changes nothing; a subscriber answering
+    /// without transport-cc gets no estimate and still receives.
+    @Test func aSubscribersCongestionFeedbackGivesItABandwidthEstimate() async throws {
+        let service = try Self.makeService()
+        let alice = Self.participant(service)
+        let bob = Self.participant(service)
+        let carol = Self.participant(service)
+        carol.subscriberCapabilities.videoHeaderExtensions.removeAll { $0 == HeaderExtensionURI.transportWideCC }
+        carol.subscriberCapabilities.audioHeaderExtensions.removeAll { $0 == HeaderExtensionURI.transportWideCC }
+        try await alice.join(room: "estimate", identity: "alice")
+        let ssrc: UInt32 = 0x0D0D_0001
+        let payloadType = try await alice.publish(kind: .video, ssrc: ssrc, rtxSSRC: 0x0D0D_0002)
+        try await bob.join(room: "estimate", identity: "bob")
+        try await carol.join(room: "estimate", identity: "carol")
+        #expect(await Self.waitUntil { alice.publisherConnected && bob.subscriberConnected && carol.subscriberConnected })
+        try alice.sendMedia(count: 100, ssrc: ssrc, payloadType: payloadType) { i in UInt16(truncatingIfNeeded: 40_000 + i) }
+        #expect(await Self.waitUntil { bob.received.count >= 100 && carol.received.count >= 100 })
+        let numbers = bob.receivedTransportWide
+        #expect(numbers.count == bob.received.count, "\(numbers.count) of \(bob.received.count) packets numbered")
+        #expect(zip(numbers, numbers.dropFirst()).allSatisfy { $1 == $0 &+ 1 }, "not one consecutive numbering: \(numbers.prefix(8))")
+        #expect(numbers.first != 40_000, "the publisher's numbers were passed through")
+        #expect(carol.receivedTransportWide.isEmpty)
+
+        // Bob reports every packet, 2 ms apart.
+        let observations = numbers.enumerated().map { TransportWideObservation(sequenceNumber: $1, arrivalTime: 1_000_000 + Int64($0) * 2000) }
+        try bob.sendSubscriberRTCP { buffer in
+            try TransportWideFeedback.write(senderSSRC: 1, mediaSSRC: 2, feedbackPacketCount: 0, observations: observations, into: buffer)
+        }
+        var bandwidth: SubscriberBandwidth?
+        func bobsBandwidth() async -> SubscriberBandwidth? {
+            await service.statistics(room: "estimate")?.participants.first { $0.identity == "bob" }?.bandwidth
+        }
+        #expect(await Self.eventually(3) { bandwidth = await bobsBandwidth(); return bandwidth?.feedbackReceived == 1 })
+        #expect(bandwidth?.feedbackUnmatched == 0)
+        #expect(bandwidth.map { $0.estimatedBitsPerSecond > 0 } == true, "\(String(describing: bandwidth))")
+        #expect(bandwidth?.acknowledgedBitsPerSecond.map { $0 > 0 } == true, "\(String(describing: bandwidth))")
+
+        // Feedback on 50 numbers bob was never sent: counted, nothing else.
+        let estimate = bandwidth?.estimatedBitsPerSecond
+        let unsent = (0..<50).map { TransportWideObservation(sequenceNumber: numbers.last! &+ 1000 &+ UInt16($0), arrivalTime: 3_000_000 + Int64($0) * 1000) }
+        try bob.sendSubscriberRTCP { buffer in
+            try TransportWideFeedback.write(senderSSRC: 1, mediaSSRC: 2, feedbackPacketCount: 1, observations: unsent, into: buffer)
+        }
+        #expect(await Self.eventually(3) { bandwidth = await bobsBandwidth(); return bandwidth?.feedbackReceived == 2 })
+        #expect(bandwidth?.feedbackUnmatched == 50)
+        #expect(bandwidth?.estimatedBitsPerSecond == estimate)
+        let carols = await service.statistics(room: "estimate")?.participants.first { $0.identity == "carol" }
+        #expect(carols != nil && carols?.bandwidth == nil)
+        try alice.sendMedia(count: 10, ssrc: ssrc, payloadType: payloadType, firstSequence: 200) { i in UInt16(truncatingIfNeeded: 40_100 + i) }
+        #expect(await Self.waitUntil { bob.received.count >= 110 && carol.received.count >= 110 })
+        try alice.close()
+        try bob.close()
+        try carol.close()
+        await service.shutdown()
+    }
+
     /// Upstream loss (RFC 4585 6.2.1, RFC 4588): the SFU asks the publisher for the packets
     /// that did not arrive, and the RTX answer reaches the subscriber as the packet it repairs.
     /// RTX the SFU did not ask for (libwebrtc probes with resent packets) is not forwarded.

@@ -1,4 +1,5 @@
 import Foundation
+import RTP
 import SDP
 @testable import SFU
 import Transport
@@ -19,6 +20,11 @@ final class TestParticipant: @unchecked Sendable {
     var publisherRTCP: [[UInt8]] { lock.withLock { _publisherRTCP } }
     var subscriberRTCP: [[UInt8]] { lock.withLock { _subscriberRTCP } }
     private var _received: [(ssrc: UInt32, payloadType: UInt8, sequence: UInt16, payload: [UInt8])] = []
+    /// The transport-wide number of each packet received as a subscriber, when it had one.
+    private var _receivedTransportWide: [UInt16] = []
+    /// The id the SFU's offers give transport-cc's extension.
+    private var subscriberTransportWideID: UInt8 = 0
+    var receivedTransportWide: [UInt16] { lock.withLock { _receivedTransportWide } }
     private(set) var joined: JoinResult? {
         didSet { lock.withLock { joinedID = joined?.participantID } }
     }
@@ -240,6 +246,10 @@ final class TestParticipant: @unchecked Sendable {
                 recorder.lock.withLock {
                     recorder._received.append((UInt32(packet[8]) << 24 | UInt32(packet[9]) << 16 | UInt32(packet[10]) << 8 | UInt32(packet[11]),
                                                packet[1] & 0x7F, UInt16(packet[2]) << 8 | UInt16(packet[3]), Array(packet[12...])))
+                    let id = recorder.subscriberTransportWideID
+                    if id != 0, let parsed = try? RTPPacket(packet), let value = parsed.headerExtension(id: id), value.count == 2 {
+                        recorder._receivedTransportWide.append(UInt16(value[0]) << 8 | UInt16(value[1]))
+                    }
                 }
             }
             transport.onRTCP = { buffer, length in
@@ -255,6 +265,8 @@ final class TestParticipant: @unchecked Sendable {
             iceCredentials: ICECredentials(ufrag: credentials.ufrag, pwd: credentials.password), fingerprint: fingerprint,
             capabilities: subscriberCapabilities, candidates: candidates.map { String($0.dropFirst("candidate:".count)) }, gatheringComplete: true, sessionID: 7))
         let session = negotiated.session
+        let transportWideID = session.media.compactMap { $0.headerExtensions[HeaderExtensionURI.transportWideCC] }.first ?? 0
+        lock.withLock { subscriberTransportWideID = transportWideID }
         subscriberAnswerState = (ICECredentials(ufrag: credentials.ufrag, pwd: credentials.password), fingerprint,
                                  candidates.map { String($0.dropFirst("candidate:".count)) }, session.remoteICE.ufrag)
         try worker.sync {

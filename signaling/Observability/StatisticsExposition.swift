@@ -76,6 +76,19 @@ public enum StatisticsExposition {
              { "\($0.nacksSent)" }),
             ("sfu_participant_packets_repaired_in_total", "counter", "Packets of its published streams repaired by its retransmissions.",
              { "\($0.packetsRepairedIn)" }),
+            ("sfu_participant_estimated_bandwidth_out_bits_per_second", "gauge",
+             "Send-side bandwidth estimate towards the participant, from its transport-wide feedback.",
+             { $0.bandwidth.map { "\($0.estimatedBitsPerSecond)" } }),
+            ("sfu_participant_congestion_feedback_received_total", "counter",
+             "Transport-wide congestion control feedback messages from the participant as a subscriber.",
+             { $0.bandwidth.map { "\($0.feedbackReceived)" } }),
+            ("sfu_participant_congestion_feedback_unmatched_total", "counter",
+             "Packet statuses in the participant's feedback for packets the SFU did not send to it.",
+             { $0.bandwidth.map { "\($0.feedbackUnmatched)" } }),
+            ("sfu_participant_bandwidth_probes_sent_total", "counter", "Bandwidth probe clusters sent to the participant.",
+             { $0.bandwidth.map { "\($0.probesSent)" } }),
+            ("sfu_participant_bandwidth_probes_succeeded_total", "counter", "Probes that found more bandwidth than the estimate held.",
+             { $0.bandwidth.map { "\($0.probesSucceeded)" } }),
         ]
         for (name, type, help, value) in participants {
             var rows: [(String, String)] = []

@@ -44,6 +44,9 @@ public struct ParticipantStatistics: Sendable, Equatable, Codable {
     public var subscribedTracks: Int
     /// Ingest health of each track it publishes.
     public var tracks: [TrackStatistics] = []
+    /// The bandwidth estimated towards it as a subscriber, from its transport-wide congestion
+    /// feedback; nil until feedback arrived (or when it did not negotiate transport-cc).
+    public var bandwidth: SubscriberBandwidth?
 
     /// A participant with every figure at zero (tools and tests fill in the rest).
     public init(id: String, identity: String) {
@@ -81,6 +84,36 @@ public struct ParticipantStatistics: Sendable, Equatable, Codable {
         self.packetsRepairedIn = packetsRepairedIn
         self.publishedTracks = publishedTracks
         self.subscribedTracks = subscribedTracks
+    }
+}
+
+/// The send-side bandwidth estimate towards one subscriber (docs/architecture.md, "Bandwidth
+/// estimation") and the feedback and probes behind it.
+public struct SubscriberBandwidth: Sendable, Equatable, Codable {
+    public var estimatedBitsPerSecond: Int
+    /// What the subscriber reported receiving over the last half second.
+    public var acknowledgedBitsPerSecond: Int?
+    /// The delay-based detector's state: normal, overusing or underusing.
+    public var delaySignal: String
+    /// Smoothed fraction of packets its feedback reports lost.
+    public var lossRatio: Double
+    public var feedbackReceived: Int
+    /// Packet statuses in its feedback for numbers the SFU did not send (or sent too long ago).
+    public var feedbackUnmatched: Int
+    public var probesSent: Int
+    /// Probes that measured more room than the estimate held.
+    public var probesSucceeded: Int
+
+    public init(estimatedBitsPerSecond: Int, acknowledgedBitsPerSecond: Int?, delaySignal: String, lossRatio: Double,
+                feedbackReceived: Int, feedbackUnmatched: Int, probesSent: Int, probesSucceeded: Int) {
+        self.estimatedBitsPerSecond = estimatedBitsPerSecond
+        self.acknowledgedBitsPerSecond = acknowledgedBitsPerSecond
+        self.delaySignal = delaySignal
+        self.lossRatio = lossRatio
+        self.feedbackReceived = feedbackReceived
+        self.feedbackUnmatched = feedbackUnmatched
+        self.probesSent = probesSent
+        self.probesSucceeded = probesSucceeded
     }
 }
 

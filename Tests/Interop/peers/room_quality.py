@@ -162,16 +162,18 @@ def impair(kind, percent, pair):
     return match
 
 
-def limit_rate(kbits, pair):
-    """htb on lo: the publisher connection's datagrams (by port) through a class of `kbits`."""
+def limit_rate(kbits, pair, towards_page=False):
+    """htb on lo: one connection's datagrams (by port) through a class of `kbits`: what the page
+    sends on it, or with `towards_page` what the SFU sends it."""
+    source, destination = (pair["remotePort"], pair["localPort"]) if towards_page else (pair["localPort"], pair["remotePort"])
     commands = [
         "tc qdisc add dev lo root handle 1: htb default 10",
         "tc class add dev lo parent 1: classid 1:10 htb rate 10gbit",
         f"tc class add dev lo parent 1: classid 1:20 htb rate {int(kbits)}kbit ceil {int(kbits)}kbit burst 15k",
         # A short queue, as a home router's: 100 ms at the rate (at least 10 datagrams).
         f"tc qdisc add dev lo parent 1:20 handle 20: bfifo limit {max(15000, int(kbits) * 1000 // 8 // 10)}",
-        f"tc filter add dev lo parent 1: protocol ip prio 1 u32 match ip sport {pair['localPort']} 0xffff "
-        f"match ip dport {pair['remotePort']} 0xffff flowid 1:20",
+        f"tc filter add dev lo parent 1: protocol ip prio 1 u32 match ip sport {source} 0xffff "
+        f"match ip dport {destination} 0xffff flowid 1:20",
     ]
     for command in commands:
         subprocess.run(command.split(), check=True, capture_output=True, text=True)
