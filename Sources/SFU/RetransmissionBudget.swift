@@ -25,6 +25,10 @@ struct RetransmissionBudget {
     static let minimumBytesPerSecond: Int64 = 64_000
     /// Resends may use up to this share of what the subscriber is sent.
     static let shareOfBitrate = 0.5
+    /// And up to this share of its estimated bandwidth, when known, but never less than
+    /// `minimumBytesPerSecondEstimated` (32 kbit/s).
+    static let shareOfEstimate = 0.25
+    static let minimumBytesPerSecondEstimated: Int64 = 4_000
     /// The bucket holds this much of a second's rate.
     static let burstMicroseconds: Int64 = 250_000
 
@@ -50,11 +54,19 @@ struct RetransmissionBudget {
         recentTime = [Int64](repeating: .min, count: Self.recentCapacity)
     }
 
-    /// The rate follows what the subscriber is sent (`bitsPerSecond`, measured once a second).
-    mutating func follow(bitsPerSecond: Int) {
+    /// The rate follows what the subscriber is sent (`bitsPerSecond`, measured once a second),
+    /// and once its bandwidth is estimated, stays within `shareOfEstimate` of that: on a link
+    /// that is already full, resends at the floor rate would only add to the loss that caused
+    /// the NACKs (a 300 kbit/s subscriber's NACKs for a layer it could not take kept its link
+    /// saturated for as long as they came).
+    mutating func follow(bitsPerSecond: Int, estimateBitsPerSecond: Int? = nil) {
         // At most 1 Gbit/s counted: the bucket's arithmetic stays far from overflow.
         let share = Int64(Double(min(max(0, bitsPerSecond), 1_000_000_000)) / 8 * Self.shareOfBitrate)
         bytesPerSecond = max(Self.minimumBytesPerSecond, share)
+        if let estimate = estimateBitsPerSecond {
+            let cap = Int64(Double(min(max(0, estimate), 1_000_000_000)) / 8 * Self.shareOfEstimate)
+            bytesPerSecond = min(bytesPerSecond, max(Self.minimumBytesPerSecondEstimated, cap))
+        }
         burstBytes = max(1500, bytesPerSecond * Self.burstMicroseconds / 1_000_000)
         tokens = min(tokens, burstBytes * 1_000_000)
     }

@@ -430,7 +430,11 @@ final class SubscriberConnection {
         var wanted = others
         var limited = false
         for (index, entry) in simulcast.enumerated() {
-            entry.forwarder.setTarget(entry.ranked[chosen[index]])
+            // Held below both its preference and what it receives now: the estimate says the
+            // link cannot carry the current layer.
+            let current = tracks[index].current
+            entry.forwarder.setTarget(entry.ranked[chosen[index]],
+                                      dropCurrent: chosen[index] < tracks[index].preferred && current.map { chosen[index] < $0 } == true)
             wanted += Int(Double(entry.ranked[tracks[index].preferred].bitsPerSecond) * LayerAllocation.upgradeMargin)
             if chosen[index] < tracks[index].preferred { limited = true }
         }
@@ -474,7 +478,8 @@ final class SubscriberConnection {
 
     /// Once a second: what the subscriber was sent sets what may be resent to it.
     func sampled(bitsPerSecondOut: Int) {
-        retransmissionBudget.follow(bitsPerSecond: bitsPerSecondOut)
+        retransmissionBudget.follow(bitsPerSecond: bitsPerSecondOut,
+                                    estimateBitsPerSecond: hasBandwidthEstimate ? bandwidth.bitsPerSecond : nil)
     }
 
     /// Compound packets of sender reports stay within this many bytes (SRTCP's trailer on top):

@@ -33,6 +33,8 @@ final class TrackForwarder {
     // Simulcast: the layer forwarded now, and the one wanted (a switch waits for its keyframe).
     @exclusivity(unchecked) private(set) var currentLayer: PublishedLayer?
     @exclusivity(unchecked) private(set) var targetLayer: PublishedLayer?
+    /// The current layer is not forwarded while the switch down waits (`setTarget`).
+    @exclusivity(unchecked) private var dropsCurrentLayer = false
     /// The width the subscriber renders this track at (from the client), for the layer choice.
     var renderedWidth: Int?
     private(set) var layerSwitches = 0
@@ -102,9 +104,13 @@ final class TrackForwarder {
         return index.map { (ranked, $0) }
     }
 
-    /// The layer to switch to; a change waits for its keyframe, asked for here.
-    func setTarget(_ layer: PublishedLayer) {
+    /// The layer to switch to; a change waits for its keyframe, asked for here. With
+    /// `dropCurrent` (the subscriber's link cannot carry the current layer), the current layer
+    /// stops at once rather than at the switch: its packets would only fill the link's queue
+    /// ahead of the keyframe that ends the wait.
+    func setTarget(_ layer: PublishedLayer, dropCurrent: Bool = false) {
         targetLayer = layer
+        dropsCurrentLayer = dropCurrent && layer !== currentLayer
         if layer !== currentLayer { subscriber.participant.requestKeyframe(track, layer: layer) }
     }
 
@@ -114,6 +120,7 @@ final class TrackForwarder {
     func forward(_ packet: RTPPacket, layer: PublishedLayer, keyframe: Bool, nowMicroseconds: Int64,
                  scratch: UnsafeMutableRawBufferPointer) {
         guard isActive, let transport = subscriber.transport, transport.srtpProfile != nil else { return }
+        if dropsCurrentLayer, layer === currentLayer { return }
         if layer !== currentLayer {
             if track.isSimulcast {
                 // One layer at a time, switched only at the target layer's keyframe: the
@@ -122,6 +129,7 @@ final class TrackForwarder {
                 if currentLayer != nil { layerSwitches += 1 }
             }
             currentLayer = layer
+            dropsCurrentLayer = false
         }
         let length = packet.bytes.count
         guard length + SRTPSession.maximumTrailer <= scratch.count else { return }

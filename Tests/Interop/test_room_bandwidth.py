@@ -3,10 +3,11 @@ link is limited to 300 kbit/s is moved to a lower simulcast layer, and back to t
 the limit lifts, while another subscriber of the same publisher keeps the top layer
 (peers/room_bandwidth.py; docs/benchmarks.md, "A subscriber limited to 300 kbit/s")."""
 import json
+import os
 
 
 def test_a_subscriber_limited_to_300_kbits_gets_a_lower_layer_and_the_top_one_back(room_server):
-    r = room_server.run_peer("room_bandwidth.py", ["--kbits", "300"], timeout=300)
+    r = room_server.run_peer("room_bandwidth.py", ["--kbits", os.environ.get("SFU_BANDWIDTH_KBITS", "300")], timeout=300)
     why = room_server.why(r, lines=30)
     assert r["phase"] == "done", f"phase {r['phase']}: {r['notes']}" + why
     limited, recovered, baseline = r["limitedPhase"], r["recoveredPhase"], r["baseline"]

@@ -80,4 +80,18 @@ import Testing
         }
         #expect(budget.sent > 0)
     }
+
+    @Test func withAnEstimateResendsStayWithinAQuarterOfIt() {
+        var budget = RetransmissionBudget()
+        budget.follow(bitsPerSecond: 200_000)
+        #expect(budget.bytesPerSecond == RetransmissionBudget.minimumBytesPerSecond, "the floor without an estimate")
+        budget.follow(bitsPerSecond: 200_000, estimateBitsPerSecond: 300_000)
+        #expect(budget.bytesPerSecond == 300_000 / 8 / 4)
+        budget.follow(bitsPerSecond: 200_000, estimateBitsPerSecond: 10_000)
+        #expect(budget.bytesPerSecond == RetransmissionBudget.minimumBytesPerSecondEstimated)
+        budget.follow(bitsPerSecond: 4_000_000, estimateBitsPerSecond: 100_000_000)
+        #expect(budget.bytesPerSecond == 4_000_000 / 8 / 2, "half of what is sent still caps it")
+        budget.follow(bitsPerSecond: .max, estimateBitsPerSecond: .min)
+        #expect(budget.bytesPerSecond == RetransmissionBudget.minimumBytesPerSecondEstimated)
+    }
 }

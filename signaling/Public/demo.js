@@ -10,6 +10,8 @@ const videoCodec = (params.get('codec') || '').trim().toUpperCase() || null;
 // ?video=1280x720: the camera's capture size (the browser's default otherwise); 960 pixels or
 // more on the longer side make three simulcast layers.
 const videoSize = /^(\d{2,5})x(\d{2,5})$/.exec((params.get('video') || '').trim());
+// ?video=off: join with the microphone only (a viewer: an auction's bidder, a class's student).
+const videoOff = (params.get('video') || '').trim() === 'off';
 
 const STATUS_TEXT = {
   idle: 'Not connected', connecting: 'Connecting…', connected: 'Connected',
@@ -199,7 +201,7 @@ client.on('error', ({ code, message, fatal }) => {
 
 async function getMedia() {
   const video = videoSize ? { width: { ideal: Number(videoSize[1]) }, height: { ideal: Number(videoSize[2]) } } : true;
-  const attempts = [{ audio: true, video }, { video }, { audio: true }];
+  const attempts = videoOff ? [{ audio: true }] : [{ audio: true, video }, { video }, { audio: true }];
   for (const constraints of attempts) {
     try {
       return await navigator.mediaDevices.getUserMedia(constraints);

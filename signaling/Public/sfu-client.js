@@ -280,9 +280,12 @@ class Peer {
  */
 
 export class SFUClient extends EventTarget {
-  /** The simulcast layers of a published video track, smallest first (rid, scale, bitrate cap). */
+  /**
+   * The simulcast layers of a published video track, smallest first (rid, scale, bitrate cap).
+   * The smallest stays under 100 kbit/s so that it and two audio streams fit a 300 kbit/s link.
+   */
   static simulcastLayers = [
-    { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+    { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 100_000 },
     { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
     { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 2_500_000 },
   ];

@@ -69,8 +69,8 @@ def main():
     try:
         b = Browser(args.workdir)
         b.open("A", page_url(args.http, args.room, "A") + "&video=1280x720")
-        b.open("B", page_url(args.http, args.room, "B"))
-        b.open("C", page_url(args.http, args.room, "C"))
+        b.open("B", page_url(args.http, args.room, "B") + "&video=off")
+        b.open("C", page_url(args.http, args.room, "C") + "&video=off")
         ids, snaps = {}, {}
         b.wait_joined(ids, snaps)
         result["ids"] = ids
@@ -81,14 +81,16 @@ def main():
 
         def estimate(page):
             try:
-                with urllib.request.urlopen(f"{args.http}/stats", timeout=2) as response:
-                    stats = json.load(response)
+                with urllib.request.urlopen(f"{args.http}/stats/rooms/{args.room}", timeout=2) as response:
+                    room = json.load(response)
             except Exception:
                 return None
-            for room in stats.get("rooms", []):
-                for p in room.get("participants", []):
-                    if p.get("id") == ids[page]:
-                        return (p.get("bandwidth") or {}).get("estimatedBitsPerSecond")
+            for p in room.get("participants", []):
+                if p.get("id") == ids[page]:
+                    bw = p.get("bandwidth") or {}
+                    return [bw.get("estimatedBitsPerSecond"), bw.get("acknowledgedBitsPerSecond"), bw.get("delaySignal"),
+                            round(bw.get("lossRatio") or 0, 3), bw.get("probesSent"), bw.get("probesSucceeded"),
+                            p.get("retransmissionsSent"), p.get("bitrateOutBitsPerSecond")]
             return None
 
         if not wait_until(lambda: all(inbound(p).get("framesDecoded", 0) > 0 for p in ("B", "C")), args.media_timeout, 1.0):
@@ -111,7 +113,7 @@ def main():
         if not wait_until(three_layers_at_top, args.settle, 0.5):
             raise RuntimeError(f"not settled on three layers with B and C at {TOP}: B {inbound('B')}, C {inbound('C')}")
         result["settledAfter"] = round(time.monotonic() - decoding_at, 1)
-        result["estimateBefore"] = estimate("C")
+        result["estimateBefore"] = estimate("C")  # [estimate, acknowledged, signal, loss, probes, found room, resends, bitrate out]
         result["phase"] = "settled"
 
         b.use("C")
