@@ -38,7 +38,7 @@
  * - `publish(track, {stream, codec, simulcast}?)` → Promise<{trackId}>: send a local
  *   MediaStreamTrack on the publisher peer connection. Video is sent as simulcast layers unless
  *   `simulcast: false`: three (rids `q`, `h`, `f`: a quarter, half and full size, at most
- *   150 kbit/s, 500 kbit/s and 2.5 Mbit/s) from 960 pixels on the longer side, two (`h`, `f`)
+ *   100 kbit/s, 500 kbit/s and 2.5 Mbit/s) from 960 pixels on the longer side, two (`h`, `f`)
  *   from 480, one below (browsers send no more layers than that for such sizes, and would drop
  *   the full-size one); the server sends each subscriber one layer, by the size it shows the
  *   video at (`setVideoSize`). With `codec` VP9 or AV1 video goes as one stream (Chromium sends
