@@ -52,6 +52,10 @@ final class SubscriberConnection {
     /// Statuses in feedback for numbers we did not send (or sent too long ago).
     private(set) var congestionFeedbackUnmatched = 0
     @exclusivity(unchecked) private var probe = BandwidthProbe()
+    /// The estimate the layers were last allocated from, and when (monotonic microseconds).
+    private var allocatedEstimate = Int.max
+    private var lastAllocation: Int64 = .min / 2
+    static let reallocationInterval: Int64 = 200_000
     private let probeTimer: WorkerTimer
     private(set) var probesSent = 0
     /// Probes that found more room than the estimate had.
@@ -391,6 +395,13 @@ final class SubscriberConnection {
         guard !feedbackResults.isEmpty else { return }
         feedbackResults.withUnsafeBufferPointer { bandwidth.update($0, now: now) }
         hasBandwidthEstimate = true
+        // A fall of the estimate moves layers now, not at the next second's tick: every
+        // millisecond a layer the link cannot carry keeps flowing fills its queue and prolongs
+        // the freeze (at most every `reallocationInterval`).
+        if bandwidth.bitsPerSecond < allocatedEstimate - allocatedEstimate / 10,
+           now &- lastAllocation >= Self.reallocationInterval {
+            chooseLayers(now: now)
+        }
         if probeReported, let cluster = probe.finish() {
             let before = bandwidth.bitsPerSecond
             let result = bandwidth.probeClusterComplete(cluster, now: now)
@@ -424,6 +435,8 @@ final class SubscriberConnection {
                 layers: ranked.map { ($0.bitsPerSecond, $0.isActive(now: now)) }, preferred: preference.index,
                 current: forwarder.currentLayer.flatMap { current in ranked.firstIndex { $0 === current } }))
         }
+        lastAllocation = now
+        allocatedEstimate = hasBandwidthEstimate ? bandwidth.bitsPerSecond : .max
         guard !tracks.isEmpty else { return }
         let budget = hasBandwidthEstimate ? max(0, bandwidth.bitsPerSecond - others) : nil
         let chosen = LayerAllocation.allocate(budget: budget, tracks: tracks)
@@ -452,7 +465,9 @@ final class SubscriberConnection {
         let rate = min(max(wantedBitsPerSecond, estimate + estimate / 4), estimate * 2)
         probe.start(rate: rate, now: now, mid: forwarder.mid)
         probesSent += 1
-        sendProbePackets()
+        // The first packets go at the timer's first firing, not from here: this runs while an
+        // RTCP compound from the subscriber is being read out of the worker's packet buffer,
+        // which a resend reuses.
         probeTimer.schedule(after: 1, repeats: true) { [unowned self] in sendProbePackets() }
     }
 

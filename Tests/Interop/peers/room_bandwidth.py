@@ -16,37 +16,16 @@ throughout. The SFU's /stats gives C's estimate at each poll. Prints `RESULT {js
 """
 import argparse
 import json
-import subprocess
 import sys
 import time
 import urllib.request
 
 from room_browser import Browser, console_tail, wait_until
 from room_client import emit_result
-from room_quality import QUALITY, page_url, sent
+from room_quality import QUALITY, limit_rate, page_url, sent, unlimit_rate
 from room_simulcast import INBOUND_OF, SET_WIDTH
 
 TOP = 1280
-
-
-def limit(kbits, pair):
-    """htb on lo for what the SFU sends one connection: `kbits`, a burst of two datagrams, and a
-    queue of 100 ms at the rate (at least ten datagrams), as a home router's."""
-    commands = [
-        "tc qdisc add dev lo root handle 1: htb default 10",
-        "tc class add dev lo parent 1: classid 1:10 htb rate 10gbit",
-        f"tc class add dev lo parent 1: classid 1:20 htb rate {int(kbits)}kbit ceil {int(kbits)}kbit burst 3000 cburst 3000",
-        f"tc qdisc add dev lo parent 1:20 handle 20: bfifo limit {max(15000, int(kbits) * 1000 // 8 // 10)}",
-        f"tc filter add dev lo parent 1: protocol ip prio 1 u32 match ip sport {pair['remotePort']} 0xffff "
-        f"match ip dport {pair['localPort']} 0xffff flowid 1:20",
-    ]
-    for command in commands:
-        subprocess.run(command.split(), check=True, capture_output=True, text=True)
-    return "; ".join(commands)
-
-
-def unlimit():
-    subprocess.run(["tc", "qdisc", "del", "dev", "lo", "root"], capture_output=True)
 
 
 def main():
@@ -133,11 +112,12 @@ def main():
 
         baseline = []
         watch(5.0, time.monotonic(), baseline)
-        result["rule"] = limit(args.kbits, pair)
+        # A burst of two datagrams: like a link of that speed, not a shaper that lets bursts through.
+        result["rule"] = limit_rate(args.kbits, pair, towards_page=True, burst=3000, cburst=3000)
         limited_at = time.monotonic()
         limited = []
         watch(args.limited, limited_at, limited)
-        unlimit()
+        unlimit_rate()
         lifted_at = time.monotonic()
         recovered = []
         watch(args.recover, lifted_at, recovered)
@@ -182,7 +162,7 @@ def main():
     except Exception as e:
         result["notes"].append(f"failure: {e!r}")
     finally:
-        unlimit()
+        unlimit_rate()
         if b is not None:
             b.quit()
             result["console"] = console_tail(b, n=8)

@@ -162,14 +162,16 @@ def impair(kind, percent, pair):
     return match
 
 
-def limit_rate(kbits, pair, towards_page=False):
+def limit_rate(kbits, pair, towards_page=False, burst="15k", cburst=None):
     """htb on lo: one connection's datagrams (by port) through a class of `kbits`: what the page
-    sends on it, or with `towards_page` what the SFU sends it."""
+    sends on it, or with `towards_page` what the SFU sends it; `burst` (bytes) passes at line
+    rate after an idle spell (`cburst` at the ceiling rate: htb's default when None)."""
     source, destination = (pair["remotePort"], pair["localPort"]) if towards_page else (pair["localPort"], pair["remotePort"])
     commands = [
         "tc qdisc add dev lo root handle 1: htb default 10",
         "tc class add dev lo parent 1: classid 1:10 htb rate 10gbit",
-        f"tc class add dev lo parent 1: classid 1:20 htb rate {int(kbits)}kbit ceil {int(kbits)}kbit burst 15k",
+        f"tc class add dev lo parent 1: classid 1:20 htb rate {int(kbits)}kbit ceil {int(kbits)}kbit burst {burst}"
+        + (f" cburst {cburst}" if cburst else ""),
         # A short queue, as a home router's: 100 ms at the rate (at least 10 datagrams).
         f"tc qdisc add dev lo parent 1:20 handle 20: bfifo limit {max(15000, int(kbits) * 1000 // 8 // 10)}",
         f"tc filter add dev lo parent 1: protocol ip prio 1 u32 match ip sport {source} 0xffff "
