@@ -320,11 +320,10 @@ public final class PeerTransport {
             // Never connected: the checks themselves failed (wrong credentials, no route).
             close(reason: .iceFailed)
         case .failed:
-            // Connected before: a network outage. libnice reports a failed check list (or lost
-            // consent) within seconds, but the peer may come back, with the same pair or
-            // through an ICE restart; the session ends only after the consent window of silence
-            // (RFC 7675 5.1's 30 s; the consent watch), as a browser's own peer connection
-            // would ride it out.
+            // Connected before: libnice saw no answer to its checks for 50 s (or the peer
+            // revoked consent). The peer may still come back through an ICE restart; the
+            // session ends at the consent window of silence (RFC 7675 5.1's 30 s; the consent
+            // watch), as a browser's own peer connection would.
             break
         default:
             break

@@ -59,7 +59,8 @@ def run_with_loss(room_server, impair):
     r = room_server.run_peer("room_quality.py", ["--no-direct", "--impair", impair, "--window", "60"], timeout=200)
     why = room_server.why(r, lines=30)
     assert r["phase"] == "done", f"phase {r['phase']}: {r['notes']}" + why
-    summary = describe(r) + f"\nimpairment: {r.get('impairment')}"
+    summary = describe(r) + f"\nimpairment: {r.get('impairment')}\nSFU before the window: {r.get('serverBefore')}" \
+        f"\nSFU after it: {r.get('server')}"
     print(summary)
     assert (r["impairment"].get("dropped") or 0) > 100, f"the loss rule dropped too little to test anything\n{summary}" + why
     return r, why, summary
@@ -79,12 +80,17 @@ def test_loss_on_a_publishers_uplink_is_repaired_by_the_sfus_nacks(room_server):
 
 def test_loss_towards_one_subscriber_is_repaired_from_the_sfus_cache(room_server):
     """5 % of what the SFU sends page A's receiving connection is dropped for a minute: A's NACKs
-    are answered from the SFU's packet cache, so A freezes at most once in that minute and decodes
-    within 20 % of the frame rate of B, whose link is clean."""
+    are answered from the SFU's packet cache, so A is frozen for at most 1 s of that minute and
+    decodes within 20 % of the frame rate of B, whose link is clean. (Chromium counts a freeze
+    from a 200 ms gap at 20 fps; a frame whose resend was lost too can reach that now and then:
+    0, 1 and 2 such freezes of 0.27-0.6 s in all were seen in a minute. The time frozen is
+    what the viewer sees.) The loss must not fail the connection's ICE: the rule stays on the
+    pair it was set on, and must drop over 100 packets."""
     r, why, summary = run_with_loss(room_server, "subscriber-loss=5")
     impaired, clean = r["sfu"]["A"]["received"], r["sfu"]["B"]["received"]
     assert impaired["nacks"] > 0, f"A sent no NACK for its losses\n{summary}" + why
-    assert impaired["freezes"] <= 1, f"A froze {impaired['freezes']} times in a minute\n{summary}" + why
+    assert impaired["freezeSeconds"] <= 1.0 and impaired["freezes"] <= 3, \
+        f"A froze {impaired['freezes']} times, {impaired['freezeSeconds']} s in all, in a minute\n{summary}" + why
     assert clean["fps"] > 0 and impaired["fps"] >= 0.8 * clean["fps"], \
         f"A decodes {impaired['fps']} fps against the clean subscriber's {clean['fps']}\n{summary}" + why
 

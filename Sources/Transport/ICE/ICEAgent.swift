@@ -42,15 +42,16 @@ public final class ICEAgent {
         precondition(worker.isCurrent, "ICE agents live on their worker thread")
         self.worker = worker
         self.configuration = configuration
-        var options = NICE_AGENT_OPTION_ICE_TRICKLE.rawValue
-        if configuration.consentFreshness { options |= NICE_AGENT_OPTION_CONSENT_FRESHNESS.rawValue }
-        guard let agent = nice_agent_new_full(worker.context, NICE_COMPATIBILITY_RFC5245, NiceAgentOption(options)) else {
+        // Consent freshness through keepalive checks, not NICE_AGENT_OPTION_CONSENT_FRESHNESS
+        // (ICEConfiguration.consentFreshness says why).
+        guard let agent = nice_agent_new_full(worker.context, NICE_COMPATIBILITY_RFC5245, NICE_AGENT_OPTION_ICE_TRICKLE) else {
             throw .agentCreationFailed
         }
         self.agent = agent
         // upnp=FALSE on every agent: Debian's libnice would otherwise send SSDP multicast off the
         // machine. ICE-TCP off: browsers reach us over UDP or through TURN.
         sfu_nice_agent_configure(agent, controlling ? sfu_g_true() : sfu_g_false(), 100, 20)
+        sfu_nice_agent_set_keepalive_conncheck(agent, configuration.consentFreshness ? sfu_g_true() : sfu_g_false())
 
         for address in configuration.bindAddresses {
             guard let niceAddress = nice_address_new() else { throw .agentCreationFailed }

@@ -28,7 +28,9 @@ import argparse
 import os
 import sys
 import time
+import json
 import urllib.parse
+import urllib.request
 
 from firefox_browser import FirefoxBrowser
 from room_browser import Browser, console_tail, wait_until
@@ -194,6 +196,22 @@ def dropped():
     return None
 
 
+def server_view(http, room):
+    """What the SFU's /stats says of each page's participant (identity A-... or B-...): its
+    bandwidth estimate towards the page, resends and what the page reports of its losses."""
+    try:
+        with urllib.request.urlopen(f"{http}/stats/rooms/{room}", timeout=2) as response:
+            stats = json.load(response)
+    except Exception as e:
+        return {"error": repr(e)}
+    view = {}
+    for p in stats.get("participants", []):
+        page = (p.get("identity") or "").split("-")[0]
+        view[page] = {k: p.get(k) for k in ("bandwidth", "bitrateOutBitsPerSecond", "retransmissionsSent",
+                                             "retransmissionsRefused", "nacksReceived", "plisReceived", "lossRatioOut")}
+    return view
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--workdir", required=True)
@@ -266,8 +284,10 @@ def main():
         else:
             time.sleep(args.warmup)
         first = {n: sample(n) for n in pages}
+        result["serverBefore"] = server_view(args.http, args.room)
         time.sleep(args.window)
         second = {n: sample(n) for n in pages}
+        result["server"] = server_view(args.http, args.room)
         if args.impair and not args.impair.startswith("publisher-rate"):
             result["impairment"]["dropped"] = dropped()
         result["sfu"] = {
