@@ -43,6 +43,7 @@ final class MediaRouter {
                 participant.sampleBitrates(nanoseconds: now)
                 // Layers come and go (a browser pauses its top layers when its uplink shrinks).
                 participant.subscriber?.chooseLayers(now: now / 1000)
+                for track in participant.publishedTracks { updateLayerDemand(track, now: now / 1000) }
             }
         }
     }
@@ -109,6 +110,10 @@ final class MediaRouter {
         participant.graceTimer.cancel()
         let connection = participant.resumeConnection(events)
         participant.subscriber?.connectionResumed()
+        // What the publisher was told while its connection was down may not have reached it.
+        for track in participant.publishedTracks {
+            if let rids = track.activeRIDs { participant.send(.layersActive(trackID: track.id, rids: rids)) }
+        }
         let others = order.compactMap { participants[$0] }.filter { $0 !== participant }
         return JoinResult(participantID: participant.id, resumeToken: participant.resumeToken,
                           participants: others.map(\.info), room: name, connection: connection)
@@ -242,7 +247,28 @@ final class MediaRouter {
             throw .unknownTrack(trackID)
         }
         forwarder.renderedWidth = width
-        forwarder.chooseLayer(now: MediaClock.monotonicMicroseconds())
+        let now = MediaClock.monotonicMicroseconds()
+        forwarder.chooseLayer(now: now)
+        updateLayerDemand(forwarder.track, now: now)
+    }
+
+    /// Tells the publisher of `track` which of its simulcast layers to send when that changed
+    /// (`LayerDemand`): from the picture widths of its layers and the sizes its subscribers
+    /// render it at. Once a second, and at once when a subscriber comes or reports a size.
+    func updateLayerDemand(_ track: PublishedTrack, now: Int64) {
+        guard let delay = configuration.unusedLayerPauseMilliseconds, track.kind == .video, track.isSimulcast,
+              let publisher = participants[track.participantID] else { return }
+        let ranked = track.rankedLayers
+        let needed = LayerDemand.needed(widths: ranked.map(\.width), renderedWidths: track.forwarders.map(\.renderedWidth))
+        guard let count = track.demand.update(needed: needed, count: ranked.count, now: now,
+                                              pauseDelay: Int64(min(max(0, delay), 3_600_000)) * 1000) else { return }
+        let rids = ranked.prefix(count).compactMap(\.rid)
+        track.activeRIDs = rids
+        track.pausedRIDs = ranked.dropFirst(count).compactMap(\.rid)
+        publisher.send(.layersActive(trackID: track.id, rids: rids))
+        logger.info("simulcast layers needed", metadata: ["participant": "\(publisher.id)", "track": "\(track.id)",
+                                                         "active": "\(rids.joined(separator: ","))",
+                                                         "paused": "\(track.pausedRIDs.joined(separator: ","))"])
     }
 
     func answerSubscriberOffer(_ participantID: String, connection: Int, answer: String, version: Int) throws(RoomError) {

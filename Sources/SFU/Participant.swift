@@ -86,7 +86,11 @@ final class Participant {
         figures.bandwidth = subscriber?.bandwidthSummary
         figures.tracks = publishedTracks.map { track in
             TrackStatistics(id: track.id, kind: track.kind.rawValue, codec: track.codec.name, muted: track.muted,
-                            layers: track.layers.map { $0.statistics(isVideo: track.kind == .video) })
+                            layers: track.layers.map { layer in
+                                var figures = layer.statistics(isVideo: track.kind == .video)
+                                figures.paused = layer.rid.map { track.pausedRIDs.contains($0) } ?? false
+                                return figures
+                            })
         }
         return figures
     }

@@ -21,6 +21,11 @@ final class PublishedTrack {
     let layers: [PublishedLayer]
     var muted = false
     @exclusivity(unchecked) var forwarders: [TrackForwarder] = []
+    /// Which simulcast layers subscribers need; the rids the publisher was last told to send
+    /// (nil: never told, it sends all) and those it was told to pause.
+    var demand = LayerDemand()
+    var activeRIDs: [String]?
+    var pausedRIDs: [String] = []
 
     init(id: String, participantID: String, kind: TrackKind, mid: String, codec: NegotiatedCodec,
          headerExtensions: [UInt8: String], ssrc: UInt32, rtxSSRC: UInt32?, rids: [String] = []) {

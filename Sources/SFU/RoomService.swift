@@ -198,6 +198,9 @@ public enum RoomEvent: Sendable, Equatable {
     /// end of candidates.
     case candidate(target: PeerRole, candidate: String?)
     case connectionState(target: PeerRole, state: String)
+    /// The simulcast layers (rids) of a video track this participant publishes that are to be
+    /// sent; the others no subscriber needs and may be paused at the encoder (`LayerDemand`).
+    case layersActive(trackID: String, rids: [String])
     /// The SFU ended this participant's session (its media died, it was replaced, shutdown).
     case sessionEnded(reason: LeaveReason)
 }

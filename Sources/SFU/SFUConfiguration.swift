@@ -13,6 +13,9 @@ public struct SFUConfiguration: Sendable {
     public static let defaultMaxPublishedTracksPerParticipant = 4
     /// How long a participant whose signaling dropped is kept for `resume`.
     public var resumeGraceMilliseconds: Int
+    /// A simulcast layer no subscriber needs is paused at the publisher once it has been unneeded
+    /// this long (`LayerDemand`); nil never pauses layers.
+    public var unusedLayerPauseMilliseconds: Int? = 5_000
 
     public init(workers: Int = 0, ice: ICEConfiguration = ICEConfiguration(portRange: 50000...50999),
                 srtpProfiles: [SRTPProfile] = SRTPProfile.allCases, timeouts: PeerTransport.Timeouts = .init(),

@@ -127,6 +127,8 @@ final class SubscriberConnection {
         let forwarder = TrackForwarder(track: track, subscriber: self, mid: mid, ssrc: ssrc, rtxSSRC: rtxSSRC)
         forwarders[mid] = forwarder
         track.forwarders.append(forwarder)
+        // A newcomer that has not said how large it shows the track needs every layer now.
+        participant.room.updateLayerDemand(track, now: MediaClock.monotonicMicroseconds())
         if let parked = parkedMid {
             parkedMid = nil
             try? builder.removeTrack(mid: parked)  // parked mids are active in the builder: cannot fail

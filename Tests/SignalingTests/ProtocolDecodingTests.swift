@@ -139,6 +139,8 @@ import Testing
                 == ["v": 1, "type": "track-muted", "trackId": "t", "participantId": "p", "muted": false])
         #expect(try json(#require(RoomEvent.connectionState(target: .publisher, state: "connected").serverMessage))
                 == ["v": 1, "type": "connection-state", "target": "publisher", "state": "connected"])
+        #expect(try json(#require(RoomEvent.layersActive(trackID: "t", rids: ["q", "h"]).serverMessage))
+                == ["v": 1, "type": "layers", "trackId": "t", "active": ["q", "h"]])
         #expect(RoomEvent.sessionEnded(reason: .mediaLost).serverMessage == nil)
         #expect(LeaveReason.serverShutdown.wireName == "server-shutdown")
         #expect(LeaveReason.mediaLost.wireName == "media-lost")

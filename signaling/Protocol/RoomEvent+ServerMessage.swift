@@ -14,6 +14,7 @@ extension RoomEvent {
         // The core says "end of candidates" with nil; the wire says it with "" as browsers do.
         case .candidate(let target, let candidate): .trickle(target: target, candidate: candidate ?? "")
         case .connectionState(let target, let state): .connectionState(target: target, state: state)
+        case .layersActive(let trackID, let rids): .layers(trackID: trackID, active: rids)
         case .sessionEnded: nil
         }
     }

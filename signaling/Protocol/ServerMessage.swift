@@ -13,6 +13,9 @@ public enum ServerMessage: Sendable, Equatable {
     case trackUnpublished(trackID: String, participantID: String)
     case trackMuted(trackID: String, participantID: String, muted: Bool)
     case connectionState(target: PeerRole, state: String)
+    /// The simulcast layers of a track the client publishes that subscribers need; it may pause
+    /// the others.
+    case layers(trackID: String, active: [String])
     case ack
     case pong
     /// `reason`: a leave reason's wire name, `idle-timeout`, `join-timeout`, or the code of the
@@ -56,6 +59,7 @@ public enum ServerMessage: Sendable, Equatable {
         case .trackUnpublished: "track-unpublished"
         case .trackMuted: "track-muted"
         case .connectionState: "connection-state"
+        case .layers: "layers"
         case .ack: "ack"
         case .pong: "pong"
         case .bye: "bye"

@@ -50,6 +50,8 @@ extension ServerMessage {
             ["trackId": .string(trackID), "participantId": .string(participantID), "muted": .bool(muted)]
         case .connectionState(let target, let state):
             ["target": .string(target.rawValue), "state": .string(state)]
+        case .layers(let trackID, let active):
+            ["trackId": .string(trackID), "active": .array(active.map { .string($0) })]
         case .ack, .pong:
             [:]
         case .bye(let reason):

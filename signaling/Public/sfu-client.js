@@ -41,7 +41,8 @@
  *   100 kbit/s, 500 kbit/s and 2.5 Mbit/s) from 960 pixels on the longer side, two (`h`, `f`)
  *   from 480, one below (browsers send no more layers than that for such sizes, and would drop
  *   the full-size one); the server sends each subscriber one layer, by the size it shows the
- *   video at (`setVideoSize`). With `codec` VP9 or AV1 video goes as one stream (Chromium sends
+ *   video at (`setVideoSize`), and layers above the largest any subscriber needs are paused at
+ *   the encoder on the server's `layers` message (after 5 s unneeded; resumed at once). With `codec` VP9 or AV1 video goes as one stream (Chromium sends
  *   only one rid layer of them). May be called before `connect` resolves; tracks are sent once
  *   joined. Calls made together are batched into one offer. `codec` ('VP8', 'VP9', 'H264',
  *   'AV1'; video only) puts that codec first in the offer (`setCodecPreferences`): the server
@@ -83,6 +84,8 @@
  * - `track-removed`: `{trackId, participantId, kind, mid, track}`.
  * - `track-muted`: `{trackId, participantId, muted}` (remote tracks).
  * - `local-track-published`: `{trackId, track}` when the server accepted a local track.
+ * - `layers`: `{trackId, active}`: the simulcast layers (rids) of a local track now sent, after
+ *   the server's `layers` message changed them (the others are paused).
  * - `connection-state`: `{target: 'publisher'|'subscriber', side: 'local'|'server', state}`:
  *   ICE state of the browser's connection (`side: 'local'`, iceConnectionState) or the
  *   server's view (`side: 'server'`, the `connection-state` message).
@@ -665,9 +668,45 @@ export class SFUClient extends EventTarget {
       case 'track-unpublished': this._onTrackUnpublished(msg.trackId, msg.participantId); break;
       case 'track-muted': this._onTrackMuted(msg.trackId, msg.participantId, msg.muted); break;
       case 'connection-state': this._onServerConnectionState(msg.target, msg.state); break;
+      case 'layers': this._onLayers(msg.trackId, msg.active); break;
       case 'bye': this._onByeMessage(msg.reason); break;
       default: this._log('info', 'ignoring message', msg.type);
     }
+  }
+
+  /**
+   * The server sends only these simulcast layers (rids) of a track we publish on to anyone:
+   * pause the others at the encoder (`RTCRtpEncodingParameters.active`), which spares the uplink
+   * and the CPU, and resume them when asked. The latest request wins; one `setParameters` at a
+   * time per sender. A list naming none of the track's layers is ignored.
+   */
+  _onLayers(trackId, active) {
+    const entry = this.localTracks.find((e) => e.trackId === trackId);
+    if (!entry || !entry.transceiver || !Array.isArray(active)) return;
+    entry.wantedLayers = active.map(String);
+    if (entry.applyingLayers) return;   // the running loop picks the latest up
+    entry.applyingLayers = true;
+    const sender = entry.transceiver.sender;
+    (async () => {
+      for (;;) {
+        const wanted = entry.wantedLayers;
+        const params = sender.getParameters();
+        const encodings = params.encodings || [];
+        if (encodings.length < 2 || !encodings.some((e) => wanted.includes(e.rid))) break;
+        let changed = false;
+        for (const encoding of encodings) {
+          const on = wanted.includes(encoding.rid);
+          if (encoding.active !== on) { encoding.active = on; changed = true; }
+        }
+        if (changed) {
+          await sender.setParameters(params);
+          this._log('info', `layers of ${trackId}: sending ${wanted.join(',')}`);
+          this._emit('layers', { trackId, active: wanted });
+        }
+        if (entry.wantedLayers === wanted) break;
+      }
+    })().catch((err) => this._log('warn', `layers of ${trackId}: setParameters failed: ${err.message}`))
+      .finally(() => { entry.applyingLayers = false; });
   }
 
   _onError(msg, reply) {

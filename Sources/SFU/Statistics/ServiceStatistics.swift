@@ -158,6 +158,9 @@ public struct LayerStatistics: Sendable, Equatable, Codable {
     public var keyframeIntervalSeconds: Double?
     public var meanKeyframeIntervalSeconds: Double?
     public var irregularKeyframeIntervals: Int
+    /// The server asked the publisher to pause this simulcast layer: no subscriber needs it
+    /// (`LayerDemand`).
+    public var paused: Bool = false
 
     public init(rid: String?, ssrc: UInt32, bitrateBitsPerSecond: Int = 0, framesPerSecond: Double? = nil, width: Int? = nil,
                 height: Int? = nil, packetsReceived: Int = 0, packetsLost: Int = 0, lossRatio: Double = 0, jitterSeconds: Double = 0,

@@ -9,11 +9,16 @@ the tile's CSS width; the demo reports the size with `video-size`). Once A sends
 decode A at 1280 and C at 320. Then C's tile alternates between 1280 and 150 px `--switches` times
 each way; after each change C must decode A at the new layer's width within `--switch-timeout`
 seconds. Freezes, dropped frames and PLIs of C's stream of A are read before and after.
+Then both B and C show A 150 px wide: no one needs A's 640 and 1280 px layers, and the server
+asks A to pause them (`layers`, after 5 s); what A sends before and after, and when, is recorded
+with the server's view. Last, B shows A 1280 px wide again: when B decodes 1280 once more.
 Prints `RESULT {json}`.
 """
 import argparse
+import json
 import sys
 import time
+import urllib.request
 
 from room_browser import Browser, console_tail, wait_until
 from room_client import emit_result
@@ -67,6 +72,7 @@ def main():
     ap.add_argument("--settle", type=float, default=45.0)
     ap.add_argument("--switches", type=int, default=50)
     ap.add_argument("--switch-timeout", type=float, default=5.0)
+    ap.add_argument("--pause-timeout", type=float, default=15.0)
     args = ap.parse_args()
     result = {"phase": "start", "notes": []}
     t0 = time.monotonic()
@@ -140,6 +146,48 @@ def main():
             "median": sorted(s["seconds"] for s in switches)[len(switches) // 2] if switches else None,
             "before": before, "after": after,
         }
+        result["phase"] = "switched"
+
+        def server_layers():
+            """A's video layers as the SFU's /stats shows them: rid -> (bitrate, paused)."""
+            try:
+                with urllib.request.urlopen(f"{args.http}/stats/rooms/{args.room}", timeout=2) as response:
+                    room = json.load(response)
+            except Exception as e:
+                return {"error": repr(e)}
+            for p in room.get("participants", []):
+                if p.get("id") == ids["A"]:
+                    for track in p.get("tracks", []):
+                        if track.get("kind") == "video":
+                            return {layer.get("rid"): [layer.get("bitrateBitsPerSecond"), layer.get("paused")]
+                                    for layer in track.get("layers", [])}
+            return {}
+
+        def sending():
+            streams = published().get("streams") or []
+            return {s["rid"]: s["bitrate"] for s in streams}
+        pause = {"sentBefore": sending(), "serverBefore": server_layers(), "viewersBefore": {"B": inbound("B"), "C": inbound("C")}}
+        set_width("B", 150)
+        set_width("C", 150)
+        small_at = time.monotonic()
+        while time.monotonic() - small_at < args.pause_timeout:
+            now = sending()
+            if all(bitrate < 5_000 for rid, bitrate in now.items() if rid != "q") and now.get("q", 0) > 0:
+                pause["pausedAfter"] = round(time.monotonic() - small_at, 1)
+                break
+        pause["sentAfter"] = sending()
+        pause["serverAfter"] = server_layers()
+        pause["decodingWhilePaused"] = {"B": inbound("B"), "C": inbound("C")}
+        set_width("B", 1280)
+        large_at = time.monotonic()
+        while time.monotonic() - large_at < args.pause_timeout:
+            if (inbound("B") or {}).get("frameWidth") == 1280:
+                pause["resumedAfter"] = round(time.monotonic() - large_at, 2)
+                break
+            time.sleep(0.05)
+        pause["sentResumed"] = sending()
+        pause["serverResumed"] = server_layers()
+        result["pause"] = pause
         result["phase"] = "done"
     except Exception as e:
         result["notes"].append(f"failure: {e!r}")
