@@ -313,6 +313,10 @@ struct BandwidthEstimator {
         controlLossBased(now: now)
     }
 
+    /// Whether the estimate fell (on delay or on loss) less than `interval` before `now`: the
+    /// link, not the sender, is what sets the rate.
+    func decreased(within interval: Int64, now: Int64) -> Bool { !Self.hasElapsed(interval, since: lastDecrease, now: now) }
+
     /// Whether the link looks clear for a probe now: no overuse, loss under the increase
     /// threshold, no decrease in the last `probeQuietAfterDecrease`, and room under the maximum.
     func mayProbe(now: Int64) -> Bool {

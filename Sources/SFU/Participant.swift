@@ -84,6 +84,7 @@ final class Participant {
             packetsRepairedIn: publishedTracks.reduce(0) { $0 + $1.layers.reduce(0) { $0 + ($1.lossRepair?.packetsRecovered ?? 0) } },
             publishedTracks: publishedTracks.count, subscribedTracks: subscriber?.forwarders.count ?? 0)
         figures.bandwidth = subscriber?.bandwidthSummary
+        figures.publishCapBitsPerSecond = publisher?.bitrateCapSent
         figures.tracks = publishedTracks.map { track in
             TrackStatistics(id: track.id, kind: track.kind.rawValue, codec: track.codec.name, muted: track.muted,
                             layers: track.layers.map { layer in

@@ -43,6 +43,10 @@ final class PublisherConnection {
     private(set) var keyframeRequestsSent = 0
     private(set) var congestionFeedbackSent = 0
     private(set) var nacksSent = 0
+    /// The last cap told in a REMB (`PublisherBitrateCap`), and how many more REMBs lift it.
+    private(set) var bitrateCapSent: Int?
+    private var liftsLeft = 0
+    private(set) var rembsSent = 0
 
     init(participant: Participant, worker: MediaWorker, context: DTLSContext, configuration: SFUConfiguration) throws(RoomError) {
         self.participant = participant
@@ -159,7 +163,10 @@ final class PublisherConnection {
     /// Starts the transport on the first offer, follows the browser's ICE restarts after.
     private func applyTransport(_ session: NegotiatedSession) throws(RoomError) {
         if try binding.apply(session, to: transport) {
-            reportTimer.schedule(after: 1000, repeats: true) { [unowned self] in sendReceiverReports() }
+            reportTimer.schedule(after: 1000, repeats: true) { [unowned self] in
+                sendReceiverReports()
+                sendBitrateCap()
+            }
         }
     }
 
@@ -396,6 +403,40 @@ final class PublisherConnection {
                 transport.sendRTCP(buffer, length: length)
             }
         }
+    }
+
+    /// Once a second: a REMB with what this publisher's subscribers can take
+    /// (`PublisherBitrateCap`), when its video negotiated goog-remb and a cap applies; after a
+    /// cap, three REMBs of `liftedBitsPerSecond` once none applies (a REMB may be lost).
+    private func sendBitrateCap() {
+        guard transport.srtpProfile != nil else { return }
+        let video = tracksByMid.values.filter { $0.kind == .video }
+        guard video.contains(where: { $0.codec.feedback.contains { $0.sameKind(as: .remb) } }) else { return }
+        let now = MediaClock.monotonicMicroseconds()
+        let tracks = video.map { track in
+            PublisherBitrateCap.Track(isSimulcast: track.isSimulcast, shares: track.forwarders.map { forwarder in
+                forwarder.subscriber.limitingBitsPerSecond(now: now).map { estimate in
+                    PublisherBitrateCap.share(estimate: estimate, sentBitsPerSecond: forwarder.subscriber.participant.bitrateOut.bitsPerSecond,
+                                              trackBitsPerSecond: track.primary.bitsPerSecond)
+                }
+            })
+        }
+        let audio = tracksByMid.values.filter { $0.kind == .audio }.reduce(0) { $0 + $1.primary.bitsPerSecond }
+        let value: Int
+        if let cap = PublisherBitrateCap.cap(tracks: tracks, otherBitsPerSecond: audio) {
+            value = cap
+            bitrateCapSent = cap
+            liftsLeft = 3
+        } else {
+            guard liftsLeft > 0 else { return }
+            liftsLeft -= 1
+            value = PublisherBitrateCap.liftedBitsPerSecond
+            bitrateCapSent = nil
+        }
+        let ssrcs = video.flatMap { $0.layers.map(\.ssrc) }.filter { $0 != 0 }
+        guard !ssrcs.isEmpty, let length = try? ReceiverEstimatedMaxBitrate.write(
+            senderSSRC: participant.rtcpSSRC, bitrate: UInt64(value), ssrcs: ssrcs, into: worker.forwardBuffer) else { return }
+        if transport.sendRTCP(worker.forwardBuffer, length: length) { rembsSent += 1 }
     }
 
     /// Closes the transport and takes every track off its subscribers: a forwarder holds its

@@ -530,6 +530,16 @@ final class SubscriberConnection {
         if length > 0 { transport.sendRTCP(buffer, length: length) }
     }
 
+    /// The estimated bandwidth towards this subscriber while its link limits it (the estimate
+    /// fell within `limitedWindow`); nil when it has no estimate or its link showed no limit.
+    func limitingBitsPerSecond(now: Int64) -> Int? {
+        guard hasBandwidthEstimate, bandwidth.decreased(within: Self.limitedWindow, now: now) else { return nil }
+        return bandwidth.bitsPerSecond
+    }
+
+    /// How long after the estimate last fell the link still counts as the limit.
+    static let limitedWindow: Int64 = 10_000_000
+
     /// For statistics: the estimate (nil until feedback arrived) and what it is made of.
     var bandwidthSummary: SubscriberBandwidth? {
         guard hasBandwidthEstimate else { return nil }

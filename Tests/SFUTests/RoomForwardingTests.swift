@@ -332,6 +332,79 @@ import Transport
         await service.shutdown()
     }
 
+    /// The publisher's video is sent as one stream and its only subscriber's link limits it (its
+    /// estimate fell: half of its packets reported lost): the publisher is told by REMB
+    /// (draft-alvestrand-rmcat-remb) to send no more than that subscriber can take, for its video
+    /// SSRC. While the estimate had not fallen, no REMB. A subscriber without transport-cc (no
+    /// estimate) joins: the cap is lifted with REMBs of 100 Mbit/s.
+    @Test func aPublisherIsCappedByREMBAtWhatItsSubscribersCanTake() async throws {
+        let service = try Self.makeService()
+        let alice = Self.participant(service)
+        let bob = Self.participant(service)
+        let carol = Self.participant(service)
+        carol.subscriberCapabilities.videoHeaderExtensions.removeAll { $0 == HeaderExtensionURI.transportWideCC }
+        carol.subscriberCapabilities.audioHeaderExtensions.removeAll { $0 == HeaderExtensionURI.transportWideCC }
+        try await alice.join(room: "cap", identity: "alice")
+        let ssrc: UInt32 = 0x0E0E_0001
+        let payloadType = try await alice.publish(kind: .video, ssrc: ssrc, rtxSSRC: 0x0E0E_0002)
+        try await bob.join(room: "cap", identity: "bob")
+        #expect(await Self.waitUntil { alice.publisherConnected && bob.subscriberConnected })
+        // With transport-wide numbers of its own: the SFU writes bob's into their place.
+        try alice.sendMedia(count: 100, ssrc: ssrc, payloadType: payloadType) { i in UInt16(truncatingIfNeeded: 40_000 + i) }
+        #expect(await Self.waitUntil { bob.received.count >= 100 })
+        let numbers = bob.receivedTransportWide
+        // The first half all received, 2 ms apart: an estimate that never fell.
+        let clean = numbers.prefix(50).enumerated().map {
+            TransportWideObservation(sequenceNumber: $1, arrivalTime: 1_000_000 + Int64($0) * 2000)
+        }
+        try bob.sendSubscriberRTCP { buffer in
+            try TransportWideFeedback.write(senderSSRC: 1, mediaSSRC: 2, feedbackPacketCount: 0, observations: clean, into: buffer)
+        }
+        var estimate: Int?
+        func bobsEstimate() async -> Int? {
+            await service.statistics(room: "cap")?.participants.first { $0.identity == "bob" }?.bandwidth?.estimatedBitsPerSecond
+        }
+        #expect(await Self.eventually(3) { estimate = await bobsEstimate(); return estimate != nil })
+        try await Task.sleep(for: .milliseconds(1500))
+        #expect(Self.rembs(in: alice.publisherRTCP).isEmpty, "a cap from an estimate that never fell")
+        // The second half: every other packet lost (50 %): the loss-based estimate falls.
+        let lossy = numbers.dropFirst(50).enumerated().map {
+            TransportWideObservation(sequenceNumber: $1, arrivalTime: $0 % 2 == 0 ? 1_200_000 + Int64($0) * 2000 : nil)
+        }
+        try bob.sendSubscriberRTCP { buffer in
+            try TransportWideFeedback.write(senderSSRC: 1, mediaSSRC: 2, feedbackPacketCount: 1, observations: lossy, into: buffer)
+        }
+        #expect(await Self.eventually(3) { let now = await bobsEstimate(); estimate = now; return now != nil })
+        #expect(await Self.waitUntil(3) { !Self.rembs(in: alice.publisherRTCP).isEmpty }, "no REMB to the publisher")
+        let cap = try #require(Self.rembs(in: alice.publisherRTCP).first)
+        #expect(cap.ssrcs == [ssrc])
+        // Bob receives nothing else, so his share is his whole estimate (at least the floor).
+        #expect(cap.bitrate >= UInt64(PublisherBitrateCap.minimumBitsPerSecond) && cap.bitrate <= UInt64(max(estimate ?? 0, 100_000)),
+                "REMB \(cap.bitrate) against bob's estimate \(String(describing: estimate))")
+        let stats = await service.statistics(room: "cap")?.participants.first { $0.identity == "alice" }
+        #expect(stats?.publishCapBitsPerSecond != nil)
+
+        try await carol.join(room: "cap", identity: "carol")
+        #expect(await Self.waitUntil { carol.subscriberConnected })
+        #expect(await Self.waitUntil(4) { Self.rembs(in: alice.publisherRTCP).contains { $0.bitrate >= 99_000_000 } },
+                "the cap was not lifted for a subscriber without an estimate: \(Self.rembs(in: alice.publisherRTCP).map(\.bitrate))")
+        try alice.close()
+        try bob.close()
+        try carol.close()
+        await service.shutdown()
+    }
+
+    static func rembs(in compounds: [[UInt8]]) -> [(bitrate: UInt64, ssrcs: [UInt32])] {
+        compounds.flatMap { bytes in
+            bytes.withUnsafeBytes { raw -> [(bitrate: UInt64, ssrcs: [UInt32])] in
+                guard let compound = try? RTCPCompound(raw) else { return [] }
+                return compound.compactMap { try? ReceiverEstimatedMaxBitrate($0) }.map { remb in
+                    (remb.bitrate, (0..<remb.ssrcCount).map { remb.ssrc(at: $0) })
+                }
+            }
+        }
+    }
+
     static func nackedSequences(in compounds: [[UInt8]], for ssrc: UInt32) -> [UInt16] {
         compounds.flatMap { bytes in
             bytes.withUnsafeBytes { raw -> [UInt16] in

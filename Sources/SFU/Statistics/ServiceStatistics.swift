@@ -47,6 +47,9 @@ public struct ParticipantStatistics: Sendable, Equatable, Codable {
     /// The bandwidth estimated towards it as a subscriber, from its transport-wide congestion
     /// feedback; nil until feedback arrived (or when it did not negotiate transport-cc).
     public var bandwidth: SubscriberBandwidth?
+    /// The most this participant was last told to publish (REMB, `PublisherBitrateCap`), bits
+    /// per second; nil while its subscribers set no cap.
+    public var publishCapBitsPerSecond: Int?
 
     /// A participant with every figure at zero (tools and tests fill in the rest).
     public init(id: String, identity: String) {
