@@ -242,9 +242,7 @@ import Transport
         let service = try Self.makeService()
         let alice = Self.participant(service)
         let bob = Self.participant(service)
-        let carol = Self.participant(service)
-        carol.subscriberCapabilities.videoHeaderExtensions.removeAll { $0 == HeaderExtensionURI.transportWideCC }
-        carol.subscriberCapabilities.audioHeaderExtensions.removeAll { $0 == HeaderExtensionURI.transportWideCC }
+        let carol = Self.participantWithoutTransportWideCC(service)
         try await alice.join(room: "estimate", identity: "alice")
         let ssrc: UInt32 = 0x0D0D_0001
         let payloadType = try await alice.publish(kind: .video, ssrc: ssrc, rtxSSRC: 0x0D0D_0002)
@@ -341,9 +339,7 @@ import Transport
         let service = try Self.makeService()
         let alice = Self.participant(service)
         let bob = Self.participant(service)
-        let carol = Self.participant(service)
-        carol.subscriberCapabilities.videoHeaderExtensions.removeAll { $0 == HeaderExtensionURI.transportWideCC }
-        carol.subscriberCapabilities.audioHeaderExtensions.removeAll { $0 == HeaderExtensionURI.transportWideCC }
+        let carol = Self.participantWithoutTransportWideCC(service)
         try await alice.join(room: "cap", identity: "alice")
         let ssrc: UInt32 = 0x0E0E_0001
         let payloadType = try await alice.publish(kind: .video, ssrc: ssrc, rtxSSRC: 0x0E0E_0002)
@@ -392,6 +388,15 @@ import Transport
         try bob.close()
         try carol.close()
         await service.shutdown()
+    }
+
+    /// A subscriber that does not negotiate transport-wide sequence numbers: the SFU has no
+    /// estimate for it.
+    static func participantWithoutTransportWideCC(_ service: SFURoomService) -> TestParticipant {
+        let participant = Self.participant(service)
+        participant.subscriberCapabilities.videoHeaderExtensions.removeAll { $0 == HeaderExtensionURI.transportWideCC }
+        participant.subscriberCapabilities.audioHeaderExtensions.removeAll { $0 == HeaderExtensionURI.transportWideCC }
+        return participant
     }
 
     static func rembs(in compounds: [[UInt8]]) -> [(bitrate: UInt64, ssrcs: [UInt32])] {

@@ -14,13 +14,12 @@ framesDecoded, freezeCount, totalFreezesDuration): when C went below 1280, when 
 every freeze (count and duration added between two polls), and B's width and frame rate
 throughout. The SFU's /stats gives C's estimate at each poll. Prints `RESULT {json}`.
 """
-import argparse
 import json
 import sys
 import time
 import urllib.request
 
-from room_browser import Browser, console_tail, wait_until
+from room_browser import Browser, finish, peer_arguments, wait_until
 from room_client import emit_result
 from room_quality import QUALITY, limit_rate, page_url, sent, unlimit_rate
 from room_simulcast import INBOUND_OF, SET_WIDTH
@@ -29,12 +28,7 @@ TOP = 1280
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--workdir", required=True)
-    ap.add_argument("--ws", required=True)
-    ap.add_argument("--http", required=True)
-    ap.add_argument("--server-pid")
-    ap.add_argument("--room", default="bandwidth")
+    ap = peer_arguments("bandwidth")
     ap.add_argument("--media-timeout", type=float, default=45.0)
     ap.add_argument("--settle", type=float, default=60.0)
     ap.add_argument("--kbits", type=float, default=300)
@@ -162,12 +156,7 @@ def main():
     except Exception as e:
         result["notes"].append(f"failure: {e!r}")
     finally:
-        unlimit_rate()
-        if b is not None:
-            b.quit()
-            result["console"] = console_tail(b, n=8)
-        result["elapsed"] = round(time.monotonic() - t0, 2)
-        emit_result(result)
+        finish(result, b, t0, emit_result, cleanup=unlimit_rate)
 
 
 if __name__ == "__main__":

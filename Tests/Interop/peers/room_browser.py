@@ -7,6 +7,7 @@ reads a page's view: the demo's state and participants, the remote tiles, and in
 of every recorded peer connection, each attributed to the participant that owns the track (via
 the client's `remoteTracks`).
 """
+import argparse
 import json
 import os
 import signal
@@ -223,6 +224,30 @@ class Browser:
 
 def console_tail(browser, n=15):
     return {k: v[-n:] for k, v in browser.console.items()}
+
+
+def peer_arguments(room):
+    """The arguments the test harness gives every browser peer (conftest's run_peer), and
+    `--room` (default `room`); the peer adds its own."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--workdir", required=True)
+    ap.add_argument("--ws", required=True)
+    ap.add_argument("--http", required=True)
+    ap.add_argument("--server-pid")
+    ap.add_argument("--room", default=room)
+    return ap
+
+
+def finish(result, browser, started, emit, cleanup=None):
+    """The end of a peer's run, whatever happened: `cleanup`, the browser closed with the tail
+    of its console in `result`, the elapsed time, and `result` printed by `emit`."""
+    if cleanup:
+        cleanup()
+    if browser is not None:
+        browser.quit()
+        result["console"] = console_tail(browser, n=8)
+    result["elapsed"] = round(time.monotonic() - started, 2)
+    emit(result)
 
 
 def dumps(x):

@@ -9,25 +9,19 @@ receiving connection goes through an htb class of `--kbits` on lo (burst of two 
 says it told A (`publishCapBitsPerSecond`), C's estimate, and C's stream of A (width,
 framesDecoded, freezes). Prints `RESULT {json}`.
 """
-import argparse
 import json
 import sys
 import time
 import urllib.request
 
-from room_browser import Browser, console_tail, wait_until
+from room_browser import Browser, finish, peer_arguments, wait_until
 from room_client import emit_result
 from room_quality import QUALITY, limit_rate, page_url, sent, unlimit_rate
 from room_simulcast import INBOUND_OF, SET_WIDTH
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--workdir", required=True)
-    ap.add_argument("--ws", required=True)
-    ap.add_argument("--http", required=True)
-    ap.add_argument("--server-pid")
-    ap.add_argument("--room", default="cap")
+    ap = peer_arguments("cap")
     ap.add_argument("--codec", default="VP9")
     ap.add_argument("--media-timeout", type=float, default=45.0)
     ap.add_argument("--warmup", type=float, default=10.0)
@@ -105,12 +99,7 @@ def main():
     except Exception as e:
         result["notes"].append(f"failure: {e!r}")
     finally:
-        unlimit_rate()
-        if b is not None:
-            b.quit()
-            result["console"] = console_tail(b, n=8)
-        result["elapsed"] = round(time.monotonic() - t0, 2)
-        emit_result(result)
+        finish(result, b, t0, emit_result, cleanup=unlimit_rate)
 
 
 if __name__ == "__main__":

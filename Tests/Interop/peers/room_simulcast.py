@@ -14,13 +14,12 @@ asks A to pause them (`layers`, after 5 s); what A sends before and after, and w
 with the server's view. Last, B shows A 1280 px wide again: when B decodes 1280 once more.
 Prints `RESULT {json}`.
 """
-import argparse
 import json
 import sys
 import time
 import urllib.request
 
-from room_browser import Browser, console_tail, wait_until
+from room_browser import Browser, finish, peer_arguments, wait_until
 from room_client import emit_result
 from room_quality import QUALITY, page_url, sent
 
@@ -62,12 +61,7 @@ return true;
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--workdir", required=True)
-    ap.add_argument("--ws", required=True)
-    ap.add_argument("--http", required=True)
-    ap.add_argument("--server-pid")
-    ap.add_argument("--room", default="simulcast")
+    ap = peer_arguments("simulcast")
     ap.add_argument("--media-timeout", type=float, default=45.0)
     ap.add_argument("--settle", type=float, default=45.0)
     ap.add_argument("--switches", type=int, default=50)
@@ -192,11 +186,7 @@ def main():
     except Exception as e:
         result["notes"].append(f"failure: {e!r}")
     finally:
-        if b is not None:
-            b.quit()
-            result["console"] = console_tail(b, n=8)
-        result["elapsed"] = round(time.monotonic() - t0, 2)
-        emit_result(result)
+        finish(result, b, t0, emit_result)
 
 
 if __name__ == "__main__":
