@@ -264,11 +264,10 @@ final class MediaRouter {
                                               pauseDelay: Int64(min(max(0, delay), 3_600_000)) * 1000) else { return }
         let rids = ranked.prefix(count).compactMap(\.rid)
         track.activeRIDs = rids
-        track.pausedRIDs = ranked.dropFirst(count).compactMap(\.rid)
         publisher.send(.layersActive(trackID: track.id, rids: rids))
         logger.info("simulcast layers needed", metadata: ["participant": "\(publisher.id)", "track": "\(track.id)",
                                                          "active": "\(rids.joined(separator: ","))",
-                                                         "paused": "\(track.pausedRIDs.joined(separator: ","))"])
+                                                         "paused": "\(ranked.dropFirst(count).compactMap(\.rid).joined(separator: ","))"])
     }
 
     func answerSubscriberOffer(_ participantID: String, connection: Int, answer: String, version: Int) throws(RoomError) {

@@ -89,7 +89,7 @@ final class Participant {
             TrackStatistics(id: track.id, kind: track.kind.rawValue, codec: track.codec.name, muted: track.muted,
                             layers: track.layers.map { layer in
                                 var figures = layer.statistics(isVideo: track.kind == .video)
-                                figures.paused = layer.rid.map { track.pausedRIDs.contains($0) } ?? false
+                                figures.paused = track.isPaused(layer)
                                 return figures
                             })
         }

@@ -21,11 +21,16 @@ final class PublishedTrack {
     let layers: [PublishedLayer]
     var muted = false
     @exclusivity(unchecked) var forwarders: [TrackForwarder] = []
-    /// Which simulcast layers subscribers need; the rids the publisher was last told to send
-    /// (nil: never told, it sends all) and those it was told to pause.
+    /// Which simulcast layers subscribers need, and the rids the publisher was last told to send
+    /// (nil: never told, it sends all).
     var demand = LayerDemand()
     var activeRIDs: [String]?
-    var pausedRIDs: [String] = []
+
+    /// Whether the publisher was told to pause `layer` (`LayerDemand`).
+    func isPaused(_ layer: PublishedLayer) -> Bool {
+        guard let rid = layer.rid, let active = activeRIDs else { return false }
+        return !active.contains(rid)
+    }
 
     init(id: String, participantID: String, kind: TrackKind, mid: String, codec: NegotiatedCodec,
          headerExtensions: [UInt8: String], ssrc: UInt32, rtxSSRC: UInt32?, rids: [String] = []) {

@@ -46,7 +46,6 @@ final class PublisherConnection {
     /// The last cap told in a REMB (`PublisherBitrateCap`), and how many more REMBs lift it.
     private(set) var bitrateCapSent: Int?
     private var liftsLeft = 0
-    private(set) var rembsSent = 0
 
     init(participant: Participant, worker: MediaWorker, context: DTLSContext, configuration: SFUConfiguration) throws(RoomError) {
         self.participant = participant
@@ -436,7 +435,7 @@ final class PublisherConnection {
         let ssrcs = video.flatMap { $0.layers.map(\.ssrc) }.filter { $0 != 0 }
         guard !ssrcs.isEmpty, let length = try? ReceiverEstimatedMaxBitrate.write(
             senderSSRC: participant.rtcpSSRC, bitrate: UInt64(value), ssrcs: ssrcs, into: worker.forwardBuffer) else { return }
-        if transport.sendRTCP(worker.forwardBuffer, length: length) { rembsSent += 1 }
+        transport.sendRTCP(worker.forwardBuffer, length: length)
     }
 
     /// Closes the transport and takes every track off its subscribers: a forwarder holds its
