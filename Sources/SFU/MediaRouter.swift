@@ -22,6 +22,9 @@ final class MediaRouter {
     private let onParticipantGone: @Sendable (String) -> Void
     /// Once a second: the participants' bitrates.
     private let statisticsTimer: WorkerTimer
+    /// Who speaks (`ActiveSpeakers`), decided every `ActiveSpeakerDetection.intervalMilliseconds`.
+    private var activeSpeakers = ActiveSpeakers()
+    private let speakerTimer: WorkerTimer
 
     init(name: String, worker: MediaWorker, context: DTLSContext, configuration: SFUConfiguration,
          capabilities: CodecCapabilities = .default, metrics: SFUMetrics = SFUMetrics(),
@@ -30,6 +33,7 @@ final class MediaRouter {
         self.worker = worker
         self.metrics = metrics
         statisticsTimer = WorkerTimer(worker: worker)
+        speakerTimer = WorkerTimer(worker: worker)
         self.context = context
         self.configuration = configuration
         self.capabilities = capabilities
@@ -46,9 +50,34 @@ final class MediaRouter {
                 for track in participant.publishedTracks { updateLayerDemand(track, now: now / 1000) }
             }
         }
+        if let detection = configuration.activeSpeakers {
+            let interval = min(max(detection.intervalMilliseconds, 20), 10_000)
+            speakerTimer.schedule(after: interval, repeats: true) { [unowned self] in
+                updateActiveSpeakers(intervalMilliseconds: interval, smoothing: detection.smoothing)
+            }
+        }
     }
 
-    deinit { statisticsTimer.cancel() }
+    deinit {
+        statisticsTimer.cancel()
+        speakerTimer.cancel()
+    }
+
+    /// Ends the interval of every audio track's `SpeechActivity` and tells everyone when the
+    /// speakers changed. A participant's score is its loudest audio track's.
+    private func updateActiveSpeakers(intervalMilliseconds: Int, smoothing: Double) {
+        var scores: [(participantID: String, score: Double)] = []
+        for id in order {
+            guard let participant = participants[id] else { continue }
+            var loudest = 0.0
+            for track in participant.publishedTracks where track.kind == .audio && track.audioLevelExtensionID != 0 {
+                loudest = max(loudest, track.speech.endInterval(milliseconds: intervalMilliseconds, smoothing: smoothing))
+            }
+            if loudest > 0 { scores.append((id, loudest)) }
+        }
+        guard let speakers = activeSpeakers.update(scores: scores) else { return }
+        for id in order { participants[id]?.send(.activeSpeakers(participantIDs: speakers)) }
+    }
 
     /// The room's participants and their figures now, in join order.
     var statistics: RoomStatistics {
@@ -64,6 +93,7 @@ final class MediaRouter {
         guard participants.isEmpty else { return false }
         isClosed = true
         statisticsTimer.cancel()
+        speakerTimer.cancel()
         return true
     }
 
@@ -92,6 +122,15 @@ final class MediaRouter {
             let bound = WorkerBound(self, worker: worker)
             let id = participant.id
             worker.post(priority: .setup) { bound.value.subscribeToEveryone(id) }
+        }
+        // Who speaks, also after the join reply: a newcomer need not wait for the next change.
+        if !activeSpeakers.speakers.isEmpty {
+            let bound = WorkerBound(self, worker: worker)
+            let id = participant.id
+            worker.post(priority: .setup) {
+                let router = bound.value
+                router.participants[id]?.send(.activeSpeakers(participantIDs: router.activeSpeakers.speakers))
+            }
         }
         return JoinResult(participantID: participant.id, resumeToken: participant.resumeToken,
                           participants: others.map(\.info), room: name)
@@ -145,6 +184,7 @@ final class MediaRouter {
         order = []
         isClosed = true
         statisticsTimer.cancel()
+        speakerTimer.cancel()
     }
 
     /// Ends a participant's session on the SFU's initiative: it is told, the others too.
@@ -232,6 +272,7 @@ final class MediaRouter {
         guard let track = participant.publishedTracks.first(where: { $0.id == trackID }) else { throw .unknownTrack(trackID) }
         guard track.muted != muted else { return }
         track.muted = muted
+        if muted { track.speech.reset() }
         for other in participants.values where other !== participant {
             other.send(.trackMuted(trackID: trackID, participantID: participantID, muted: muted))
         }

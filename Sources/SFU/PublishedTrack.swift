@@ -25,6 +25,10 @@ final class PublishedTrack {
     /// (nil: never told, it sends all).
     var demand = LayerDemand()
     var activeRIDs: [String]?
+    /// The id of the publisher's audio level extension (RFC 6464), 0 without one.
+    let audioLevelExtensionID: UInt8
+    /// How much of late this audio track was sound (`ActiveSpeakers`).
+    @exclusivity(unchecked) var speech = SpeechActivity()
 
     /// Whether the publisher was told to pause `layer` (`LayerDemand`).
     func isPaused(_ layer: PublishedLayer) -> Bool {
@@ -40,6 +44,8 @@ final class PublishedTrack {
         self.mid = mid
         self.codec = codec
         self.headerExtensions = headerExtensions
+        audioLevelExtensionID = kind == .audio
+            ? headerExtensions.filter { $0.value == HeaderExtensionURI.audioLevel }.keys.min() ?? 0 : 0
         keyframeCodec = kind == .video ? VideoKeyframe.Codec(encodingName: codec.name) : nil
         if rids.isEmpty {
             layers = [PublishedLayer(rid: nil, ssrc: ssrc, rtxSSRC: rtxSSRC, kind: kind, codec: codec)]

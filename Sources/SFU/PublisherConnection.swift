@@ -46,6 +46,8 @@ final class PublisherConnection {
     /// The last cap told in a REMB (`PublisherBitrateCap`), and how many more REMBs lift it.
     private(set) var bitrateCapSent: Int?
     private var liftsLeft = 0
+    /// `ActiveSpeakerDetection.soundLevel`, nil when detection is off.
+    private let soundLevel: UInt8?
 
     init(participant: Participant, worker: MediaWorker, context: DTLSContext, configuration: SFUConfiguration) throws(RoomError) {
         self.participant = participant
@@ -58,6 +60,7 @@ final class PublisherConnection {
         reportTimer = WorkerTimer(worker: worker)
         feedbackTimer = WorkerTimer(worker: worker)
         repairTimer = WorkerTimer(worker: worker)
+        soundLevel = configuration.activeSpeakers.map { UInt8(clamping: $0.soundLevel) }
         transport.onRTP = { [unowned self] in receiveRTP($0, length: $1) }
         transport.onRTCP = { [unowned self] in receiveRTCP($0, length: $1) }
     }
@@ -123,6 +126,7 @@ final class PublisherConnection {
                 id: Identifier.make(prefix: "TR_"), participantID: participant.id, kind: kind, mid: m.mid, codec: codec,
                 headerExtensions: Dictionary(m.headerExtensions.map { ($0.value, $0.key) }, uniquingKeysWith: { a, _ in a }),
                 ssrc: rids.isEmpty ? media : 0, rtxSSRC: rids.isEmpty ? rtx : nil, rids: rids)
+            if let soundLevel { track.speech = SpeechActivity(soundLevel: soundLevel) }
             tracksByMid[m.mid] = track
             if track.primary.lossRepair != nil, !repairTimer.isScheduled {
                 repairTimer.schedule(after: Self.repairIntervalMilliseconds, repeats: true) { [unowned self] in repairLosses() }
@@ -261,6 +265,11 @@ final class PublisherConnection {
         layer.statistics.update(sequence: packet.sequenceNumber, timestamp: packet.timestamp,
                                 payloadBytes: packet.payload.count, arrivalMicroseconds: now)
         layer.lastPacketMicroseconds = now
+        // Who speaks (RFC 6464): one byte the publisher's encoder measured, counted as it is.
+        if track.audioLevelExtensionID != 0, soundLevel != nil, !track.muted,
+           let level = packet.headerExtension(id: track.audioLevelExtensionID), !level.isEmpty {
+            track.speech.record(levelByte: level[0])
+        }
         layer.cache?.store(bytes, sequence: packet.sequenceNumber)
         var keyframe = false
         if let codec = track.keyframeCodec {

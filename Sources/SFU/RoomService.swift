@@ -201,6 +201,9 @@ public enum RoomEvent: Sendable, Equatable {
     /// The simulcast layers (rids) of a video track this participant publishes that are to be
     /// sent; the others no subscriber needs and may be paused at the encoder (`LayerDemand`).
     case layersActive(trackID: String, rids: [String])
+    /// The participants speaking now, the dominant speaker first (`ActiveSpeakers`); empty when
+    /// nobody speaks. Sent when the list changes, and to a newcomer while anyone speaks.
+    case activeSpeakers(participantIDs: [String])
     /// The SFU ended this participant's session (its media died, it was replaced, shutdown).
     case sessionEnded(reason: LeaveReason)
 }

@@ -16,6 +16,9 @@ public struct SFUConfiguration: Sendable {
     /// A simulcast layer no subscriber needs is paused at the publisher once it has been unneeded
     /// this long (`LayerDemand`); nil never pauses layers.
     public var unusedLayerPauseMilliseconds: Int? = 5_000
+    /// Who speaks, from the audio levels publishers stamp on their packets (`ActiveSpeakers`);
+    /// nil sends no `activeSpeakers` events.
+    public var activeSpeakers: ActiveSpeakerDetection? = ActiveSpeakerDetection()
 
     public init(workers: Int = 0, ice: ICEConfiguration = ICEConfiguration(portRange: 50000...50999),
                 srtpProfiles: [SRTPProfile] = SRTPProfile.allCases, timeouts: PeerTransport.Timeouts = .init(),
@@ -28,5 +31,22 @@ public struct SFUConfiguration: Sendable {
         self.maxParticipantsPerRoom = maxParticipantsPerRoom
         self.maxPublishedTracksPerParticipant = maxPublishedTracksPerParticipant
         self.resumeGraceMilliseconds = resumeGraceMilliseconds
+    }
+}
+
+/// Settings of the active speaker detection (`SpeechActivity`, `ActiveSpeakers`).
+public struct ActiveSpeakerDetection: Sendable, Equatable {
+    /// How often scores are updated and the speakers decided. Shorter reacts sooner and costs a
+    /// pass over the room's audio tracks each time.
+    public var intervalMilliseconds: Int
+    /// The loudest RFC 6464 level (in -dBov, 0 to 127) that is not yet sound.
+    public var soundLevel: Int
+    /// The weight of the latest interval in a track's score (0 to 1).
+    public var smoothing: Double
+
+    public init(intervalMilliseconds: Int = 250, soundLevel: Int = 40, smoothing: Double = 0.4) {
+        self.intervalMilliseconds = intervalMilliseconds
+        self.soundLevel = soundLevel
+        self.smoothing = smoothing
     }
 }

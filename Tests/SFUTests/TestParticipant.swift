@@ -38,6 +38,8 @@ final class TestParticipant: @unchecked Sendable {
     var subscriberCapabilities = CodecCapabilities.default
     /// The transport-wide sequence number extension id the SFU answered with, if any.
     private(set) var publisherTransportWideID: UInt8?
+    /// The audio level extension id (RFC 6464) the SFU answered with, if any.
+    private(set) var publisherAudioLevelID: UInt8?
     /// The RTX payload type of the published video, if negotiated.
     private(set) var publisherRTXPayloadType: UInt8?
     /// ICE restarts the SFU made on our subscriber connection (seen as a new ufrag in its offer).
@@ -115,6 +117,7 @@ final class TestParticipant: @unchecked Sendable {
         let session = try builder.applyAnswer(try SessionDescription(parsing: result.answer))
         publisherTransportWideID = session.media[0].headerExtensions[HeaderExtensionURI.transportWideCC]
         publisherRTXPayloadType = session.media[0].codecs[0].rtxPayloadType
+        publisherAudioLevelID = session.media[0].headerExtensions[HeaderExtensionURI.audioLevel]
         try worker.sync {
             try transport.value.start(remote: .init(
                 iceUfrag: session.remoteICE.ufrag, icePassword: session.remoteICE.pwd, fingerprint: session.remoteFingerprints[0],
@@ -125,8 +128,11 @@ final class TestParticipant: @unchecked Sendable {
     }
 
     /// Sends `count` RTP packets on the published track, 20 ms of Opus-sized payload each.
-    func sendAudio(count: Int, ssrc: UInt32, payloadType: UInt8, firstSequence: UInt16 = 100) throws {
-        try sendMedia(count: count, ssrc: ssrc, payloadType: payloadType, firstSequence: firstSequence)
+    /// With `level`, each carries that RFC 6464 audio level (0 loudest, 127 silence).
+    func sendAudio(count: Int, ssrc: UInt32, payloadType: UInt8, firstSequence: UInt16 = 100, level: UInt8? = nil) throws {
+        var stamp: (@Sendable (Int) -> UInt8)?
+        if let level { stamp = { _ in level } }
+        try sendMedia(count: count, ssrc: ssrc, payloadType: payloadType, firstSequence: firstSequence, audioLevel: stamp)
     }
 
     /// Sends `count` RTP packets of 80 payload bytes, consecutive sequence numbers; with
@@ -135,9 +141,11 @@ final class TestParticipant: @unchecked Sendable {
     /// With `payload`, packet i carries that payload and the marker bit (one frame a packet),
     /// its timestamp 3000 ticks (a 30 fps frame at 90 kHz) a sequence number.
     func sendMedia(count: Int, ssrc: UInt32, payloadType: UInt8, firstSequence: UInt16 = 100, skipping: Set<Int> = [],
-                   transportWide: (@Sendable (Int) -> UInt16?)? = nil, payload: (@Sendable (Int) -> [UInt8])? = nil) throws {
+                   transportWide: (@Sendable (Int) -> UInt16?)? = nil, payload: (@Sendable (Int) -> [UInt8])? = nil,
+                   audioLevel: (@Sendable (Int) -> UInt8)? = nil) throws {
         guard let publisher else { return }
         let extensionID = publisherTransportWideID ?? 0
+        let levelID = publisherAudioLevelID ?? 0
         try worker.sync {
             let transport = publisher.value
             let buffer = transport.worker.forwardBuffer
@@ -149,11 +157,18 @@ final class TestParticipant: @unchecked Sendable {
                                        UInt8(ssrc >> 24), UInt8((ssrc >> 16) & 0xFF), UInt8((ssrc >> 8) & 0xFF), UInt8(ssrc & 0xFF)]
                 for (j, byte) in header.enumerated() { buffer[j] = byte }
                 var headerLength = 12
+                // One-byte-form elements (RFC 8285 4.2): id/length, then the value.
+                var elements: [UInt8] = []
                 if let transportWide {
                     guard let number = transportWide(i) else { continue }
-                    // X bit; one-byte-form block of one word: id/length, the number, padding.
+                    elements += [extensionID << 4 | 1, UInt8(number >> 8), UInt8(number & 0xFF)]
+                }
+                if let audioLevel { elements += [levelID << 4, audioLevel(i) & 0x7f] }
+                if !elements.isEmpty {
+                    // X bit; the block padded to whole words.
                     buffer[0] |= 0x10
-                    let block: [UInt8] = [0xBE, 0xDE, 0x00, 0x01, extensionID << 4 | 1, UInt8(number >> 8), UInt8(number & 0xFF), 0]
+                    while elements.count % 4 != 0 { elements.append(0) }
+                    let block: [UInt8] = [0xBE, 0xDE, 0x00, UInt8(elements.count / 4)] + elements
                     for (j, byte) in block.enumerated() { buffer[12 + j] = byte }
                     headerLength += block.count
                 }

@@ -15,6 +15,7 @@ extension RoomEvent {
         case .candidate(let target, let candidate): .trickle(target: target, candidate: candidate ?? "")
         case .connectionState(let target, let state): .connectionState(target: target, state: state)
         case .layersActive(let trackID, let rids): .layers(trackID: trackID, active: rids)
+        case .activeSpeakers(let participantIDs): .activeSpeakers(participantIDs: participantIDs)
         case .sessionEnded: nil
         }
     }

@@ -16,6 +16,8 @@ public enum ServerMessage: Sendable, Equatable {
     /// The simulcast layers of a track the client publishes that subscribers need; it may pause
     /// the others.
     case layers(trackID: String, active: [String])
+    /// Who speaks now, the dominant speaker first.
+    case activeSpeakers(participantIDs: [String])
     case ack
     case pong
     /// `reason`: a leave reason's wire name, `idle-timeout`, `join-timeout`, or the code of the
@@ -60,6 +62,7 @@ public enum ServerMessage: Sendable, Equatable {
         case .trackMuted: "track-muted"
         case .connectionState: "connection-state"
         case .layers: "layers"
+        case .activeSpeakers: "active-speakers"
         case .ack: "ack"
         case .pong: "pong"
         case .bye: "bye"

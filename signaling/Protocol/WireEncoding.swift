@@ -52,6 +52,8 @@ extension ServerMessage {
             ["target": .string(target.rawValue), "state": .string(state)]
         case .layers(let trackID, let active):
             ["trackId": .string(trackID), "active": .array(active.map { .string($0) })]
+        case .activeSpeakers(let participantIDs):
+            ["speakers": .array(participantIDs.map { .string($0) })]
         case .ack, .pong:
             [:]
         case .bye(let reason):

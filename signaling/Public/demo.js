@@ -153,6 +153,14 @@ client.on('participant-left', ({ participantId }) => removeTile(participantId));
 client.on('track-published', ({ track }) => refreshTile(track.participantId));
 client.on('track-unpublished', ({ participantId }) => refreshTile(participantId));
 client.on('track-muted', ({ participantId }) => refreshTile(participantId));
+// Speakers get an outline, the dominant one a stronger one; ours too (its tile is the local one).
+client.on('active-speakers', ({ speakers, dominant }) => {
+  for (const li of document.querySelectorAll('.tile')) {
+    const id = li.dataset.participantId || (li.classList.contains('local') ? client.participantId : null);
+    li.classList.toggle('speaking', id !== null && speakers.includes(id));
+    li.classList.toggle('dominant', id !== null && id === dominant);
+  }
+});
 client.on('track-added', ({ participantId, trackId, kind, track }) => {
   const tile = tileFor(participantId);
   if (kind === 'video') {

@@ -86,6 +86,9 @@
  * - `local-track-published`: `{trackId, track}` when the server accepted a local track.
  * - `layers`: `{trackId, active}`: the simulcast layers (rids) of a local track now sent, after
  *   the server's `layers` message changed them (the others are paused).
+ * - `active-speakers`: `{speakers, dominant}`: the participant ids speaking now (ours
+ *   included), the dominant speaker first (`dominant`, or null when nobody speaks); also in the
+ *   `activeSpeakers` property. From the audio levels the browsers stamp on their packets.
  * - `connection-state`: `{target: 'publisher'|'subscriber', side: 'local'|'server', state}`:
  *   ICE state of the browser's connection (`side: 'local'`, iceConnectionState) or the
  *   server's view (`side: 'server'`, the `connection-state` message).
@@ -349,6 +352,7 @@ export class SFUClient extends EventTarget {
     this.iceServers = [];
     /** @type {Map<string, Participant>} */
     this.participants = new Map();
+    this.activeSpeakers = [];
     /** @type {Map<string, RemoteTrack>} */
     this.remoteTracks = new Map();
     /** @type {LocalTrack[]} */
@@ -669,6 +673,7 @@ export class SFUClient extends EventTarget {
       case 'track-muted': this._onTrackMuted(msg.trackId, msg.participantId, msg.muted); break;
       case 'connection-state': this._onServerConnectionState(msg.target, msg.state); break;
       case 'layers': this._onLayers(msg.trackId, msg.active); break;
+      case 'active-speakers': this._onActiveSpeakers(msg.speakers); break;
       case 'bye': this._onByeMessage(msg.reason); break;
       default: this._log('info', 'ignoring message', msg.type);
     }
@@ -707,6 +712,12 @@ export class SFUClient extends EventTarget {
       }
     })().catch((err) => this._log('warn', `layers of ${trackId}: setParameters failed: ${err.message}`))
       .finally(() => { entry.applyingLayers = false; });
+  }
+
+  _onActiveSpeakers(speakers) {
+    if (!Array.isArray(speakers)) return;
+    this.activeSpeakers = speakers.map(String);
+    this._emit('active-speakers', { speakers: this.activeSpeakers, dominant: this.activeSpeakers[0] ?? null });
   }
 
   _onError(msg, reply) {
