@@ -21,6 +21,8 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "RTP", package: "swift-sfu"),
                 .product(name: "Transport", package: "swift-sfu"),
+                .product(name: "SDP", package: "swift-sfu"),
+                .product(name: "SFU", package: "swift-sfu"),
             ],
             path: "Benchmarks/PacketPath",
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")],

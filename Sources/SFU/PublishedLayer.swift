@@ -6,6 +6,8 @@ import Transport
 /// one of its simulcast layers (RFC 8853), named by its rid (RFC 8851). Its SSRCs come from the
 /// SDP or are learned from the first packets' mid, rid and repaired-rid header extensions.
 final class PublishedLayer {
+    /// Its place in the track's `layers` (a forwarder's `LayerSwitch` names layers by it).
+    let index: Int
     /// nil for a track sent as one stream.
     let rid: String?
     var ssrc: UInt32
@@ -40,7 +42,8 @@ final class PublishedLayer {
     /// layers when its uplink estimate falls): subscribers move to another.
     static let activeWithinMicroseconds: Int64 = 1_000_000
 
-    init(rid: String?, ssrc: UInt32, rtxSSRC: UInt32?, kind: TrackKind, codec: NegotiatedCodec) {
+    init(index: Int = 0, rid: String?, ssrc: UInt32, rtxSSRC: UInt32?, kind: TrackKind, codec: NegotiatedCodec) {
+        self.index = index
         self.rid = rid
         self.ssrc = ssrc
         self.rtxSSRC = rtxSSRC

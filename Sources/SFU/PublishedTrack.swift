@@ -50,7 +50,7 @@ final class PublishedTrack {
         if rids.isEmpty {
             layers = [PublishedLayer(rid: nil, ssrc: ssrc, rtxSSRC: rtxSSRC, kind: kind, codec: codec)]
         } else {
-            layers = rids.map { PublishedLayer(rid: $0, ssrc: 0, rtxSSRC: nil, kind: kind, codec: codec) }
+            layers = rids.enumerated().map { PublishedLayer(index: $0.offset, rid: $0.element, ssrc: 0, rtxSSRC: nil, kind: kind, codec: codec) }
         }
     }
 

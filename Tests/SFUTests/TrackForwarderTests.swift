@@ -48,23 +48,3 @@ import Testing
         #expect(backwards.rtpTimestamp == 100)
     }
 }
-
-/// Which packets of a new source (a simulcast switch, a re-published track) are dropped as older
-/// than the packet the forwarder bound to.
-@Suite struct TrackForwarderBindTests {
-    @Test func packetsJustBeforeTheBindPointAreOlder() {
-        #expect(TrackForwarder.precedesBind(999, boundFirst: 1000))
-        #expect(TrackForwarder.precedesBind(65_535, boundFirst: 3), "across the wrap")
-        #expect(!TrackForwarder.precedesBind(1000, boundFirst: 1000))
-        #expect(!TrackForwarder.precedesBind(1001, boundFirst: 1000))
-    }
-
-    /// The check used to be "older modulo 2^16" for the whole life of the binding: 32 768
-    /// packets after the bind, every packet counted as older and was dropped for the next half
-    /// of the sequence space (minutes of frozen video in a long call).
-    @Test func farAwayNumbersAreNotOlder() {
-        #expect(!TrackForwarder.precedesBind(1000 &+ 40_000, boundFirst: 1000))
-        #expect(!TrackForwarder.precedesBind(1000 &- 30_000, boundFirst: 1000))
-        #expect(TrackForwarder.bindWindow < 1024)
-    }
-}

@@ -1,35 +1,44 @@
 import RTP
+import SDP
+import SFU
 import Transport
 
-/// The SFU's work for one forwarded RTP packet, call for call as `PeerTransport` does it
-/// (`receive` → `receiveSRTP` → `onRTP` → `sendRTP`), without libnice on either side:
+/// The SFU's work for one forwarded RTP packet, call for call as `PeerTransport`,
+/// `PublisherConnection` and `TrackForwarder` do it (`receive` → `receiveSRTP` → `onRTP` →
+/// `receiveRTP` → `forward` → `sendRTP`), without libnice on either side:
 ///
 /// 1. copy the datagram into the worker's packet buffer (2048 bytes, as `MediaWorker`'s),
 /// 2. `PacketDemultiplexer.classify` (RFC 7983),
 /// 3. `SRTPSession.unprotectRTP` in place with the publisher's inbound session,
-/// 4. the `onRTP` closure (stored, `[unowned self]`, as the transport's), which parses with
-///    `RTPRewriter`, sets SSRC, sequence number, timestamp and payload type for the subscriber,
-///    looks up the transport-wide sequence number extension and restamps it for this hop,
-/// 5. `SRTPSession.protectRTP` in place with the subscriber's outbound session,
-/// 6. the forwarding latency: the arrival stamp taken in step 1 and a second clock read after
-///    the send, recorded into a `LatencyHistogram` (`MediaWorker.arrivalNanoseconds`,
-///    `TrackForwarder.forward`).
+/// 4. the `onRTP` closure (stored, `[unowned self]`, as the transport's): `RTPPacket` parse and
+///    `VideoKeyframe.start`, as `PublisherConnection.receiveRTP` does,
+/// 5. the forwarder's two values, the SFU's own code (`import SFU`), not a copy of it:
+///    `LayerSwitch.admit` (a subscriber on the top layer of three) and `ForwardedStream.rewrite`
+///    into the worker's forward buffer (SSRC, payload type, sequence number, timestamp,
+///    extension ids mapped, transport-wide number restamped, VP8 picture id and TL0PICIDX),
+/// 6. `SRTPSession.protectRTP` in place with the subscriber's outbound session,
+/// 7. the forwarding latency: the arrival stamp taken in step 1 and a second clock read after
+///    the send, recorded into a `LatencyHistogram` (`MediaWorker.arrivalNanoseconds`).
 ///
-/// `PeerTransport` itself needs a live ICE agent and DTLS handshake; these are its own public
-/// building blocks composed the same way, so that what it costs and allocates per packet can be
-/// measured on its own. Without a profile the two SRTP calls are left out (the packets are plain
-/// RTP), which measures the SFU's own code on that path apart from libsrtp2.
+/// `PeerTransport` and `TrackForwarder` themselves need a live ICE agent and DTLS handshake;
+/// these are their building blocks composed the same way, so that what they cost and allocate
+/// per packet can be measured on their own. Without a profile the two SRTP calls are left out
+/// (the packets are plain RTP), which measures the SFU's own code on that path apart from
+/// libsrtp2.
 final class Forwarder {
     let inbound: SRTPSession?
     let outbound: SRTPSession?
     let workerBuffer: UnsafeMutableRawBufferPointer
+    /// `MediaWorker.forwardBuffer`: each subscriber's copy is rewritten and protected here.
+    let forwardBuffer: UnsafeMutableRawBufferPointer
 
-    /// What the subscriber sees: its SSRC, payload type and the offsets that make its sequence
-    /// numbers and timestamps continue across publisher switches.
-    let subscriberSSRC: UInt32 = 0xCAFE_F00D
-    let subscriberPayloadType: UInt8 = 100
-    let sequenceNumberOffset: UInt16 = 1000
-    let timestampOffset: UInt32 = 123_456
+    /// What the subscriber sees: its SSRC, payload type, extension ids and numbering.
+    var subscriberSSRC: UInt32 { stream.ssrc }
+    var subscriberPayloadType: UInt8 { stream.payloadType }
+    /// The subscriber negotiated the transport-wide sequence number under another id.
+    static let subscriberTransportWideID: UInt8 = 5
+    private(set) var stream: ForwardedStream
+    private var layers = LayerSwitch(layerCount: 3)
     private var transportSequenceNumber: UInt16 = 0
 
     /// Counters, as `TransportStats`: plain integers on the worker thread.
@@ -53,10 +62,34 @@ final class Forwarder {
         }
         workerBuffer = .allocate(byteCount: 2048, alignment: 16)
         workerBuffer.initializeMemory(as: UInt8.self, repeating: 0)
+        forwardBuffer = .allocate(byteCount: 2048, alignment: 16)
+        forwardBuffer.initializeMemory(as: UInt8.self, repeating: 0)
+        stream = Self.subscriberStream()
+        // The subscriber is on the top layer (2) of three, switched to at its keyframe.
+        layers.setTarget(2)
+        precondition(layers.admit(layer: 2, keyframe: true))
         onRTP = { [unowned self] buffer, length in route(buffer, length) }
     }
 
-    deinit { workerBuffer.deallocate() }
+    /// A subscriber's numbering of the benchmark's VP8 track: its SSRC and payload type,
+    /// abs-send-time and transport-wide sequence numbers negotiated, the mid not.
+    static func subscriberStream() -> ForwardedStream {
+        var stream = ForwardedStream(ssrc: 0xCAFE_F00D, codec: .vp8, clockRate: 90_000)
+        stream.configure(payloadType: 100, publisherExtensions: [
+            VideoPacket.absoluteSendTimeID: "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
+            VideoPacket.transportSequenceNumberID: HeaderExtensionURI.transportWideCC,
+            VideoPacket.midID: "urn:ietf:params:rtp-hdrext:sdes:mid",
+        ], subscriberExtensions: [
+            "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time": VideoPacket.absoluteSendTimeID,
+            HeaderExtensionURI.transportWideCC: subscriberTransportWideID,
+        ])
+        return stream
+    }
+
+    deinit {
+        workerBuffer.deallocate()
+        forwardBuffer.deallocate()
+    }
 
     /// `PeerTransport.receive` and `receiveSRTP` for an RTP datagram.
     @inline(__always)
@@ -87,22 +120,29 @@ final class Forwarder {
         }
     }
 
-    /// What a router does with one packet for one subscriber, then `PeerTransport.sendRTP`.
+    /// What `PublisherConnection.receiveRTP` and `TrackForwarder.forward` do with one packet
+    /// for one subscriber, then `PeerTransport.sendRTP`.
     @inline(__always)
     private func route(_ buffer: UnsafeMutableRawBufferPointer, _ length: Int) {
-        // Two do blocks: one typed error each, so no error is boxed as `any Error`.
+        let packet: RTPPacket
         do {
-            let rewriter = try RTPRewriter(UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length]))
-            let packet = rewriter.packet
-            rewriter.setSSRC(subscriberSSRC)
-            rewriter.setSequenceNumber(packet.sequenceNumber &+ sequenceNumberOffset)
-            rewriter.setTimestamp(packet.timestamp &+ timestampOffset)
-            rewriter.setPayloadType(subscriberPayloadType)
-            if let value = rewriter.extensionValue(id: VideoPacket.transportSequenceNumberID) {
-                transportSequenceNumber &+= 1
-                TransportSequenceNumberExtension.write(transportSequenceNumber, into: value)
-            }
+            packet = try RTPPacket(UnsafeRawBufferPointer(rebasing: buffer[0..<length]))
         } catch {
+            failures += 1
+            return
+        }
+        let keyframe = VideoKeyframe.start(in: packet.payload, codec: .vp8) != nil
+        guard layers.admit(layer: 2, keyframe: keyframe),
+            length + SRTPSession.maximumTrailer <= forwardBuffer.count
+        else {
+            failures += 1
+            return
+        }
+        transportSequenceNumber &+= 1
+        guard let rewritten = stream.rewrite(packet, into: forwardBuffer, transportWide: transportSequenceNumber,
+                                             nowMicroseconds: arrivalNanoseconds / 1000),
+            rewritten.stampedTransportWide
+        else {
             failures += 1
             return
         }
@@ -112,7 +152,7 @@ final class Forwarder {
             return
         }
         do {
-            lastSentLength = try outbound.protectRTP(buffer, length: length)
+            lastSentLength = try outbound.protectRTP(forwardBuffer, length: length)
             sent()
         } catch {
             failures += 1

@@ -1,8 +1,10 @@
 import RTP
 import Transport
 
-/// The packet every benchmark works on: a 1200-byte video RTP packet as a browser sends it, with
-/// the one-byte header extensions an SFU reads or restamps (RFC 8285 section 4.2).
+/// The packet every benchmark works on: a 1200-byte VP8 video RTP packet as a browser sends it,
+/// with the one-byte header extensions an SFU reads or restamps (RFC 8285 section 4.2) and a
+/// payload descriptor with a 15-bit picture id, TL0PICIDX and temporal layer (RFC 7741 4.2),
+/// four packets a picture, none starting a keyframe.
 enum VideoPacket {
     static let length = 1200
     static let payloadType: UInt8 = 96
@@ -19,6 +21,10 @@ enum VideoPacket {
             let rewriter = try RTPRewriter(UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length]))
             rewriter.setSequenceNumber(UInt16(truncatingIfNeeded: index))
             rewriter.setTimestamp(UInt32(truncatingIfNeeded: index / 4 &* 3000))
+            let payload = UnsafeMutableRawBufferPointer(rebasing: buffer[rewriter.packet.payloadRange])
+            guard let descriptor = VP8PayloadDescriptor(UnsafeRawBufferPointer(payload)) else { fatalError("no VP8 descriptor") }
+            descriptor.setPictureID(UInt16(truncatingIfNeeded: index / 4), in: payload)
+            descriptor.setTL0PictureIndex(UInt8(truncatingIfNeeded: index / 16), in: payload)
             if let value = rewriter.extensionValue(id: absoluteSendTimeID) {
                 AbsoluteSendTimeExtension.write(UInt32(truncatingIfNeeded: index) & 0xFF_FFFF, into: value)
             }
@@ -44,7 +50,9 @@ enum VideoPacket {
             // The extension block is padded to 32 bits when the payload starts (RFC 3550 5.3.1).
             let extensionData = writer.count - RTPPacket.fixedHeaderLength - 4
             let headerLength = RTPPacket.fixedHeaderLength + 4 + (extensionData + 3) / 4 * 4
-            try writer.appendPayload(payload.prefix(length - headerLength))
+            // X|S, then I (15-bit picture id), L, T; an inter frame's payload header (P set).
+            let descriptor: [UInt8] = [0x90, 0xE0, 0x80, 0x00, 0x00, 0x40, 0x01]
+            try writer.appendPayload(descriptor + payload.prefix(length - headerLength - descriptor.count))
             let written = try writer.finish()
             precondition(written == length)
         } catch {
