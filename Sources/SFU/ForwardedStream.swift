@@ -50,6 +50,25 @@ public struct ForwardedStream {
     public private(set) var lastPictureID: UInt16?
     public private(set) var lastTL0PictureIndex: UInt8?
 
+    // VP8 temporal layers (RFC 7741 4.2, TID and Y): frames above `temporalLimit` are not
+    // forwarded, and our sequence numbers and picture ids close up over them
+    // (`SequenceRenumbering`). Only with 15-bit picture ids, which Chromium and Firefox send:
+    // 7-bit ones wrap too fast to be renumbered safely, and such streams are forwarded whole.
+    /// The highest temporal layer wanted (`UInt8.max`: all of them).
+    public private(set) var temporalTarget = UInt8.max
+    /// The highest temporal layer forwarded now: it moves down to the target at the next
+    /// picture, and up one layer at a time at a layer-sync picture of that layer (Y: it
+    /// references only the base layer, so a receiver that had none of the layers between can
+    /// decode it; libwebrtc's reference finder holds any other upper-layer picture).
+    public private(set) var temporalLimit = UInt8.max
+    /// Packets left out for the temporal limit.
+    public private(set) var temporalDrops = 0
+    private var sequences: SequenceRenumbering?
+    private var pictures: SequenceRenumbering?
+    /// The picture id of the newest packet (its source numbering), to tell whether a gap
+    /// before a dropped picture's packet lies within that picture.
+    private var pictureOfNewestPacket: UInt16?
+
     public init(ssrc: UInt32, codec: VideoKeyframe.Codec?, clockRate: UInt32,
                 firstSequence: UInt16 = .random(in: 0...0x7FFF), firstTimestamp: UInt32 = .random(in: 0...0x7FFF_FFFF)) {
         self.ssrc = ssrc
@@ -57,6 +76,16 @@ public struct ForwardedStream {
         self.clockRate = clockRate
         lastSequence = firstSequence &- 1
         lastTimestamp = firstTimestamp
+        if codec == .vp8 {
+            sequences = SequenceRenumbering(modulusMask: 0xFFFF, window: Self.bindWindow)
+            pictures = SequenceRenumbering(modulusMask: 0x7FFF, window: 128)
+        }
+    }
+
+    /// The highest temporal layer to forward (`UInt8.max`: all); takes effect at the next
+    /// picture going down, at a layer-sync picture going up.
+    public mutating func setTemporalTarget(_ layer: UInt8) {
+        temporalTarget = layer
     }
 
     /// Takes the subscriber's payload type and extension ids; `publisherExtensions` is the
@@ -99,11 +128,19 @@ public struct ForwardedStream {
             // From before the bind: its number would land among the previous source's.
             if Self.precedesBind(packet.sequenceNumber, boundFirst: boundFirstSequence) { return nil }
         }
+        let sequence: UInt16
+        var picture: (descriptor: VP8PayloadDescriptor, id: UInt16)?
+        if sequences != nil {
+            guard let numbered = numberVP8(packet) else { return nil }
+            sequence = numbered.sequence
+            picture = numbered.picture
+        } else {
+            sequence = packet.sequenceNumber &+ sequenceOffset
+        }
         buffer.baseAddress!.copyMemory(from: packet.bytes.baseAddress!, byteCount: length)
-        let sequence = packet.sequenceNumber &+ sequenceOffset
         let timestamp = packet.timestamp &+ timestampOffset
         let stamped = writeHeader(buffer, packet: packet, sequence: sequence, timestamp: timestamp, transportWide: transportWide)
-        if codec == .vp8 { renumberPicture(packet, in: buffer) }
+        if let picture { writePicture(packet, descriptor: picture.descriptor, id: picture.id, in: buffer) }
         if Self.isNewer(sequence, than: lastSequence) || !hasSent {
             lastSequence = sequence
             lastTimestamp = timestamp
@@ -114,19 +151,34 @@ public struct ForwardedStream {
     }
 
     /// The bound source's sequence number for our `sequence` (a NACK's, to find the packet in
-    /// the publisher's cache).
-    public func sourceSequence(of sequence: UInt16) -> UInt16 { sequence &- sequenceOffset }
+    /// the publisher's cache); nil when ours has none (a hole left by a late packet of a dropped
+    /// picture) or is too old to tell since temporal layers were dropped.
+    public func sourceSequence(of sequence: UInt16) -> UInt16? {
+        if let sequences, sequences.drops > 0 { return sequences.source(of: sequence) }
+        return sequence &- sequenceOffset
+    }
 
-    /// Copies `original`, a packet of the bound source sent before (from the cache, for a NACK
-    /// or a probe), into `buffer` numbered as it was sent, with `transportWide` as this send's
-    /// transport-wide number. Returns whether it carried one; nil for a packet of another
-    /// source or one that does not fit.
-    public func rewriteResend(_ original: RTPPacket, into buffer: UnsafeMutableRawBufferPointer, transportWide: UInt16) -> Bool? {
+    /// Copies `original`, a packet of the bound source sent before as our `sequence` (from the
+    /// cache, for a NACK or a probe), into `buffer` numbered as it was sent, with
+    /// `transportWide` as this send's transport-wide number. Returns whether it carried one; nil
+    /// for a packet of another source, one that does not fit, or one of a picture not forwarded.
+    public func rewriteResend(_ original: RTPPacket, as sequence: UInt16, into buffer: UnsafeMutableRawBufferPointer,
+                              transportWide: UInt16) -> Bool? {
         guard original.ssrc == boundSourceSSRC, hasSent, original.bytes.count <= buffer.count else { return nil }
+        var picture: (descriptor: VP8PayloadDescriptor, id: UInt16)?
+        if codec == .vp8, let descriptor = VP8PayloadDescriptor(original.payload), let id = descriptor.pictureID {
+            guard !rebasePictures else { return nil }
+            if let pictures, descriptor.pictureIDBits == 15, pictures.drops > 0 {
+                guard case .kept(let ours) = pictures.late(id) else { return nil }
+                picture = (descriptor, ours)
+            } else {
+                picture = (descriptor, shifted(id, descriptor))
+            }
+        }
         buffer.baseAddress!.copyMemory(from: original.bytes.baseAddress!, byteCount: original.bytes.count)
-        let stamped = writeHeader(buffer, packet: original, sequence: original.sequenceNumber &+ sequenceOffset,
-                                  timestamp: original.timestamp &+ timestampOffset, transportWide: transportWide)
-        if codec == .vp8, !rebasePictures { writePicture(original, in: buffer) }
+        let stamped = writeHeader(buffer, packet: original, sequence: sequence, timestamp: original.timestamp &+ timestampOffset,
+                                  transportWide: transportWide)
+        if let picture { writePicture(original, descriptor: picture.descriptor, id: picture.id, in: buffer) }
         return stamped
     }
 
@@ -145,52 +197,125 @@ public struct ForwardedStream {
         sequenceOffset = nextSequence &- packet.sequenceNumber
         timestampOffset = nextTimestamp &- packet.timestamp
         rebasePictures = true
+        sequences?.reset(offset: sequenceOffset)
+        pictureOfNewestPacket = nil
     }
 
-    /// RFC 7741 4.2: the source's picture id and TL0PICIDX moved into our numbering, which goes
-    /// on from the last picture forwarded (the first picture of a new source follows it).
-    private mutating func renumberPicture(_ packet: RTPPacket, in buffer: UnsafeMutableRawBufferPointer) {
-        guard let descriptor = VP8PayloadDescriptor(packet.payload), let pictureID = descriptor.pictureID else { return }
-        if rebasePictures {
-            rebasePictures = false
-            pictureIDOffset = lastPictureID.map { ($0 &+ 1 &- pictureID) & 0x7FFF } ?? 0
-            if let index = descriptor.tl0PictureIndex, let last = lastTL0PictureIndex { tl0Offset = last &+ 1 &- index } else { tl0Offset = 0 }
+    /// Our sequence number and picture id for a VP8 packet, or nil when it is not forwarded: a
+    /// picture above the temporal limit, or a late packet whose place is gone.
+    private mutating func numberVP8(_ packet: RTPPacket) -> (sequence: UInt16, picture: (descriptor: VP8PayloadDescriptor, id: UInt16)?)? {
+        let descriptor = VP8PayloadDescriptor(packet.payload)
+        let source = packet.sequenceNumber
+        // Temporal layers are dropped only with 15-bit picture ids to renumber.
+        let sourcePicture = descriptor.flatMap { $0.pictureIDBits == 15 ? $0.pictureID : nil }
+        if sequences!.isNewest(source) {
+            var pictureDropped = false
+            var picture: (descriptor: VP8PayloadDescriptor, id: UInt16)?
+            if let descriptor, let id = descriptor.pictureID {
+                if rebasePictures { rebase(descriptor) }
+                if let sourcePicture {
+                    if pictures!.isNewest(sourcePicture) {
+                        if let layer = descriptor.temporalLayer {
+                            moveTemporalLimit(at: layer, layerSync: descriptor.layerSync)
+                            pictureDropped = layer > temporalLimit
+                        }
+                        if let ours = pictures!.advance(to: sourcePicture, dropped: pictureDropped) {
+                            picture = (descriptor, ours)
+                            lastPictureID = ours
+                        }
+                    } else {
+                        switch pictures!.late(sourcePicture) {
+                        case .kept(let ours): picture = (descriptor, ours)
+                        case .dropped: pictureDropped = true
+                        case .unknown: return nil
+                        }
+                    }
+                } else {
+                    picture = (descriptor, shifted(id, descriptor))
+                    notePicture(picture!.id, bits: descriptor.pictureIDBits)
+                }
+            }
+            let withinPicture = pictureDropped && sourcePicture != nil && sourcePicture == pictureOfNewestPacket
+            pictureOfNewestPacket = sourcePicture
+            guard let sequence = sequences!.advance(to: source, dropped: pictureDropped, skippedDropped: withinPicture) else {
+                temporalDrops += 1
+                return nil
+            }
+            if let picture { noteTL0(picture.descriptor) }
+            return (sequence, picture)
         }
-        let (id, index) = writePicture(packet, descriptor: descriptor, in: buffer)
-        let mask: UInt16 = descriptor.pictureIDBits == 15 ? 0x7FFF : 0x7F
+        // Late, repeated, or another packet of the newest picture.
+        let sequence: UInt16
+        switch sequences!.late(source) {
+        case .kept(let ours): sequence = ours
+        case .dropped:
+            temporalDrops += 1
+            return nil
+        case .unknown:
+            guard sequences!.drops == 0 else { return nil }
+            sequence = source &+ sequenceOffset
+        }
+        guard let descriptor, let id = descriptor.pictureID, !rebasePictures else { return (sequence, nil) }
+        guard let sourcePicture, pictures!.drops > 0 else { return (sequence, (descriptor, shifted(id, descriptor))) }
+        switch pictures!.late(sourcePicture) {
+        case .kept(let ours): return (sequence, (descriptor, ours))
+        case .dropped, .unknown:
+            // A packet of a picture not forwarded, in a place kept for it: ours has a hole.
+            sequences!.dropLate(source)
+            temporalDrops += 1
+            return nil
+        }
+    }
+
+    /// RFC 7741 4.2: the first picture of a new source follows the last one forwarded.
+    private mutating func rebase(_ descriptor: VP8PayloadDescriptor) {
+        guard let id = descriptor.pictureID else { return }
+        rebasePictures = false
+        pictureIDOffset = lastPictureID.map { ($0 &+ 1 &- id) & 0x7FFF } ?? 0
+        if let index = descriptor.tl0PictureIndex, let last = lastTL0PictureIndex { tl0Offset = last &+ 1 &- index } else { tl0Offset = 0 }
+        pictures?.reset(offset: pictureIDOffset)
+    }
+
+    /// Moves the temporal limit at the start of a new picture of `layer`.
+    private mutating func moveTemporalLimit(at layer: UInt8, layerSync: Bool) {
+        if temporalTarget < temporalLimit {
+            temporalLimit = temporalTarget
+        } else if layer == temporalLimit &+ 1, layer <= temporalTarget, layerSync {
+            temporalLimit = layer
+        }
+    }
+
+    /// A picture id moved by the offset of the bind, cut to its field's width.
+    private func shifted(_ id: UInt16, _ descriptor: VP8PayloadDescriptor) -> UInt16 {
+        (id &+ pictureIDOffset) & (descriptor.pictureIDBits == 15 ? 0x7FFF : 0x7F)
+    }
+
+    /// The last picture id forwarded, for a stream with 7-bit ids (not renumbered).
+    private mutating func notePicture(_ id: UInt16, bits: Int) {
+        let mask: UInt16 = bits == 15 ? 0x7FFF : 0x7F
         if let last = lastPictureID {
             let ahead = (id &- last) & mask
             if ahead != 0, ahead <= mask / 2 { lastPictureID = id }
         } else {
             lastPictureID = id
         }
-        if let index {
-            if let last = lastTL0PictureIndex {
-                let ahead = index &- last
-                if ahead != 0, ahead < 0x80 { lastTL0PictureIndex = index }
-            } else {
-                lastTL0PictureIndex = index
-            }
+    }
+
+    private mutating func noteTL0(_ descriptor: VP8PayloadDescriptor) {
+        guard let index = descriptor.tl0PictureIndex.map({ $0 &+ tl0Offset }) else { return }
+        if let last = lastTL0PictureIndex {
+            let ahead = index &- last
+            if ahead != 0, ahead < 0x80 { lastTL0PictureIndex = index }
+        } else {
+            lastTL0PictureIndex = index
         }
     }
 
-    @discardableResult
-    private func writePicture(_ packet: RTPPacket, in buffer: UnsafeMutableRawBufferPointer) -> (UInt16, UInt8?)? {
-        guard let descriptor = VP8PayloadDescriptor(packet.payload), descriptor.pictureID != nil else { return nil }
-        return writePicture(packet, descriptor: descriptor, in: buffer)
-    }
-
-    /// Writes the picture id and TL0PICIDX in our numbering; returns them (the id cut to its
-    /// field's width).
-    private func writePicture(_ packet: RTPPacket, descriptor: VP8PayloadDescriptor,
-                              in buffer: UnsafeMutableRawBufferPointer) -> (UInt16, UInt8?) {
+    /// Writes our picture id `id` (cut to the field's width) and TL0PICIDX.
+    private func writePicture(_ packet: RTPPacket, descriptor: VP8PayloadDescriptor, id: UInt16, in buffer: UnsafeMutableRawBufferPointer) {
         let payload = UnsafeMutableRawBufferPointer(rebasing: buffer[packet.payloadRange])
-        let mask: UInt16 = descriptor.pictureIDBits == 15 ? 0x7FFF : 0x7F
-        let id = (descriptor.pictureID! &+ pictureIDOffset) & mask
         descriptor.setPictureID(id, in: payload)
-        let index = descriptor.tl0PictureIndex.map { $0 &+ tl0Offset }
-        if let index { descriptor.setTL0PictureIndex(index, in: payload) }
-        return (id, index)
+        if let index = descriptor.tl0PictureIndex { descriptor.setTL0PictureIndex(index &+ tl0Offset, in: payload) }
     }
 
     /// Sets payload type, sequence number, timestamp and SSRC, maps the extension ids, and

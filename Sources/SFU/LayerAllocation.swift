@@ -9,13 +9,18 @@
 /// one a track receives now costs `upgradeMargin` more than its measured bitrate: a subscriber
 /// goes up only with room to spare, and does not flap between two layers when its estimate
 /// sits near one's bitrate.
+///
+/// The steps ("layers" below) are a ladder (`ladder`): each simulcast layer whole, and under the
+/// lowest active one, that layer with fewer temporal layers (fewer frames a second) when it has
+/// them. A subscriber whose link cannot carry even the smallest picture then still gets
+/// something that moves, and a dip is met at the next picture, without waiting for a keyframe.
 enum LayerAllocation {
     struct Track: Equatable {
-        /// Per layer, smallest to largest: measured bits per second and whether it is sent.
+        /// Per step, cheapest to dearest: measured bits per second and whether it is sent.
         var layers: [(bitsPerSecond: Int, active: Bool)]
-        /// The layer the rendered size asks for (an active one).
+        /// The step the rendered size asks for (an active one).
         var preferred: Int
-        /// The layer the subscriber receives now, if any.
+        /// The step the subscriber receives now, if any.
         var current: Int?
 
         static func == (a: Track, b: Track) -> Bool {
@@ -57,5 +62,39 @@ enum LayerAllocation {
             chosen[track] = layer
         }
         return chosen
+    }
+
+    /// One step of a track's ladder: a simulcast layer (its index among the ranked layers) with
+    /// temporal layers 0 through `temporal` (`UInt8.max`: all of them).
+    struct Rung: Equatable {
+        var spatial: Int
+        var temporal: UInt8
+        var bitsPerSecond: Int
+        var active: Bool
+    }
+
+    /// What is known of one ranked layer: its bitrate, whether it is sent, how many temporal
+    /// layers it has (0 or 1: none to leave out) and the bitrate through each of them.
+    struct Layer: Equatable {
+        var bitsPerSecond: Int
+        var active: Bool
+        var temporalLayers = 0
+        var bitsPerSecondThrough: [Int] = []
+    }
+
+    /// The ladder of `layers` (smallest picture first): the lowest active layer with its
+    /// temporal layers 0, 0-1, ... first when it has more than one, then every layer whole.
+    static func ladder(_ layers: [Layer]) -> [Rung] {
+        var rungs: [Rung] = []
+        let lowest = layers.firstIndex(where: \.active)
+        for (index, layer) in layers.enumerated() {
+            if index == lowest, layer.temporalLayers > 1, layer.bitsPerSecondThrough.count >= layer.temporalLayers - 1 {
+                for temporal in 0..<(layer.temporalLayers - 1) {
+                    rungs.append(Rung(spatial: index, temporal: UInt8(temporal), bitsPerSecond: layer.bitsPerSecondThrough[temporal], active: true))
+                }
+            }
+            rungs.append(Rung(spatial: index, temporal: .max, bitsPerSecond: layer.bitsPerSecond, active: layer.active))
+        }
+        return rungs
     }
 }

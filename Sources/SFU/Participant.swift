@@ -85,11 +85,13 @@ final class Participant {
             publishedTracks: publishedTracks.count, subscribedTracks: subscriber?.forwarders.count ?? 0)
         figures.bandwidth = subscriber?.bandwidthSummary
         figures.publishCapBitsPerSecond = publisher?.bitrateCapSent
+        figures.temporalLayerPacketsDropped = subscriber?.forwarders.values.reduce(0) { $0 + $1.stream.temporalDrops } ?? 0
         figures.tracks = publishedTracks.map { track in
             TrackStatistics(id: track.id, kind: track.kind.rawValue, codec: track.codec.name, muted: track.muted,
                             layers: track.layers.map { layer in
                                 var figures = layer.statistics(isVideo: track.kind == .video)
                                 figures.paused = track.isPaused(layer)
+                                figures.temporalLayers = layer.temporal.layerCount > 0 ? layer.temporal.layerCount : nil
                                 return figures
                             })
         }

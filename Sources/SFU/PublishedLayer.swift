@@ -35,6 +35,8 @@ final class PublishedLayer {
     @exclusivity(unchecked) var lastKeyframeTimestamp: UInt32?
     private var bitrate = BitrateMeter()
     private var frames = BitrateMeter()
+    /// Per temporal layer, for a stream that has them (VP8 with TIDs).
+    @exclusivity(unchecked) var temporal = TemporalLayerRates()
     /// At most one keyframe request to the publisher per this interval, however many
     /// subscribers ask (RFC 4585 3.4 leaves the rate to the application).
     static let keyframeRequestInterval: Int64 = 500_000
@@ -72,6 +74,7 @@ final class PublishedLayer {
     func sample(nanoseconds: Int64) {
         bitrate.sample(bytes: statistics.bytesReceived, nanoseconds: nanoseconds)
         frames.sample(bytes: framesReceived, nanoseconds: nanoseconds)
+        temporal.sample(nanoseconds: nanoseconds)
     }
 
     /// A packet that starts a keyframe arrived (`VideoKeyframe`).

@@ -278,6 +278,9 @@ final class PublisherConnection {
                 layer.keyframeStarted(start, timestamp: packet.timestamp, now: now)
             }
             if packet.marker { layer.framesReceived &+= 1 }
+            if codec == .vp8, let descriptor = VP8PayloadDescriptor(packet.payload), let temporalLayer = descriptor.temporalLayer {
+                layer.temporal.record(layer: temporalLayer, bytes: packet.payload.count)
+            }
         }
         let scratch = worker.forwardBuffer
         for forwarder in track.forwarders {

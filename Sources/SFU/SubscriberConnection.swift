@@ -418,24 +418,36 @@ final class SubscriberConnection {
     }
 
     /// Once a second and after a successful probe: the layer each simulcast track should get,
-    /// from the sizes the subscriber renders at (`LayerChoice`) and, once the subscriber reports
-    /// arrivals, from its estimated bandwidth (`LayerAllocation`). When the estimate holds a
-    /// track below what its size asks for, a probe looks for more room.
+    /// and how many of its temporal layers, from the sizes the subscriber renders at
+    /// (`LayerChoice`) and, once the subscriber reports arrivals, from its estimated bandwidth
+    /// (`LayerAllocation`, over each track's ladder). A track sent as one stream takes part when
+    /// it has temporal layers. When the estimate holds a track below what its size asks for, a
+    /// probe looks for more room.
     func chooseLayers(now: Int64) {
-        var simulcast: [(forwarder: TrackForwarder, ranked: [PublishedLayer])] = []
+        var allocated: [(forwarder: TrackForwarder, ranked: [PublishedLayer], rungs: [LayerAllocation.Rung], current: Int?)] = []
         var tracks: [LayerAllocation.Track] = []
         var others = 0
         for forwarder in forwarders.values.sorted(by: { $0.mid < $1.mid }) where forwarder.isActive {
-            guard forwarder.track.isSimulcast else {
-                others += forwarder.track.primary.bitsPerSecond
+            let track = forwarder.track
+            guard track.isSimulcast || track.primary.temporal.layerCount > 1 else {
+                others += track.primary.bitsPerSecond
                 continue
             }
             guard let preference = forwarder.preferredLayer(now: now) else { continue }
             let ranked = preference.ranked
-            simulcast.append((forwarder, ranked))
-            tracks.append(LayerAllocation.Track(
-                layers: ranked.map { ($0.bitsPerSecond, $0.isActive(now: now)) }, preferred: preference.index,
-                current: forwarder.currentLayer.flatMap { current in ranked.firstIndex { $0 === current } }))
+            let rungs = LayerAllocation.ladder(ranked.map { layer in
+                let temporalLayers = layer.temporal.layerCount
+                return LayerAllocation.Layer(bitsPerSecond: layer.bitsPerSecond, active: layer.isActive(now: now), temporalLayers: temporalLayers,
+                                             bitsPerSecondThrough: (0..<max(0, temporalLayers - 1)).map { layer.temporal.bitsPerSecond(through: $0) })
+            })
+            let currentSpatial = forwarder.currentLayer.flatMap { current in ranked.firstIndex { $0 === current } }
+            let current = currentSpatial.flatMap { spatial in
+                rungs.firstIndex { $0.spatial == spatial && $0.temporal == forwarder.stream.temporalTarget }
+                    ?? rungs.firstIndex { $0.spatial == spatial && $0.temporal == .max }
+            }
+            guard let preferred = rungs.firstIndex(where: { $0.spatial == preference.index && $0.temporal == .max }) else { continue }
+            allocated.append((forwarder, ranked, rungs, currentSpatial))
+            tracks.append(LayerAllocation.Track(layers: rungs.map { ($0.bitsPerSecond, $0.active) }, preferred: preferred, current: current))
         }
         lastAllocation = now
         allocatedEstimate = hasBandwidthEstimate ? bandwidth.bitsPerSecond : .max
@@ -444,13 +456,17 @@ final class SubscriberConnection {
         let chosen = LayerAllocation.allocate(budget: budget, tracks: tracks)
         var wanted = others
         var limited = false
-        for (index, entry) in simulcast.enumerated() {
-            // Held below both its preference and what it receives now: the estimate says the
-            // link cannot carry the current layer.
-            let current = tracks[index].current
-            entry.forwarder.setTarget(entry.ranked[chosen[index]],
-                                      dropCurrent: chosen[index] < tracks[index].preferred && current.map { chosen[index] < $0 } == true)
-            wanted += Int(Double(entry.ranked[tracks[index].preferred].bitsPerSecond) * LayerAllocation.upgradeMargin)
+        for (index, entry) in allocated.enumerated() {
+            let rung = entry.rungs[chosen[index]]
+            let preferred = entry.rungs[tracks[index].preferred]
+            if entry.forwarder.track.isSimulcast {
+                // Held below both its preference and what it receives now: the estimate says the
+                // link cannot carry the current layer.
+                entry.forwarder.setTarget(entry.ranked[rung.spatial],
+                                          dropCurrent: rung.spatial < preferred.spatial && entry.current.map { rung.spatial < $0 } == true)
+            }
+            entry.forwarder.setTemporalTarget(rung.temporal)
+            wanted += Int(Double(preferred.bitsPerSecond) * LayerAllocation.upgradeMargin)
             if chosen[index] < tracks[index].preferred { limited = true }
         }
         if limited { startProbe(wantedBitsPerSecond: wanted, now: now) }

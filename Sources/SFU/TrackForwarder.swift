@@ -58,13 +58,11 @@ final class TrackForwarder {
     func deactivate() { isActive = false }
 
     /// Picks the layer to forward: the track's only one, or for simulcast what the subscriber's
-    /// allocation gives it (`SubscriberConnection.chooseLayers`, all its tracks at once).
+    /// allocation gives it (`SubscriberConnection.chooseLayers`, all its tracks at once), which
+    /// also sets how many temporal layers go out.
     func chooseLayer(now: Int64) {
-        guard track.isSimulcast else {
-            layers.setTarget(0)
-            return
-        }
-        subscriber.chooseLayers(now: now)
+        if !track.isSimulcast { layers.setTarget(0) }
+        if track.isSimulcast || track.primary.temporal.layerCount > 1 { subscriber.chooseLayers(now: now) }
     }
 
     /// The layers being sent, smallest first, and the one the subscriber's rendered width asks
@@ -80,6 +78,11 @@ final class TrackForwarder {
     /// for here.
     func setTarget(_ layer: PublishedLayer, dropCurrent: Bool = false) {
         if layers.setTarget(layer.index, dropCurrent: dropCurrent) { subscriber.participant.requestKeyframe(track, layer: layer) }
+    }
+
+    /// The highest temporal layer to forward (`ForwardedStream.setTemporalTarget`).
+    func setTemporalTarget(_ layer: UInt8) {
+        stream.setTemporalTarget(layer)
     }
 
     /// Rewrites the publisher's `packet` (of `layer`, starting a keyframe or not) into `scratch`
@@ -116,7 +119,7 @@ final class TrackForwarder {
     /// measures the path.
     func retransmit(sequence: UInt16, scratch: UnsafeMutableRawBufferPointer, probeCluster: Int? = nil) -> Int {
         guard isActive, let transport = subscriber.transport, let cache = currentLayer?.cache,
-            let stored = cache.packet(sequence: stream.sourceSequence(of: sequence)),
+            let source = stream.sourceSequence(of: sequence), let stored = cache.packet(sequence: source),
             let original = try? RTPPacket(stored)
         else { return 0 }
         let length = stored.count
@@ -125,7 +128,7 @@ final class TrackForwarder {
         // protected in place, and a buffer cut at `length` made every such send fail.
         guard length + SRTPSession.maximumTrailer <= packetBuffer.count else { return 0 }
         let rewritten = UnsafeMutableRawBufferPointer(rebasing: packetBuffer[0..<(length + SRTPSession.maximumTrailer)])
-        guard let stamped = stream.rewriteResend(original, into: rewritten, transportWide: subscriber.transportWideSequence)
+        guard let stamped = stream.rewriteResend(original, as: sequence, into: rewritten, transportWide: subscriber.transportWideSequence)
         else { return 0 }
         let now = MediaClock.monotonicMicroseconds()
         guard let rtxPayloadType, let view = try? RTPPacket(UnsafeRawBufferPointer(rebasing: rewritten[0..<length])) else {

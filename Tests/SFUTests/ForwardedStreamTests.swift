@@ -148,7 +148,7 @@ import Testing
         #expect(stream.sourceSequence(of: sent.packet.sequence) == 100)
         var out = [UInt8](repeating: 0, count: first.count)
         let stamped = first.withUnsafeBytes { input in
-            out.withUnsafeMutableBytes { stream.rewriteResend(try! RTPPacket(input), into: $0, transportWide: 9) }
+            out.withUnsafeMutableBytes { stream.rewriteResend(try! RTPPacket(input), as: sent.packet.sequence, into: $0, transportWide: 9) }
         }
         #expect(stamped == true)
         let resent = Output(result: nil, bytes: out)
@@ -157,7 +157,7 @@ import Testing
         #expect(stream.lastSequence == 1001, "a resend moves nothing on")
         let other = Self.packet(ssrc: 0xB, sequence: 100, timestamp: 3000)
         let refused = other.withUnsafeBytes { input in
-            out.withUnsafeMutableBytes { stream.rewriteResend(try! RTPPacket(input), into: $0, transportWide: 9) }
+            out.withUnsafeMutableBytes { stream.rewriteResend(try! RTPPacket(input), as: 1000, into: $0, transportWide: 9) }
         }
         #expect(refused == nil)
     }

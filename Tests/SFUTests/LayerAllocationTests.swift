@@ -46,3 +46,71 @@ import Testing
         #expect(LayerAllocation.allocate(budget: 0, tracks: [track]) == [1])
     }
 }
+
+/// The ladder a track's allocation climbs: temporal rungs under the lowest active layer.
+@Suite struct LayerLadderTests {
+    typealias Layer = LayerAllocation.Layer
+    typealias Rung = LayerAllocation.Rung
+
+    /// Three simulcast layers, each with three temporal layers (Chromium's VP8 simulcast, L1T3):
+    /// the smallest at 40, 70 and 100 kbit/s through TL0, TL1 and all.
+    @Test func theLowestActiveLayerGetsTemporalRungs() {
+        let layers = [Layer(bitsPerSecond: 100_000, active: true, temporalLayers: 3, bitsPerSecondThrough: [40_000, 70_000]),
+                      Layer(bitsPerSecond: 500_000, active: true, temporalLayers: 3, bitsPerSecondThrough: [200_000, 350_000]),
+                      Layer(bitsPerSecond: 1_500_000, active: true, temporalLayers: 3, bitsPerSecondThrough: [600_000, 1_000_000])]
+        #expect(LayerAllocation.ladder(layers) == [
+            Rung(spatial: 0, temporal: 0, bitsPerSecond: 40_000, active: true),
+            Rung(spatial: 0, temporal: 1, bitsPerSecond: 70_000, active: true),
+            Rung(spatial: 0, temporal: .max, bitsPerSecond: 100_000, active: true),
+            Rung(spatial: 1, temporal: .max, bitsPerSecond: 500_000, active: true),
+            Rung(spatial: 2, temporal: .max, bitsPerSecond: 1_500_000, active: true),
+        ])
+    }
+
+    /// A paused smallest layer: the temporal rungs go under the lowest one sent.
+    @Test func aPausedLayerHasNoTemporalRungs() {
+        let layers = [Layer(bitsPerSecond: 0, active: false),
+                      Layer(bitsPerSecond: 500_000, active: true, temporalLayers: 2, bitsPerSecondThrough: [300_000])]
+        #expect(LayerAllocation.ladder(layers).map { [$0.spatial, Int($0.temporal)] } == [[0, 255], [1, 0], [1, 255]])
+    }
+
+    @Test func aStreamWithoutTemporalLayersIsOneRung() {
+        #expect(LayerAllocation.ladder([Layer(bitsPerSecond: 800_000, active: true, temporalLayers: 1)]).count == 1)
+        #expect(LayerAllocation.ladder([Layer(bitsPerSecond: 800_000, active: true)]).count == 1)
+    }
+
+    /// A subscriber at 60 kbit/s with one such track: the smallest layer's base and middle
+    /// temporal layers fit, the whole of it does not; at 30 kbit/s the base layer is kept.
+    @Test func aTightBudgetThinsTheSmallestLayer() {
+        let rungs = LayerAllocation.ladder([
+            Layer(bitsPerSecond: 100_000, active: true, temporalLayers: 3, bitsPerSecondThrough: [40_000, 60_000]),
+            Layer(bitsPerSecond: 500_000, active: true),
+        ])
+        let track = LayerAllocation.Track(layers: rungs.map { ($0.bitsPerSecond, $0.active) }, preferred: 3, current: 3)
+        #expect(rungs[LayerAllocation.allocate(budget: 60_000, tracks: [track])[0]].temporal == 1)
+        #expect(rungs[LayerAllocation.allocate(budget: 30_000, tracks: [track])[0]].temporal == 0)
+        #expect(rungs[LayerAllocation.allocate(budget: 600_000, tracks: [track])[0]] == rungs[3])
+    }
+}
+
+/// Per temporal layer bitrates of one stream.
+@Suite struct TemporalLayerRatesTests {
+    @Test func ratesAddUpThroughALayer() {
+        var rates = TemporalLayerRates()
+        rates.sample(nanoseconds: 1_000_000_000)
+        #expect(rates.layerCount == 0)
+        for _ in 0..<10 {
+            rates.record(layer: 0, bytes: 1000)
+            rates.record(layer: 1, bytes: 500)
+            rates.record(layer: 2, bytes: 250)
+        }
+        rates.sample(nanoseconds: 2_000_000_000)
+        #expect(rates.layerCount == 3)
+        #expect(rates.bitsPerSecond(through: 0) == 80_000)
+        #expect(rates.bitsPerSecond(through: 1) == 120_000)
+        #expect(rates.bitsPerSecond(through: 2) == 140_000)
+        #expect(rates.bitsPerSecond(through: 7) == 140_000, "clamped to the layers there are")
+        rates.sample(nanoseconds: 3_000_000_000)
+        #expect(rates.layerCount == 0, "nothing in the last second")
+    }
+}

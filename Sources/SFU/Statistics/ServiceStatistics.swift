@@ -50,6 +50,9 @@ public struct ParticipantStatistics: Sendable, Equatable, Codable {
     /// The most this participant was last told to publish (REMB, `PublisherBitrateCap`), bits
     /// per second; nil while its subscribers set no cap.
     public var publishCapBitsPerSecond: Int?
+    /// Packets of upper temporal layers not sent to it as a subscriber, to fit its bandwidth
+    /// (`ForwardedStream.temporalTarget`).
+    public var temporalLayerPacketsDropped = 0
 
     /// A participant with every figure at zero (tools and tests fill in the rest).
     public init(id: String, identity: String) {
@@ -164,6 +167,8 @@ public struct LayerStatistics: Sendable, Equatable, Codable {
     /// The server asked the publisher to pause this simulcast layer: no subscriber needs it
     /// (`LayerDemand`).
     public var paused: Bool = false
+    /// Temporal layers the stream sent over the last second (VP8 TIDs), nil without any.
+    public var temporalLayers: Int?
 
     public init(rid: String?, ssrc: UInt32, bitrateBitsPerSecond: Int = 0, framesPerSecond: Double? = nil, width: Int? = nil,
                 height: Int? = nil, packetsReceived: Int = 0, packetsLost: Int = 0, lossRatio: Double = 0, jitterSeconds: Double = 0,
