@@ -64,10 +64,13 @@ public struct ForwardedStream {
     /// Packets left out for the temporal limit.
     public private(set) var temporalDrops = 0
     private var sequences: SequenceRenumbering?
-    private var pictures: SequenceRenumbering?
-    /// The picture id of the newest packet (its source numbering), to tell whether a gap
-    /// before a dropped picture's packet lies within that picture.
-    private var pictureOfNewestPacket: UInt16?
+    /// The frames' decisions, by their number in the source (`TemporalFrame`): for VP8 picture
+    /// ids, our picture ids too.
+    private var frames: SequenceRenumbering?
+    private var frameNumbering: TemporalFrame.Numbering?
+    /// The frame of the newest packet, to tell whether a gap before a dropped frame's packet
+    /// lies within that frame.
+    private var frameOfNewestPacket: UInt16?
 
     public init(ssrc: UInt32, codec: VideoKeyframe.Codec?, clockRate: UInt32,
                 firstSequence: UInt16 = .random(in: 0...0x7FFF), firstTimestamp: UInt32 = .random(in: 0...0x7FFF_FFFF)) {
@@ -76,14 +79,14 @@ public struct ForwardedStream {
         self.clockRate = clockRate
         lastSequence = firstSequence &- 1
         lastTimestamp = firstTimestamp
-        if codec == .vp8 {
+        if codec != nil {
             sequences = SequenceRenumbering(modulusMask: 0xFFFF, window: Self.bindWindow)
-            pictures = SequenceRenumbering(modulusMask: 0x7FFF, window: 128)
+            frames = SequenceRenumbering(modulusMask: 0xFFFF, window: 128)
         }
     }
 
     /// The highest temporal layer to forward (`UInt8.max`: all); takes effect at the next
-    /// picture going down, at a layer-sync picture going up.
+    /// frame going down, at a layer-sync frame going up.
     public mutating func setTemporalTarget(_ layer: UInt8) {
         temporalTarget = layer
     }
@@ -114,9 +117,11 @@ public struct ForwardedStream {
 
     /// Copies `packet` into `buffer` (at least the packet's length) in the subscriber's
     /// numbering, `transportWide` in place of the publisher's transport-wide sequence number.
-    /// nil: the packet came before the bound source's first one and is dropped, or does not fit.
-    public mutating func rewrite(_ packet: RTPPacket, into buffer: UnsafeMutableRawBufferPointer, transportWide: UInt16,
-                                 nowMicroseconds: Int64) -> Rewritten? {
+    /// `frame`: the temporal layer of the packet's frame, when known. nil: the packet came
+    /// before the bound source's first one, or its frame is above the temporal limit, or it
+    /// does not fit; it is dropped.
+    public mutating func rewrite(_ packet: RTPPacket, frame: TemporalFrame? = nil, into buffer: UnsafeMutableRawBufferPointer,
+                                 transportWide: UInt16, nowMicroseconds: Int64) -> Rewritten? {
         let length = packet.bytes.count
         guard length <= buffer.count else { return nil }
         var rebound = false
@@ -131,7 +136,7 @@ public struct ForwardedStream {
         let sequence: UInt16
         var picture: (descriptor: VP8PayloadDescriptor, id: UInt16)?
         if sequences != nil {
-            guard let numbered = numberVP8(packet) else { return nil }
+            guard let numbered = number(packet, frame: frame) else { return nil }
             sequence = numbered.sequence
             picture = numbered.picture
         } else {
@@ -168,8 +173,8 @@ public struct ForwardedStream {
         var picture: (descriptor: VP8PayloadDescriptor, id: UInt16)?
         if codec == .vp8, let descriptor = VP8PayloadDescriptor(original.payload), let id = descriptor.pictureID {
             guard !rebasePictures else { return nil }
-            if let pictures, descriptor.pictureIDBits == 15, pictures.drops > 0 {
-                guard case .kept(let ours) = pictures.late(id) else { return nil }
+            if let frames, frameNumbering == .vp8PictureID, descriptor.pictureIDBits == 15, frames.drops > 0 {
+                guard case .kept(let ours) = frames.late(id) else { return nil }
                 picture = (descriptor, ours)
             } else {
                 picture = (descriptor, shifted(id, descriptor))
@@ -198,53 +203,57 @@ public struct ForwardedStream {
         timestampOffset = nextTimestamp &- packet.timestamp
         rebasePictures = true
         sequences?.reset(offset: sequenceOffset)
-        pictureOfNewestPacket = nil
+        frameNumbering = nil
+        frameOfNewestPacket = nil
     }
 
-    /// Our sequence number and picture id for a VP8 packet, or nil when it is not forwarded: a
-    /// picture above the temporal limit, or a late packet whose place is gone.
-    private mutating func numberVP8(_ packet: RTPPacket) -> (sequence: UInt16, picture: (descriptor: VP8PayloadDescriptor, id: UInt16)?)? {
-        let descriptor = VP8PayloadDescriptor(packet.payload)
+    /// Our sequence number and VP8 picture id for a video packet, or nil when it is not
+    /// forwarded: a frame above the temporal limit, or a late packet whose place is gone.
+    private mutating func number(_ packet: RTPPacket, frame: TemporalFrame?) -> (sequence: UInt16, picture: (descriptor: VP8PayloadDescriptor, id: UInt16)?)? {
+        let descriptor = codec == .vp8 ? VP8PayloadDescriptor(packet.payload) : nil
         let source = packet.sequenceNumber
-        // Temporal layers are dropped only with 15-bit picture ids to renumber.
-        let sourcePicture = descriptor.flatMap { $0.pictureIDBits == 15 ? $0.pictureID : nil }
+        if let descriptor, descriptor.pictureID != nil, rebasePictures { rebase(descriptor) }
+        if let frame, frameNumbering != frame.numbering {
+            // The first frame of a source: its numbers start the frames' record; picture ids
+            // continue ours.
+            frameNumbering = frame.numbering
+            frames!.reset(offset: frame.numbering == .vp8PictureID ? pictureIDOffset : 0, modulusMask: frame.modulusMask)
+        }
+        let renumbersPictures = frame?.numbering == .vp8PictureID
+        var picture: (descriptor: VP8PayloadDescriptor, id: UInt16)?
         if sequences!.isNewest(source) {
-            var pictureDropped = false
-            var picture: (descriptor: VP8PayloadDescriptor, id: UInt16)?
-            if let descriptor, let id = descriptor.pictureID {
-                if rebasePictures { rebase(descriptor) }
-                if let sourcePicture {
-                    if pictures!.isNewest(sourcePicture) {
-                        if let layer = descriptor.temporalLayer {
-                            moveTemporalLimit(at: layer, layerSync: descriptor.layerSync)
-                            pictureDropped = layer > temporalLimit
-                        }
-                        if let ours = pictures!.advance(to: sourcePicture, dropped: pictureDropped) {
-                            picture = (descriptor, ours)
-                            lastPictureID = ours
-                        }
-                    } else {
-                        switch pictures!.late(sourcePicture) {
-                        case .kept(let ours): picture = (descriptor, ours)
-                        case .dropped: pictureDropped = true
-                        case .unknown: return nil
-                        }
+            var dropped = false
+            if let frame {
+                if frames!.isNewest(frame.number) {
+                    moveTemporalLimit(at: frame.temporalLayer, layerSync: frame.layerSync)
+                    dropped = frame.temporalLayer > temporalLimit
+                    let ours = frames!.advance(to: frame.number, dropped: dropped)
+                    if renumbersPictures, let descriptor, let ours {
+                        picture = (descriptor, ours)
+                        lastPictureID = ours
                     }
                 } else {
-                    picture = (descriptor, shifted(id, descriptor))
-                    notePicture(picture!.id, bits: descriptor.pictureIDBits)
+                    switch frames!.late(frame.number) {
+                    case .kept(let ours): if renumbersPictures, let descriptor { picture = (descriptor, ours) }
+                    case .dropped: dropped = true
+                    case .unknown: return nil
+                    }
                 }
             }
-            let withinPicture = pictureDropped && sourcePicture != nil && sourcePicture == pictureOfNewestPacket
-            pictureOfNewestPacket = sourcePicture
-            guard let sequence = sequences!.advance(to: source, dropped: pictureDropped, skippedDropped: withinPicture) else {
+            if !renumbersPictures, let descriptor, let id = descriptor.pictureID {
+                picture = (descriptor, shifted(id, descriptor))
+                notePicture(picture!.id, bits: descriptor.pictureIDBits)
+            }
+            let withinFrame = dropped && frame != nil && frame?.number == frameOfNewestPacket
+            frameOfNewestPacket = frame?.number
+            guard let sequence = sequences!.advance(to: source, dropped: dropped, skippedDropped: withinFrame) else {
                 temporalDrops += 1
                 return nil
             }
             if let picture { noteTL0(picture.descriptor) }
             return (sequence, picture)
         }
-        // Late, repeated, or another packet of the newest picture.
+        // Late, repeated, or another packet of the newest frame.
         let sequence: UInt16
         switch sequences!.late(source) {
         case .kept(let ours): sequence = ours
@@ -255,16 +264,17 @@ public struct ForwardedStream {
             guard sequences!.drops == 0 else { return nil }
             sequence = source &+ sequenceOffset
         }
-        guard let descriptor, let id = descriptor.pictureID, !rebasePictures else { return (sequence, nil) }
-        guard let sourcePicture, pictures!.drops > 0 else { return (sequence, (descriptor, shifted(id, descriptor))) }
-        switch pictures!.late(sourcePicture) {
-        case .kept(let ours): return (sequence, (descriptor, ours))
-        case .dropped, .unknown:
-            // A packet of a picture not forwarded, in a place kept for it: ours has a hole.
-            sequences!.dropLate(source)
-            temporalDrops += 1
-            return nil
+        if let frame, frames!.drops > 0 {
+            guard case .kept(let ours) = frames!.late(frame.number) else {
+                // A packet of a frame not forwarded, in a place kept for it: ours has a hole.
+                sequences!.dropLate(source)
+                temporalDrops += 1
+                return nil
+            }
+            if renumbersPictures, let descriptor { picture = (descriptor, ours) }
         }
+        if picture == nil, let descriptor, let id = descriptor.pictureID, !rebasePictures { picture = (descriptor, shifted(id, descriptor)) }
+        return (sequence, picture)
     }
 
     /// RFC 7741 4.2: the first picture of a new source follows the last one forwarded.
@@ -273,14 +283,13 @@ public struct ForwardedStream {
         rebasePictures = false
         pictureIDOffset = lastPictureID.map { ($0 &+ 1 &- id) & 0x7FFF } ?? 0
         if let index = descriptor.tl0PictureIndex, let last = lastTL0PictureIndex { tl0Offset = last &+ 1 &- index } else { tl0Offset = 0 }
-        pictures?.reset(offset: pictureIDOffset)
     }
 
-    /// Moves the temporal limit at the start of a new picture of `layer`.
+    /// Moves the temporal limit at the start of a new frame of `layer`.
     private mutating func moveTemporalLimit(at layer: UInt8, layerSync: Bool) {
         if temporalTarget < temporalLimit {
             temporalLimit = temporalTarget
-        } else if layer == temporalLimit &+ 1, layer <= temporalTarget, layerSync {
+        } else if temporalLimit < temporalTarget, layer == temporalLimit + 1, layerSync {
             temporalLimit = layer
         }
     }

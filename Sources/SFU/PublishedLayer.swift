@@ -35,8 +35,10 @@ final class PublishedLayer {
     @exclusivity(unchecked) var lastKeyframeTimestamp: UInt32?
     private var bitrate = BitrateMeter()
     private var frames = BitrateMeter()
-    /// Per temporal layer, for a stream that has them (VP8 with TIDs).
+    /// Per temporal layer, for a stream that has them (VP8 TIDs, or dependency descriptors).
     @exclusivity(unchecked) var temporal = TemporalLayerRates()
+    /// Video: the temporal layers its dependency descriptors describe.
+    @exclusivity(unchecked) var temporalTracker: TemporalLayerTracker?
     /// At most one keyframe request to the publisher per this interval, however many
     /// subscribers ask (RFC 4585 3.4 leaves the rate to the application).
     static let keyframeRequestInterval: Int64 = 500_000
@@ -53,6 +55,7 @@ final class PublishedLayer {
         let repairable = kind == .video && codec.feedback.contains { $0.sameKind(as: .nack) }
         cache = repairable ? PacketCache() : nil
         lossRepair = repairable ? NACKRequester() : nil
+        temporalTracker = kind == .video ? TemporalLayerTracker() : nil
     }
 
     /// Bits per second received over the last second (the room's tick samples it).

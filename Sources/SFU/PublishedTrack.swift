@@ -27,6 +27,8 @@ final class PublishedTrack {
     var activeRIDs: [String]?
     /// The id of the publisher's audio level extension (RFC 6464), 0 without one.
     let audioLevelExtensionID: UInt8
+    /// The id of the publisher's dependency descriptor extension (video), 0 without one.
+    let dependencyDescriptorID: UInt8
     /// How much of late this audio track was sound (`ActiveSpeakers`).
     @exclusivity(unchecked) var speech = SpeechActivity()
 
@@ -46,6 +48,8 @@ final class PublishedTrack {
         self.headerExtensions = headerExtensions
         audioLevelExtensionID = kind == .audio
             ? headerExtensions.filter { $0.value == HeaderExtensionURI.audioLevel }.keys.min() ?? 0 : 0
+        dependencyDescriptorID = kind == .video
+            ? headerExtensions.filter { $0.value == HeaderExtensionURI.dependencyDescriptor }.keys.min() ?? 0 : 0
         keyframeCodec = kind == .video ? VideoKeyframe.Codec(encodingName: codec.name) : nil
         if rids.isEmpty {
             layers = [PublishedLayer(rid: nil, ssrc: ssrc, rtxSSRC: rtxSSRC, kind: kind, codec: codec)]

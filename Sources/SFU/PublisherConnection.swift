@@ -272,19 +272,26 @@ final class PublisherConnection {
         }
         layer.cache?.store(bytes, sequence: packet.sequenceNumber)
         var keyframe = false
+        var frame: TemporalFrame?
         if let codec = track.keyframeCodec {
             if let start = VideoKeyframe.start(in: packet.payload, codec: codec) {
                 keyframe = true
                 layer.keyframeStarted(start, timestamp: packet.timestamp, now: now)
             }
             if packet.marker { layer.framesReceived &+= 1 }
-            if codec == .vp8, let descriptor = VP8PayloadDescriptor(packet.payload), let temporalLayer = descriptor.temporalLayer {
-                layer.temporal.record(layer: temporalLayer, bytes: packet.payload.count)
+            // The frame's temporal layer: from the dependency descriptor when the publisher
+            // sends one (Chromium then leaves VP8's picture id and TID out), else from VP8's
+            // payload descriptor.
+            if track.dependencyDescriptorID != 0, let value = packet.headerExtension(id: track.dependencyDescriptorID) {
+                frame = layer.temporalTracker?.frame(dependencyDescriptor: value)
+            } else if codec == .vp8, let descriptor = VP8PayloadDescriptor(packet.payload) {
+                frame = TemporalFrame(vp8: descriptor)
             }
+            if let frame { layer.temporal.record(layer: frame.temporalLayer, bytes: packet.payload.count) }
         }
         let scratch = worker.forwardBuffer
         for forwarder in track.forwarders {
-            forwarder.forward(packet, layer: layer, keyframe: keyframe, nowMicroseconds: now, scratch: scratch)
+            forwarder.forward(packet, layer: layer, keyframe: keyframe, frame: frame, nowMicroseconds: now, scratch: scratch)
         }
     }
 

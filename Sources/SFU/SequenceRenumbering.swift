@@ -19,7 +19,7 @@
 /// Storage is allocated once, in `init`; no allocation per number.
 public struct SequenceRenumbering: Sendable {
     /// The numbers' range minus one: 0xFFFF for sequence numbers, 0x7FFF for 15-bit picture ids.
-    public let modulusMask: UInt16
+    public private(set) var modulusMask: UInt16
     /// How far behind the newest a late number is still mapped (a power of two).
     public let window: Int
     public private(set) var offset: UInt16 = 0
@@ -49,9 +49,14 @@ public struct SequenceRenumbering: Sendable {
         reverseValid = [Bool](repeating: false, count: window)
     }
 
-    /// A new source: ours continue as `offset` says (ours = source + offset), nothing is known.
-    public mutating func reset(offset: UInt16) {
-        self.offset = offset & modulusMask
+    /// A new source: ours continue as `offset` says (ours = source + offset), nothing is known;
+    /// with `modulusMask`, numbers of another range.
+    public mutating func reset(offset: UInt16, modulusMask: UInt16? = nil) {
+        if let modulusMask {
+            precondition(window <= Int(modulusMask) / 2)
+            self.modulusMask = modulusMask
+        }
+        self.offset = offset & self.modulusMask
         newest = nil
         drops = 0
         for i in 0..<window {

@@ -85,16 +85,16 @@ final class TrackForwarder {
         stream.setTemporalTarget(layer)
     }
 
-    /// Rewrites the publisher's `packet` (of `layer`, starting a keyframe or not) into `scratch`
-    /// and sends it. No allocation.
+    /// Rewrites the publisher's `packet` (of `layer`, starting a keyframe or not, of `frame`'s
+    /// temporal layer) into `scratch` and sends it. No allocation.
     @inline(__always)
-    func forward(_ packet: RTPPacket, layer: PublishedLayer, keyframe: Bool, nowMicroseconds: Int64,
+    func forward(_ packet: RTPPacket, layer: PublishedLayer, keyframe: Bool, frame: TemporalFrame? = nil, nowMicroseconds: Int64,
                  scratch: UnsafeMutableRawBufferPointer) {
         guard isActive, let transport = subscriber.transport, transport.srtpProfile != nil else { return }
         guard layers.admit(layer: layer.index, keyframe: keyframe) else { return }
         // Room for the SRTP trailer, which is added in place.
         guard packet.bytes.count + SRTPSession.maximumTrailer <= scratch.count,
-            let rewritten = stream.rewrite(packet, into: scratch, transportWide: subscriber.transportWideSequence,
+            let rewritten = stream.rewrite(packet, frame: frame, into: scratch, transportWide: subscriber.transportWideSequence,
                                            nowMicroseconds: nowMicroseconds)
         else { return }
         let length = packet.bytes.count

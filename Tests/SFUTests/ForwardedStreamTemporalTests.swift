@@ -37,7 +37,11 @@ import Testing
     static func forward(_ stream: inout ForwardedStream, _ bytes: [UInt8]) -> Sent? {
         var out = [UInt8](repeating: 0, count: bytes.count)
         let result = bytes.withUnsafeBytes { input in
-            out.withUnsafeMutableBytes { stream.rewrite(try! RTPPacket(input), into: $0, transportWide: 0, nowMicroseconds: 0) }
+            out.withUnsafeMutableBytes { buffer in
+                let packet = try! RTPPacket(input)
+                let frame = VP8PayloadDescriptor(packet.payload).flatMap(TemporalFrame.init(vp8:))
+                return stream.rewrite(packet, frame: frame, into: buffer, transportWide: 0, nowMicroseconds: 0)
+            }
         }
         guard result != nil else { return nil }
         return out.withUnsafeBytes { buffer in
@@ -191,6 +195,40 @@ import Testing
         #expect(switched == Sent(sequence: 1002, picture: 502, tl0: 12))
         #expect(Self.forward(&stream, Self.packet(sequence: 7001, picture: 91, tl0: 200, layer: 2, ssrc: 0xB)) == nil)
         #expect(Self.forward(&stream, Self.packet(sequence: 7002, picture: 92, tl0: 201, layer: 0, ssrc: 0xB))?.sequence == 1003)
+    }
+
+    /// Frames known from the dependency descriptor (any codec; Chromium's VP8 then carries no
+    /// picture id): the frames above the limit are left out, sequence numbers close up, and the
+    /// payload and frame numbers go out as they are (receivers follow the descriptor's
+    /// references, which point at frames that were sent).
+    @Test func framesOfADependencyDescriptorAreThinnedToo() {
+        var stream = ForwardedStream(ssrc: 0xCAFE, codec: .av1, clockRate: 90_000, firstSequence: 1000, firstTimestamp: 0)
+        stream.configure(payloadType: 100, publisherExtensions: [:], subscriberExtensions: [:])
+        stream.setTemporalTarget(0)
+        var sent: [UInt16] = []
+        // Two packets a frame, frames 40 to 47 in the L1T3 pattern.
+        for i in 0..<16 {
+            let number = UInt16(40 + i / 2)
+            let frame = TemporalFrame(numbering: .dependencyDescriptor, number: number, temporalLayer: Self.layer(of: i / 2), layerSync: true)
+            var bytes = [UInt8](repeating: 0, count: 32)
+            let count = bytes.withUnsafeMutableBytes { buffer in
+                var writer = try! RTPPacketWriter(into: buffer, header: RTPHeaderFields(payloadType: 96, sequenceNumber: UInt16(7 + i),
+                                                                                         timestamp: UInt32(number) * 3000, ssrc: 0xA))
+                try! writer.appendPayload([0x10, UInt8(i)])
+                return try! writer.finish()
+            }
+            var out = [UInt8](repeating: 0, count: count)
+            let result = bytes.withUnsafeBytes { input in
+                out.withUnsafeMutableBytes { stream.rewrite(try! RTPPacket(UnsafeRawBufferPointer(rebasing: input[0..<count])), frame: frame,
+                                                            into: $0, transportWide: 0, nowMicroseconds: 0) }
+            }
+            if let result {
+                sent.append(result.sequence)
+                #expect(out.suffix(2) == [0x10, UInt8(i)], "payload untouched")
+            }
+        }
+        #expect(sent == [1000, 1001, 1002, 1003], "frames 40 and 44, two packets each")
+        #expect(stream.temporalDrops == 12)
     }
 
     /// 7-bit picture ids wrap too fast to renumber: such a stream is forwarded whole.

@@ -1156,8 +1156,21 @@ export class SFUClient extends EventTarget {
           const settings = entry.track.getSettings ? entry.track.getSettings() : {};
           const layers = SFUClient.simulcastLayersFor(settings.width, settings.height);
           if (layers) init.sendEncodings = layers;
+          // VP8 layers with three temporal layers each (L1T3): a subscriber whose link cannot
+          // carry even the smallest layer gets it at a half or a quarter of the frame rate
+          // (the server leaves the upper temporal layers out) rather than frozen.
+          if (layers && (!entry.codec || String(entry.codec).toUpperCase() === 'VP8')) {
+            init.sendEncodings = layers.map((layer) => ({ ...layer, scalabilityMode: 'L1T3' }));
+          }
         }
-        entry.transceiver = pc.addTransceiver(entry.track, init);
+        try {
+          entry.transceiver = pc.addTransceiver(entry.track, init);
+        } catch (err) {
+          // A browser that does not take scalabilityMode sends the layers without it.
+          if (!init.sendEncodings || !init.sendEncodings.some((e) => e.scalabilityMode)) throw err;
+          init.sendEncodings = init.sendEncodings.map(({ scalabilityMode, ...layer }) => layer);
+          entry.transceiver = pc.addTransceiver(entry.track, init);
+        }
         if (entry.codec && entry.track.kind === 'video') this._preferCodec(entry.transceiver, entry.codec);
       }
       // Transceivers survive the rollback of a local offer, so "not yet accepted" is simply

@@ -70,7 +70,7 @@ const done = arguments[arguments.length - 1];
           frameWidth: s.frameWidth || 0, framesPerSecond: s.framesPerSecond || 0,
           targetBitrate: s.targetBitrate || 0, qualityLimitationReason: s.qualityLimitationReason || null,
           qualityLimitationDurations: s.qualityLimitationDurations || null, nackCount: s.nackCount || 0,
-          retransmittedBytesSent: s.retransmittedBytesSent || 0 });
+          retransmittedBytesSent: s.retransmittedBytesSent || 0, scalabilityMode: s.scalabilityMode || null });
       } else if (s.type === 'candidate-pair' && (s.id === pairId || (!pairId && s.nominated && s.state === 'succeeded'))) {
         const local = stats.get(s.localCandidateId) || {};
         const remote = stats.get(s.remoteCandidateId) || {};
