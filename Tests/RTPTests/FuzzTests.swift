@@ -40,6 +40,15 @@ import Testing
                 }
                 for byte in packet.payload { sum &+= Int(byte) }
                 _ = packet.headerExtension(id: 3).flatMap(TransportSequenceNumberExtension.read)
+                // The payload and the extension values as a VP8 descriptor and as a dependency
+                // descriptor (with a structure from an earlier packet, kept across inputs).
+                _ = VP8PayloadDescriptor(packet.payload)
+                var dependencyStructure = DependencyStructure()
+                DependencyDescriptorTests.keyframe.withUnsafeBytes { _ = DependencyDescriptor($0, structure: &dependencyStructure) }
+                _ = DependencyDescriptor(packet.payload, structure: &dependencyStructure)
+                for element in packet.headerExtensions ?? RTPHeaderExtensions(profile: 0, data: buffer, baseOffset: 0) {
+                    _ = DependencyDescriptor(element.value, structure: &dependencyStructure)
+                }
                 if (try? RTX.originalSequenceNumber(of: packet)) != nil {
                     _ = try? RTX.unwrap(packet, originalSSRC: 1, originalPayloadType: 96, into: scratch)
                 }

@@ -10,12 +10,14 @@ import Transport
 /// 1. copy the datagram into the worker's packet buffer (2048 bytes, as `MediaWorker`'s),
 /// 2. `PacketDemultiplexer.classify` (RFC 7983),
 /// 3. `SRTPSession.unprotectRTP` in place with the publisher's inbound session,
-/// 4. the `onRTP` closure (stored, `[unowned self]`, as the transport's): `RTPPacket` parse and
-///    `VideoKeyframe.start`, as `PublisherConnection.receiveRTP` does,
+/// 4. the `onRTP` closure (stored, `[unowned self]`, as the transport's): `RTPPacket` parse,
+///    `VideoKeyframe.start` and the frame's temporal layer (`TemporalFrame(vp8:)`), as
+///    `PublisherConnection.receiveRTP` does,
 /// 5. the forwarder's two values, the SFU's own code (`import SFU`), not a copy of it:
 ///    `LayerSwitch.admit` (a subscriber on the top layer of three) and `ForwardedStream.rewrite`
 ///    into the worker's forward buffer (SSRC, payload type, sequence number, timestamp,
-///    extension ids mapped, transport-wide number restamped, VP8 picture id and TL0PICIDX),
+///    extension ids mapped, transport-wide number restamped, VP8 picture id and TL0PICIDX, the
+///    temporal-layer decision and the sequence and picture renumbering it keeps),
 /// 6. `SRTPSession.protectRTP` in place with the subscriber's outbound session,
 /// 7. the forwarding latency: the arrival stamp taken in step 1 and a second clock read after
 ///    the send, recorded into a `LatencyHistogram` (`MediaWorker.arrivalNanoseconds`).
@@ -132,6 +134,7 @@ final class Forwarder {
             return
         }
         let keyframe = VideoKeyframe.start(in: packet.payload, codec: .vp8) != nil
+        let frame = VP8PayloadDescriptor(packet.payload).flatMap(TemporalFrame.init(vp8:))
         guard layers.admit(layer: 2, keyframe: keyframe),
             length + SRTPSession.maximumTrailer <= forwardBuffer.count
         else {
@@ -139,7 +142,7 @@ final class Forwarder {
             return
         }
         transportSequenceNumber &+= 1
-        guard let rewritten = stream.rewrite(packet, into: forwardBuffer, transportWide: transportSequenceNumber,
+        guard let rewritten = stream.rewrite(packet, frame: frame, into: forwardBuffer, transportWide: transportSequenceNumber,
                                              nowMicroseconds: arrivalNanoseconds / 1000),
             rewritten.stampedTransportWide
         else {

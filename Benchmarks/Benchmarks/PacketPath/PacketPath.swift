@@ -249,7 +249,7 @@ final class ForwardState {
             }
             // The publisher's packet before protection (set-up forwards the first few indexes).
             original.setLength(
-                VideoPacket.write(index: Int(forwarder.stream.sourceSequence(of: packet.sequenceNumber)), into: original.slot(0)),
+                VideoPacket.write(index: Int(forwarder.stream.sourceSequence(of: packet.sequenceNumber)!), into: original.slot(0)),
                 at: 0
             )
             let publisherPacket: RTPPacket
