@@ -4,6 +4,7 @@
 # per forwarded packet").
 #   sudo bash scripts/callgrind-benchmark.sh [--subscribers N] [--warmup S] [--window S]
 #                                            [--video-bitrate BPS] [--server sfu|janus]... [--runs R]
+#                                            [--srtp-profiles LIST]
 #
 # Each server in turn runs under `valgrind --tool=callgrind` on CPU 0 in a network namespace of
 # the script's own (10.213.0.1 on a veth, deleted on exit); `sfu load` (native, CPU 1, one
@@ -27,7 +28,10 @@
 # dispatch_main under an async main, is in read-only memory: valgrind dies of a SIGSEGV).
 #
 # Requirements: root, 2 CPUs, valgrind, nft, cc, objcopy (binutils), janus (apt-get install janus).
-# Environment: SFU_BIN (skip the release build and use this binary), KEEP=DIR (keep the callgrind
+# --srtp-profiles: what the load tool offers in DTLS (default both, the server picks
+# AEAD_AES_128_GCM); one profile measures that one (AES_CM_128_HMAC_SHA1_80: as browsers may end up).
+# Environment: SERVER_BIN (the server measured, another build for a before/after; the load tool
+# stays SFU_BIN), SFU_BIN (skip the release build and use this binary), KEEP=DIR (keep the callgrind
 # files, logs and annotations in DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +42,7 @@ WARMUP=20
 WINDOW=20
 BITRATE=1500000
 RUNS=1
+PROFILES="AEAD_AES_128_GCM,AES_CM_128_HMAC_SHA1_80"
 SERVERS=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -47,7 +52,8 @@ while [ $# -gt 0 ]; do
     --video-bitrate) BITRATE="$2"; shift 2 ;;
     --server) SERVERS+=("$2"); shift 2 ;;
     --runs) RUNS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+    --srtp-profiles) PROFILES="$2"; shift 2 ;;
+    -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
     *) echo "callgrind-benchmark.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -77,7 +83,7 @@ cleanup() {
 trap cleanup EXIT
 
 # The server under valgrind: a copy without debug information, and the sigsuspend shim.
-objcopy --strip-debug "$SFU_BIN" "$WORK/sfu"
+objcopy --strip-debug "${SERVER_BIN:-$SFU_BIN}" "$WORK/sfu"
 cat >"$WORK/sigsuspend.c" <<'C'
 #define _GNU_SOURCE
 #include <signal.h>
@@ -128,7 +134,8 @@ print(sum(w['packetsForwarded'] for w in json.loads(urllib.request.urlopen('http
 demangle() { if command -v swift >/dev/null; then swift demangle --simplified; else cat; fi; }
 
 echo "==> $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "==> $(valgrind --version), sfu $SFU_BIN, janus $(dpkg-query -W -f '${Version}' janus 2>/dev/null || echo '?')"
+echo "==> SRTP profiles offered by the load tool: $PROFILES"
+echo "==> $(valgrind --version), sfu ${SERVER_BIN:-$SFU_BIN}, janus $(dpkg-query -W -f '${Version}' janus 2>/dev/null || echo '?')"
 echo "==> 1 publisher ($BITRATE bit/s video + Opus), $SUBSCRIBERS subscribers; warm-up $WARMUP s, measured window $WINDOW s"
 for run in $(seq 1 "$RUNS"); do
   for server in "${SERVERS[@]}"; do
@@ -153,7 +160,7 @@ for run in $(seq 1 "$RUNS"); do
     # The valgrind process is the server (ip netns exec and taskset exec it).
     echo "==> run $run, $server (valgrind pid $SERVER_PID)"
     ip netns exec "$NS" taskset -c 1 "$SFU_BIN" load --target "$server" --url "$url" --bind "$ADDR" --workers 1 \
-      --subscribers "$SUBSCRIBERS" --duration "$(( WARMUP + WINDOW + 5 ))" --video-bitrate "$BITRATE" \
+      --subscribers "$SUBSCRIBERS" --duration "$(( WARMUP + WINDOW + 5 ))" --video-bitrate "$BITRATE" --srtp-profiles "$PROFILES" \
       --json "$WORK/load.$server.$run.json" >"$WORK/load.$server.$run.log" 2>&1 &
     LOAD_PID=$!
     sleep "$WARMUP"

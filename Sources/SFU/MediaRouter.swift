@@ -368,7 +368,10 @@ final class MediaRouter {
                 default: break
                 }
                 if state == .failed, role == .subscriber { participant.subscriber?.iceFailed() }
-            case .dtlsConnected:
+            case .dtlsConnected(let profile, let version, let cipher):
+                // Which SRTP profile a participant ended on: browsers differ, and the two cost
+                // differently per packet (docs/benchmarks.md).
+                participant.log("\(role.rawValue) DTLS connected: \(profile), \(version), \(cipher)")
                 if let duration = transport.timings.iceConnect { metrics.iceConnect.record(duration: duration) }
                 if let duration = transport.timings.dtlsHandshake { metrics.dtlsHandshake.record(duration: duration) }
                 participant.send(.connectionState(target: role, state: "connected"))

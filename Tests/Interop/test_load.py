@@ -201,3 +201,28 @@ def test_publishers_on_a_worker_of_their_own(testhost):
             assert o["audio"]["packets"] > 200 and o["video"]["packets"] > 600, o
     finally:
         server.stop()
+
+
+def test_the_load_tool_offers_only_the_srtp_profile_asked_for(testhost):
+    """`--srtp-profiles AES_CM_128_HMAC_SHA1_80` (as scripts/callgrind-benchmark.sh measures that
+    profile): every participant's DTLS ends on it, as the server logs, and media flows; an unknown
+    profile name is refused before anything starts."""
+    refused = subprocess.run([sfu_bin(), "load", "--srtp-profiles", "AES_GCM_999"], capture_output=True, text=True,
+                             stdin=subprocess.DEVNULL, timeout=30)
+    assert refused.returncode != 0 and "--srtp-profiles" in refused.stderr and "AES_GCM_999" in refused.stderr, refused.stderr
+    server = RoomServer(testhost).start()
+    try:
+        proc, out, log = start_load(server, testhost.workdir, "load-cm",
+                                    ["--subscribers", "2", "--duration", "5", "--srtp-profiles", "AES_CM_128_HMAC_SHA1_80"])
+        code = finish(proc, 90)
+        text = log.read_text(errors="replace")
+        assert code == 0, f"sfu load exited {code}:\n{text[-3000:]}" + server.why()
+        report = json.loads(out.read_text())
+        assert report["joined"] == 3 and report["failed"] == 0 and report["packetsLost"] == 0, report["errors"]
+        log_text = server.stderr_path.read_text(errors="replace")
+        connected = [line for line in log_text.splitlines() if "DTLS connected" in line]
+        # The publisher's connection and at least the two subscribers'.
+        assert len(connected) >= 3, log_text[-3000:]
+        assert all("AES_CM_128_HMAC_SHA1_80" in line for line in connected), connected
+    finally:
+        server.stop()

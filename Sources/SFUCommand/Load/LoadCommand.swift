@@ -67,6 +67,9 @@ struct LoadCommand: AsyncParsableCommand {
     @Flag(help: "Publish no audio.")
     var noAudio = false
 
+    @Option(help: "SRTP profiles to offer in DTLS, in preference order (AEAD_AES_128_GCM, AES_CM_128_HMAC_SHA1_80): one measures that profile.")
+    var srtpProfiles = "AEAD_AES_128_GCM,AES_CM_128_HMAC_SHA1_80"
+
     @Option(help: "Room name (prefix, for scenario rooms); default: a random one.")
     var room: String?
 
@@ -104,6 +107,7 @@ struct LoadCommand: AsyncParsableCommand {
         }
         if let url, !(url.hasPrefix("ws://") || url.hasPrefix("wss://")) { throw ValidationError("--url must be a ws:// or wss:// URL") }
         if let apiKey { do { _ = try APIKey.parse(apiKey) } catch { throw ValidationError("--api-key: \(error)") } }
+        do { _ = try SRTPProfile.parseList(srtpProfiles) } catch { throw ValidationError("--srtp-profiles: \(error)") }
     }
 
     func run() async throws {
@@ -113,7 +117,7 @@ struct LoadCommand: AsyncParsableCommand {
         let issuer = await TokenIssuer(key: key)
         let plans = makePlans()
         let pool = MediaWorkerPool(count: workers > 0 ? workers : ProcessInfo.processInfo.activeProcessorCount)
-        let context = try DTLSContext(certificate: DTLSCertificate.generate())
+        let context = try DTLSContext(certificate: DTLSCertificate.generate(), srtpProfiles: SRTPProfile.parseList(srtpProfiles))
         let ice = ICEConfiguration(bindAddresses: bindAddresses)
         let media = LoadMediaSettings(audio: !noAudio, videoBitsPerSecond: videoBitrate, framesPerSecond: fps, keyframeIntervalSeconds: keyframeInterval,
                                       pacingFactor: pacing)
