@@ -24,6 +24,15 @@ public struct ForwardedStream {
     /// Publisher extension id (1-255) to subscriber id.
     private var extensionMap = [UInt8](repeating: 14, count: 256)
     private var unusedExtensionID: UInt8 = 14
+    /// Redundant audio (RFC 2198): the publisher's RED and primary payload types, and the
+    /// subscriber's RED payload type. A RED packet goes out as RED when the subscriber took it,
+    /// else as its primary block alone.
+    public private(set) var publisherRED: UInt8?
+    public private(set) var publisherPrimary: UInt8 = 0
+    public private(set) var subscriberRED: UInt8?
+    /// RED packets go out as their primary block even to a subscriber that took RED: its link
+    /// cannot carry the redundancy (`SubscriberConnection.chooseLayers`).
+    public var stripsRedundancy = false
     /// The subscriber's id for the transport-wide sequence number, 0 if not negotiated: the
     /// publisher's value is replaced by the subscriber transport's own numbering, which its
     /// congestion feedback refers to.
@@ -93,8 +102,12 @@ public struct ForwardedStream {
 
     /// Takes the subscriber's payload type and extension ids; `publisherExtensions` is the
     /// publisher's id to URI, `subscriberExtensions` the subscriber's URI to id.
-    public mutating func configure(payloadType: UInt8, publisherExtensions: [UInt8: String], subscriberExtensions: [String: UInt8]) {
+    public mutating func configure(payloadType: UInt8, publisherExtensions: [UInt8: String], subscriberExtensions: [String: UInt8],
+                                   redundancy: (publisherRED: UInt8, publisherPrimary: UInt8, subscriberRED: UInt8?)? = nil) {
         self.payloadType = payloadType
+        publisherRED = redundancy?.publisherRED
+        publisherPrimary = redundancy?.publisherPrimary ?? 0
+        subscriberRED = redundancy?.subscriberRED
         let used = Set(subscriberExtensions.values)
         unusedExtensionID = (1...14).reversed().first { !used.contains(UInt8($0)) }.map(UInt8.init) ?? 14
         for id in 0..<256 { extensionMap[id] = unusedExtensionID }
@@ -113,6 +126,9 @@ public struct ForwardedStream {
         public var rebound: Bool
         /// It carried a transport-wide sequence number, replaced by `transportWide`.
         public var stampedTransportWide: Bool
+        /// The bytes written: the packet's length, or less for a RED packet reduced to its
+        /// primary block.
+        public var length: Int
     }
 
     /// Copies `packet` into `buffer` (at least the packet's length) in the subscriber's
@@ -142,9 +158,31 @@ public struct ForwardedStream {
         } else {
             sequence = packet.sequenceNumber &+ sequenceOffset
         }
-        buffer.baseAddress!.copyMemory(from: packet.bytes.baseAddress!, byteCount: length)
         let timestamp = packet.timestamp &+ timestampOffset
-        let stamped = writeHeader(buffer, packet: packet, sequence: sequence, timestamp: timestamp, transportWide: transportWide)
+        var written = length
+        var outgoingPayloadType = payloadType
+        if let publisherRED, packet.payloadType == publisherRED {
+            guard let red = AudioRedundancy(packet.payload) else { return nil }
+            if let subscriberRED, !stripsRedundancy {
+                buffer.baseAddress!.copyMemory(from: packet.bytes.baseAddress!, byteCount: length)
+                outgoingPayloadType = subscriberRED
+                red.replaceBlockPayloadType(publisherPrimary, with: payloadType,
+                                            in: UnsafeMutableRawBufferPointer(rebasing: buffer[packet.payloadRange]))
+            } else {
+                // The primary block alone, as a packet of the codec (RFC 2198 doesn't change the
+                // header; padding is not carried over).
+                let primary = packet.payload.count - red.primaryOffset
+                guard primary > 0 else { return nil }
+                buffer.baseAddress!.copyMemory(from: packet.bytes.baseAddress!, byteCount: packet.headerLength)
+                (buffer.baseAddress! + packet.headerLength).copyMemory(from: packet.payload.baseAddress! + red.primaryOffset, byteCount: primary)
+                buffer[0] &= ~0x20
+                written = packet.headerLength + primary
+            }
+        } else {
+            buffer.baseAddress!.copyMemory(from: packet.bytes.baseAddress!, byteCount: length)
+        }
+        let stamped = writeHeader(buffer, packet: packet, payloadType: outgoingPayloadType, sequence: sequence, timestamp: timestamp,
+                                  transportWide: transportWide)
         if let picture { writePicture(packet, descriptor: picture.descriptor, id: picture.id, in: buffer) }
         if Self.isNewer(sequence, than: lastSequence) || !hasSent {
             lastSequence = sequence
@@ -152,7 +190,7 @@ public struct ForwardedStream {
             lastSentMicroseconds = nowMicroseconds
         }
         hasSent = true
-        return Rewritten(sequence: sequence, rebound: rebound, stampedTransportWide: stamped)
+        return Rewritten(sequence: sequence, rebound: rebound, stampedTransportWide: stamped, length: written)
     }
 
     /// The bound source's sequence number for our `sequence` (a NACK's, to find the packet in
@@ -181,8 +219,8 @@ public struct ForwardedStream {
             }
         }
         buffer.baseAddress!.copyMemory(from: original.bytes.baseAddress!, byteCount: original.bytes.count)
-        let stamped = writeHeader(buffer, packet: original, sequence: sequence, timestamp: original.timestamp &+ timestampOffset,
-                                  transportWide: transportWide)
+        let stamped = writeHeader(buffer, packet: original, payloadType: payloadType, sequence: sequence,
+                                  timestamp: original.timestamp &+ timestampOffset, transportWide: transportWide)
         if let picture { writePicture(original, descriptor: picture.descriptor, id: picture.id, in: buffer) }
         return stamped
     }
@@ -330,8 +368,8 @@ public struct ForwardedStream {
     /// Sets payload type, sequence number, timestamp and SSRC, maps the extension ids, and
     /// stamps `transportWide`; returns true if the packet carried a transport-wide number.
     @inline(__always)
-    private func writeHeader(_ buffer: UnsafeMutableRawBufferPointer, packet: RTPPacket, sequence: UInt16, timestamp: UInt32,
-                             transportWide: UInt16) -> Bool {
+    private func writeHeader(_ buffer: UnsafeMutableRawBufferPointer, packet: RTPPacket, payloadType: UInt8, sequence: UInt16,
+                             timestamp: UInt32, transportWide: UInt16) -> Bool {
         buffer[1] = (buffer[1] & 0x80) | (payloadType & 0x7F)
         buffer[2] = UInt8(sequence >> 8)
         buffer[3] = UInt8(truncatingIfNeeded: sequence)

@@ -36,6 +36,8 @@ final class MediaRouter {
         speakerTimer = WorkerTimer(worker: worker)
         self.context = context
         self.configuration = configuration
+        var capabilities = capabilities
+        capabilities.audioRED = capabilities.audioRED && configuration.audioRedundancy
         self.capabilities = capabilities
         self.onParticipantGone = onParticipantGone
         var logger = Logger(label: "sfu.room")

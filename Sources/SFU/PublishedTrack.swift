@@ -27,6 +27,9 @@ final class PublishedTrack {
     var activeRIDs: [String]?
     /// The id of the publisher's audio level extension (RFC 6464), 0 without one.
     let audioLevelExtensionID: UInt8
+    /// Audio: the payload type of redundant audio (RFC 2198) when the publisher negotiated it;
+    /// its packets come as RED or as the codec's.
+    var redPayloadType: UInt8?
     /// The id of the publisher's dependency descriptor extension (video), 0 without one.
     let dependencyDescriptorID: UInt8
     /// How much of late this audio track was sound (`ActiveSpeakers`).

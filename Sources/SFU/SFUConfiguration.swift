@@ -19,6 +19,11 @@ public struct SFUConfiguration: Sendable {
     /// Who speaks, from the audio levels publishers stamp on their packets (`ActiveSpeakers`);
     /// nil sends no `activeSpeakers` events.
     public var activeSpeakers: ActiveSpeakerDetection? = ActiveSpeakerDetection()
+    /// Redundant audio (RFC 2198, Opus in RED as Chromium sends it): accepted from publishers
+    /// and passed on to subscribers that negotiate it (others get the primary audio alone).
+    /// Each packet then carries the previous frame too, so one lost packet costs no audio, for
+    /// about twice the audio bitrate. false negotiates no RED.
+    public var audioRedundancy = true
 
     public init(workers: Int = 0, ice: ICEConfiguration = ICEConfiguration(portRange: 50000...50999),
                 srtpProfiles: [SRTPProfile] = SRTPProfile.allCases, timeouts: PeerTransport.Timeouts = .init(),

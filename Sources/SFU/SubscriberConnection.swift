@@ -54,6 +54,8 @@ final class SubscriberConnection {
     @exclusivity(unchecked) private var probe = BandwidthProbe()
     /// The estimate the layers were last allocated from, and when (monotonic microseconds).
     private var allocatedEstimate = Int.max
+    /// Times redundant audio was turned off for this subscriber's link (`starveRedundancy`).
+    private(set) var redundancyStrips = 0
     private var lastAllocation: Int64 = .min / 2
     static let reallocationInterval: Int64 = 200_000
     private let probeTimer: WorkerTimer
@@ -75,7 +77,6 @@ final class SubscriberConnection {
     /// What subscribers receive besides media: RTP header extensions kept end to end.
     static func capabilities(_ base: CodecCapabilities) -> CodecCapabilities {
         var capabilities = base
-        capabilities.audioRED = false
         capabilities.audioHeaderExtensions = [HeaderExtensionURI.audioLevel, HeaderExtensionURI.absSendTime]
         capabilities.videoHeaderExtensions = [HeaderExtensionURI.absSendTime, HeaderExtensionURI.videoOrientation]
         capabilities.audioHeaderExtensions.append(HeaderExtensionURI.transportWideCC)
@@ -453,6 +454,7 @@ final class SubscriberConnection {
         allocatedEstimate = hasBandwidthEstimate ? bandwidth.bitsPerSecond : .max
         guard !tracks.isEmpty else { return }
         let budget = hasBandwidthEstimate ? max(0, bandwidth.bitsPerSecond - others) : nil
+        starveRedundancy(budget: hasBandwidthEstimate ? bandwidth.bitsPerSecond - others : nil, tracks: tracks)
         let chosen = LayerAllocation.allocate(budget: budget, tracks: tracks)
         var wanted = others
         var limited = false
@@ -470,6 +472,34 @@ final class SubscriberConnection {
             if chosen[index] < tracks[index].preferred { limited = true }
         }
         if limited { startProbe(wantedBitsPerSecond: wanted, now: now) }
+    }
+
+    /// Redundant audio (RFC 2198) doubles each speaker's audio. While the estimate, less the
+    /// subscriber's other streams, cannot carry even the lowest rung of every video track, the
+    /// redundancy goes (each RED packet is sent as its primary block): on such a link it only
+    /// takes the room the video needs, and a starved link loses packets in bursts that RED does
+    /// not cover anyway. It comes back once the lowest rungs fit with `LayerAllocation.upgradeMargin`
+    /// to spare. An audio-only subscriber keeps it whatever its estimate: its loss is what RED is for.
+    private func starveRedundancy(budget: Int?, tracks: [LayerAllocation.Track]) {
+        let audio = forwarders.values.filter { $0.isActive && $0.sendsRedundancy }
+        guard !audio.isEmpty else { return }
+        let lowest = tracks.reduce(0) { total, track in
+            total &+ max(0, (track.layers.first(where: \.active) ?? track.layers.first)?.bitsPerSecond ?? 0)
+        }
+        let stripped = audio.contains { $0.stripsRedundancy }
+        let strip = Self.stripsRedundancy(budget: budget, lowestRungs: lowest, stripped: stripped)
+        guard strip != stripped else { return }
+        for forwarder in audio { forwarder.stripsRedundancy = strip }
+        redundancyStrips += strip ? 1 : 0
+        participant.log(strip ? "redundant audio off: the link cannot carry the lowest video layers with it"
+                              : "redundant audio on again")
+    }
+
+    /// `starveRedundancy`'s decision, as plain values: `budget` is the estimate less the other
+    /// streams (nil: no estimate), `lowestRungs` what the video tracks' lowest rungs cost.
+    static func stripsRedundancy(budget: Int?, lowestRungs: Int, stripped: Bool) -> Bool {
+        guard let budget else { return false }
+        return stripped ? Double(budget) < Double(lowestRungs) * LayerAllocation.upgradeMargin : budget < lowestRungs
     }
 
     /// Sends a probe cluster when the estimate holds a layer back: recent packets of one video

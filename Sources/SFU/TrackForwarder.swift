@@ -45,12 +45,16 @@ final class TrackForwarder {
 
     /// Takes the subscriber's negotiated m-line: payload types and extension ids.
     func configure(with media: NegotiatedMedia) {
-        guard let codec = media.codecs.first else {
+        // The codec, not its redundancy (RFC 2198), whichever the answer listed first.
+        guard let codec = media.codecs.first(where: { $0.name.lowercased() != "red" }) else {
             isActive = false
             return
         }
         stream.configure(payloadType: codec.payloadType, publisherExtensions: track.headerExtensions,
-                         subscriberExtensions: media.headerExtensions)
+                         subscriberExtensions: media.headerExtensions,
+                         redundancy: track.redPayloadType.map {
+                             ($0, track.codec.payloadType, media.codecs.first(where: { $0.name.lowercased() == "red" })?.payloadType)
+                         })
         rtxPayloadType = codec.rtxPayloadType
         isActive = !media.rejected && media.direction.sends
     }
@@ -80,6 +84,15 @@ final class TrackForwarder {
         if layers.setTarget(layer.index, dropCurrent: dropCurrent) { subscriber.participant.requestKeyframe(track, layer: layer) }
     }
 
+    /// Whether RED audio goes out as its primary block only (`ForwardedStream.stripsRedundancy`).
+    var stripsRedundancy: Bool {
+        get { stream.stripsRedundancy }
+        set { stream.stripsRedundancy = newValue }
+    }
+
+    /// Whether this forwarder sends redundant audio when not stripped.
+    var sendsRedundancy: Bool { stream.publisherRED != nil && stream.subscriberRED != nil }
+
     /// The highest temporal layer to forward (`ForwardedStream.setTemporalTarget`).
     func setTemporalTarget(_ layer: UInt8) {
         stream.setTemporalTarget(layer)
@@ -97,11 +110,11 @@ final class TrackForwarder {
             let rewritten = stream.rewrite(packet, frame: frame, into: scratch, transportWide: subscriber.transportWideSequence,
                                            nowMicroseconds: nowMicroseconds)
         else { return }
-        let length = packet.bytes.count
+        let length = rewritten.length
         if rewritten.stampedTransportWide { subscriber.sentTransportWide(bytes: length, now: nowMicroseconds) }
         if transport.sendRTP(scratch, length: length, forwarded: true) {
             packetsSent &+= 1
-            octetsSent &+= UInt32(truncatingIfNeeded: packet.payload.count)
+            octetsSent &+= UInt32(truncatingIfNeeded: length == packet.bytes.count ? packet.payload.count : length - packet.headerLength)
             transport.worker.packetsForwarded &+= 1
             let participant = subscriber.participant
             if !participant.hasReceivedMedia { participant.firstMediaSent(nanoseconds: MediaWorker.monotonicNanoseconds()) }

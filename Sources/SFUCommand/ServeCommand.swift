@@ -63,6 +63,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-turn"), help: "Do not run the bundled STUN/TURN relay.")
     var noTURN = false
 
+    @Flag(name: .customLong("no-audio-red"),
+          help: "Negotiate no redundant audio (RFC 2198 RED) with publishers or subscribers: half the audio bitrate, no cover for a lost packet.")
+    var noAudioRED = false
+
     @Option(name: .customLong("turn-port"), help: "The relay's UDP and TCP port (default 3478).")
     var turnPort: Int?
 
@@ -138,11 +142,12 @@ struct ServeCommand: AsyncParsableCommand {
 
         let media = signalingConfiguration.media
         let ice = ICEConfiguration(portRange: media.portRange, bindAddresses: media.bindAddresses, publicAddresses: media.publicAddresses)
-        let core = try SFURoomService(configuration: SFUConfiguration(
+        var coreConfiguration = SFUConfiguration(
             workers: media.workers, ice: ice,
             timeouts: PeerTransport.Timeouts(consentMilliseconds: media.consentTimeoutSeconds * 1000),
-            maxParticipantsPerRoom: media.maxParticipantsPerRoom),
-            metrics: SFUMetrics(factory: metricsFactory))
+            maxParticipantsPerRoom: media.maxParticipantsPerRoom)
+        coreConfiguration.audioRedundancy = !noAudioRED
+        let core = try SFURoomService(configuration: coreConfiguration, metrics: SFUMetrics(factory: metricsFactory))
         var relay: BundledRelay?
         if signalingConfiguration.relay.enabled {
             do {

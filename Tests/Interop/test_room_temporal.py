@@ -18,7 +18,7 @@ def test_a_viewer_below_the_smallest_layer_gets_fewer_frames_not_freezes(room_se
     before, half = r["before"], r["secondHalf"]
     assert before["fpsC"] >= 18, f"C decodes A at {before['fpsC']} fps before the limit: {before}" + why
     assert half["droppedForC"] > 0, f"the SFU left out no temporal layer for C: {half}" + why
-    assert half["fpsC"] >= 5, f"C decodes A at {half['fpsC']} fps in the second half of the limit: {half}" + why
+    assert half["fpsC"] >= 4, f"C decodes A at {half['fpsC']} fps in the second half of the limit: {half}" + why
     assert half["fpsC"] < before["fpsC"] * 0.8, f"C's frame rate did not fall under the limit: {before} -> {half}" + why
     assert half["freezeSecondsC"] <= 1.0, f"C froze {half['freezeSecondsC']} s in the second half of the limit: {half}" + why
     assert r["fpsBackAfter"] is not None and r["fpsBackAfter"] <= 20, \

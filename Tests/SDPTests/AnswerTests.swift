@@ -32,7 +32,10 @@ import SDP
             }
             // Header extension ids are the offer's.
             for e in a.extmaps { #expect(o.extmaps.contains { $0.id == e.id && $0.uri == e.uri }) }
-            #expect(s.codecs.map(\.payloadType) == a.payloadTypes.filter { pt in s.codecs.contains { $0.payloadType == pt } })
+            // Written in our order, but with redundant audio first (what a libwebrtc offerer then sends).
+            let red = s.codecs.filter { $0.name.lowercased() == "red" }.map(\.payloadType)
+            #expect(red + s.codecs.map(\.payloadType).filter { !red.contains($0) }
+                == a.payloadTypes.filter { pt in s.codecs.contains { $0.payloadType == pt } })
         }
     }
 
@@ -45,6 +48,7 @@ import SDP
         #expect(audio.codecs[0].payloadType == 111)
         #expect(audio.codecs[1].payloadType == 63)
         #expect(audio.codecs[1].parameters.items == [FormatParameter("111/111")])
+        #expect(result.answer.media[0].payloadTypes.first == 63, "RED first: Chromium sends with the answer's first codec")
         #expect(audio.codecs[0].feedback == [RTCPFeedback(payloadType: 111, type: "transport-cc")])
         #expect(audio.headerExtensions[HeaderExtensionURI.audioLevel] != nil)
         #expect(audio.headerExtensions[HeaderExtensionURI.mid] == offer.media[0].extmaps.first { $0.uri == HeaderExtensionURI.mid }?.id)

@@ -49,7 +49,8 @@ import SDP
         let offer = try builder.createOffer()
         let session = try builder.applyAnswer(Self.answer(offer))
         #expect(session.media.map(\.direction) == [.sendonly, .sendonly])
-        #expect(session.media[0].codecs.first?.name == "opus")
+        // In the answer's order: our answerer lists redundant audio first (what we are to send).
+        #expect(session.media[0].codecs.map(\.name) == ["red", "opus"])
         #expect(session.media[1].codecs.first?.name == "VP8")
         #expect(session.media[1].codecs.first?.rtxPayloadType != nil)
         #expect(session.media[1].localTrack == Self.video.local)

@@ -255,3 +255,75 @@ import Testing
         #expect(Self.admits(&layers, [(0, false)]) == [true])
     }
 }
+
+/// Redundant audio (RFC 2198) from a publisher that negotiated it: passed through to a
+/// subscriber that took RED too, reduced to its primary block for one that did not.
+@Suite struct ForwardedStreamRedundancyTests {
+    /// The publisher's Opus is 109 and its RED 63.
+    static func redPacket(sequence: UInt16, padding: Bool = false) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: 64)
+        let count = bytes.withUnsafeMutableBytes { buffer in
+            var writer = try! RTPPacketWriter(into: buffer, header: RTPHeaderFields(payloadType: 63, sequenceNumber: sequence,
+                                                                                     timestamp: 9600, ssrc: 0xA))
+            try! writer.appendExtension(id: 1, value: [0x25])
+            try! writer.appendPayload([0x80 | 109, 0x0F, 0x00, 0x03, 109, 0xA1, 0xA2, 0xA3, 0xB1, 0xB2])
+            return try! writer.finish()
+        }
+        var packet = Array(bytes[0..<count])
+        if padding {
+            packet[0] |= 0x20
+            packet += [0, 0, 3]
+        }
+        return packet
+    }
+
+    static func stream(subscriberRED: UInt8?) -> ForwardedStream {
+        var stream = ForwardedStream(ssrc: 0xCAFE, codec: nil, clockRate: 48_000, firstSequence: 500, firstTimestamp: 0)
+        stream.configure(payloadType: 111, publisherExtensions: [1: "urn:ietf:params:rtp-hdrext:ssrc-audio-level"],
+                         subscriberExtensions: ["urn:ietf:params:rtp-hdrext:ssrc-audio-level": 1],
+                         redundancy: (publisherRED: 63, publisherPrimary: 109, subscriberRED: subscriberRED))
+        return stream
+    }
+
+    static func forward(_ stream: inout ForwardedStream, _ bytes: [UInt8]) -> (ForwardedStream.Rewritten, [UInt8])? {
+        var out = [UInt8](repeating: 0, count: bytes.count)
+        let result = bytes.withUnsafeBytes { input in
+            out.withUnsafeMutableBytes { stream.rewrite(try! RTPPacket(input), into: $0, transportWide: 0, nowMicroseconds: 0) }
+        }
+        return result.map { ($0, Array(out[0..<$0.length])) }
+    }
+
+    @Test func aSubscriberWithREDGetsItWithItsOwnPayloadTypes() throws {
+        var stream = Self.stream(subscriberRED: 96)
+        let (result, bytes) = try #require(Self.forward(&stream, Self.redPacket(sequence: 7)))
+        let packet = try bytes.withUnsafeBytes { try RTPPacket($0) }
+        #expect(result.length == Self.redPacket(sequence: 7).count && packet.payloadType == 96 && packet.sequenceNumber == 500)
+        #expect(Array(packet.payload) == [0x80 | 111, 0x0F, 0x00, 0x03, 111, 0xA1, 0xA2, 0xA3, 0xB1, 0xB2])
+    }
+
+    @Test func aSubscriberWithoutREDGetsThePrimaryBlock() throws {
+        var stream = Self.stream(subscriberRED: nil)
+        for padding in [false, true] {
+            let (result, bytes) = try #require(Self.forward(&stream, Self.redPacket(sequence: padding ? 8 : 7, padding: padding)))
+            let packet = try bytes.withUnsafeBytes { try RTPPacket($0) }
+            #expect(packet.payloadType == 111 && Array(packet.payload) == [0xB1, 0xB2] && packet.paddingLength == 0)
+            #expect(result.length == packet.headerLength + 2)
+            #expect(packet.headerExtension(id: 1).map(Array.init) == [0x25], "the header as it was")
+        }
+    }
+
+    @Test func plainPacketsOfAREDPublisherTakeTheCodecsPayloadType() throws {
+        var stream = Self.stream(subscriberRED: 96)
+        var bytes = Self.redPacket(sequence: 7)
+        bytes[1] = (bytes[1] & 0x80) | 109
+        let (_, out) = try #require(Self.forward(&stream, bytes))
+        #expect(out.withUnsafeBytes { (try? RTPPacket($0))?.payloadType } == 111)
+    }
+
+    @Test func aMalformedREDPacketIsDropped() {
+        var stream = Self.stream(subscriberRED: nil)
+        var bytes = Self.redPacket(sequence: 7)
+        bytes[bytes.count - 7] = 0xFF  // the redundant block's length runs past the payload
+        #expect(Self.forward(&stream, bytes) == nil)
+    }
+}

@@ -114,3 +114,15 @@ import Testing
         #expect(rates.layerCount == 0, "nothing in the last second")
     }
 }
+
+/// When a subscriber's link loses its redundant audio: the lowest video rungs do not fit.
+@Suite struct RedundancyStarvationTests {
+    @Test func redundancyGoesWhenTheLowestRungsDoNotFitAndComesBackWithRoomToSpare() {
+        #expect(!SubscriberConnection.stripsRedundancy(budget: nil, lowestRungs: 40_000, stripped: false), "no estimate yet")
+        #expect(!SubscriberConnection.stripsRedundancy(budget: 40_000, lowestRungs: 40_000, stripped: false))
+        #expect(SubscriberConnection.stripsRedundancy(budget: 39_999, lowestRungs: 40_000, stripped: false))
+        #expect(SubscriberConnection.stripsRedundancy(budget: -20_000, lowestRungs: 40_000, stripped: false), "the audio alone is over")
+        #expect(SubscriberConnection.stripsRedundancy(budget: 45_000, lowestRungs: 40_000, stripped: true), "back only with 15 % to spare")
+        #expect(!SubscriberConnection.stripsRedundancy(budget: 46_000, lowestRungs: 40_000, stripped: true))
+    }
+}

@@ -42,6 +42,8 @@ final class TestParticipant: @unchecked Sendable {
     private(set) var publisherAudioLevelID: UInt8?
     /// The RTX payload type of the published video, if negotiated.
     private(set) var publisherRTXPayloadType: UInt8?
+    /// The redundant audio (RFC 2198) payload type of the published audio, if negotiated.
+    private(set) var publisherREDPayloadType: UInt8?
     /// ICE restarts the SFU made on our subscriber connection (seen as a new ufrag in its offer).
     var subscriberRestarts: Int { lock.withLock { _subscriberRestarts } }
     private var pendingSubscriberCandidates: [String] = []
@@ -116,7 +118,10 @@ final class TestParticipant: @unchecked Sendable {
         let result = try await service.publish(participantID: joined!.participantID, connection: joined!.connection, offer: offer.text)
         let session = try builder.applyAnswer(try SessionDescription(parsing: result.answer))
         publisherTransportWideID = session.media[0].headerExtensions[HeaderExtensionURI.transportWideCC]
-        publisherRTXPayloadType = session.media[0].codecs[0].rtxPayloadType
+        // The codec, not its redundancy, which the SFU's answer lists first.
+        let codec = session.media[0].codecs.first { $0.name.lowercased() != "red" } ?? session.media[0].codecs[0]
+        publisherRTXPayloadType = codec.rtxPayloadType
+        publisherREDPayloadType = session.media[0].codecs.first { $0.name.lowercased() == "red" }?.payloadType
         publisherAudioLevelID = session.media[0].headerExtensions[HeaderExtensionURI.audioLevel]
         try worker.sync {
             try transport.value.start(remote: .init(
@@ -124,7 +129,7 @@ final class TestParticipant: @unchecked Sendable {
                 dtlsRole: session.isDTLSClient ? .client : .server,
                 candidates: session.remoteCandidates.map(\.sdpFragment), candidatesComplete: session.remoteEndOfCandidates))
         }
-        return session.media[0].codecs[0].payloadType
+        return codec.payloadType
     }
 
     /// Sends `count` RTP packets on the published track, 20 ms of Opus-sized payload each.

@@ -80,7 +80,7 @@ public func makeAnswer(to offer: SessionDescription, options: AnswerOptions) thr
         let extensions = CodecNegotiation.headerExtensions(offer: m, capabilities: caps)
 
         var section = MediaDescription(
-            kind: m.kind, port: 9, proto: m.proto, formats: MediaSectionWriter.formats(codecs),
+            kind: m.kind, port: 9, proto: m.proto, formats: MediaSectionWriter.answerFormats(codecs),
             connections: [Connection()])
         var a: [SDPAttribute] = [.mid(mid)]
         a += MediaSectionWriter.transport(

@@ -40,6 +40,14 @@ enum MediaSectionWriter {
         codecs.flatMap { c in [String(c.payloadType)] + (c.rtxPayloadType.map { [String($0)] } ?? []) }
     }
 
+    /// An answer's formats: as `formats`, with redundant audio (RFC 2198) first. A libwebrtc
+    /// offerer sends with the answer's first codec, so RED listed after Opus is negotiated but
+    /// never sent; first, Chromium sends Opus in RED. Our own view of the codecs keeps the codec
+    /// first (`NegotiatedMedia.codecs`).
+    static func answerFormats(_ codecs: [NegotiatedCodec]) -> [String] {
+        formats(codecs.filter { $0.name.lowercased() == "red" } + codecs.filter { $0.name.lowercased() != "red" })
+    }
+
     /// `a=ssrc-group:FID` and `a=ssrc` lines of a track we send (RFC 5576, RFC 4588 8.3), with
     /// `msid` as legacy ssrc attribute for older receivers (RFC 8830 appendix).
     static func localTrack(_ t: LocalTrack) -> [SDPAttribute] {
