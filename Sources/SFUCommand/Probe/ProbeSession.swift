@@ -177,9 +177,14 @@ final class ProbeSession {
 
     private func answerOptions(candidates: [String], complete: Bool) -> AnswerOptions {
         let credentials = transport?.localICECredentials
+        // No redundant audio: the probe checks the transport with plain Opus (its echo and its
+        // tone); an answer with RED first would have Chromium send Opus in RED.
+        var capabilities = CodecCapabilities.default
+        capabilities.audioRED = false
         return AnswerOptions(
             iceCredentials: ICECredentials(ufrag: credentials?.ufrag ?? "pending", pwd: credentials?.password ?? "pendingpendingpendingpe"),
             fingerprint: context.certificate.fingerprint,
+            capabilities: capabilities,
             media: localMedia,
             candidates: candidates.map { $0.hasPrefix("candidate:") ? String($0.dropFirst("candidate:".count)) : $0 },
             gatheringComplete: complete,
