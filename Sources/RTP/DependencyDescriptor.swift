@@ -130,14 +130,12 @@ public struct DependencyStructure: Sendable {
     private var fdiffCounts: [UInt8]
     /// `FrameReferences.capacity` per template; a count above it marks overflow.
     private var fdiffs: [UInt16]
-    private var templateDTIs: [UInt64]
 
     public init() {
         spatialLayers = [UInt8](repeating: 0, count: Self.maximumTemplates)
         temporalLayers = [UInt8](repeating: 0, count: Self.maximumTemplates)
         fdiffCounts = [UInt8](repeating: 0, count: Self.maximumTemplates)
         fdiffs = [UInt16](repeating: 0, count: Self.maximumTemplates * DependencyDescriptor.FrameReferences.capacity)
-        templateDTIs = [UInt64](repeating: 0, count: Self.maximumTemplates)
     }
 
     /// The highest temporal layer any template names, plus one.
@@ -183,12 +181,9 @@ public struct DependencyStructure: Sendable {
                 break
             }
         }
-        // template_dtis(): two bits per template and decode target.
-        for template in 0..<templateCount {
-            var dtis: UInt64 = 0
-            for target in 0..<decodeTargetCount { dtis |= UInt64(reader.bits(2)) << (2 * UInt64(target)) }
-            templateDTIs[template] = dtis
-        }
+        // template_dtis(): two bits per template and decode target, not needed to tell a
+        // frame's layers and references.
+        for _ in 0..<(templateCount * decodeTargetCount) { _ = reader.bits(2) }
         // template_fdiffs()
         let capacity = DependencyDescriptor.FrameReferences.capacity
         for template in 0..<templateCount {

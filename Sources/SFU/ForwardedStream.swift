@@ -59,10 +59,9 @@ public struct ForwardedStream {
     public private(set) var lastPictureID: UInt16?
     public private(set) var lastTL0PictureIndex: UInt8?
 
-    // VP8 temporal layers (RFC 7741 4.2, TID and Y): frames above `temporalLimit` are not
-    // forwarded, and our sequence numbers and picture ids close up over them
-    // (`SequenceRenumbering`). Only with 15-bit picture ids, which Chromium and Firefox send:
-    // 7-bit ones wrap too fast to be renumbered safely, and such streams are forwarded whole.
+    // Temporal layers (`TemporalFrame`: the dependency descriptor, or VP8's TID and Y, RFC 7741
+    // 4.2): frames above `temporalLimit` are not forwarded, and our sequence numbers (and VP8
+    // picture ids, when they identify the frames) close up over them (`SequenceRenumbering`).
     /// The highest temporal layer wanted (`UInt8.max`: all of them).
     public private(set) var temporalTarget = UInt8.max
     /// The highest temporal layer forwarded now: it moves down to the target at the next
@@ -337,7 +336,8 @@ public struct ForwardedStream {
         (id &+ pictureIDOffset) & (descriptor.pictureIDBits == 15 ? 0x7FFF : 0x7F)
     }
 
-    /// The last picture id forwarded, for a stream with 7-bit ids (not renumbered).
+    /// The last picture id forwarded, for a stream whose picture ids are only shifted (not
+    /// renumbered by `frames`).
     private mutating func notePicture(_ id: UInt16, bits: Int) {
         let mask: UInt16 = bits == 15 ? 0x7FFF : 0x7F
         if let last = lastPictureID {

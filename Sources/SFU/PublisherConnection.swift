@@ -127,7 +127,7 @@ final class PublisherConnection {
                 headerExtensions: Dictionary(m.headerExtensions.map { ($0.value, $0.key) }, uniquingKeysWith: { a, _ in a }),
                 ssrc: rids.isEmpty ? media : 0, rtxSSRC: rids.isEmpty ? rtx : nil, rids: rids)
             if let soundLevel { track.speech = SpeechActivity(soundLevel: soundLevel) }
-            track.redPayloadType = m.codecs.first(where: { $0.name.lowercased() == "red" })?.payloadType
+            track.redPayloadType = m.codecs.first(where: \.isRED)?.payloadType
             tracksByMid[m.mid] = track
             if track.primary.lossRepair != nil, !repairTimer.isScheduled {
                 repairTimer.schedule(after: Self.repairIntervalMilliseconds, repeats: true) { [unowned self] in repairLosses() }

@@ -46,14 +46,14 @@ final class TrackForwarder {
     /// Takes the subscriber's negotiated m-line: payload types and extension ids.
     func configure(with media: NegotiatedMedia) {
         // The codec, not its redundancy (RFC 2198), whichever the answer listed first.
-        guard let codec = media.codecs.first(where: { $0.name.lowercased() != "red" }) else {
+        guard let codec = media.codecs.first(where: { !$0.isRED }) else {
             isActive = false
             return
         }
         stream.configure(payloadType: codec.payloadType, publisherExtensions: track.headerExtensions,
                          subscriberExtensions: media.headerExtensions,
                          redundancy: track.redPayloadType.map {
-                             ($0, track.codec.payloadType, media.codecs.first(where: { $0.name.lowercased() == "red" })?.payloadType)
+                             ($0, track.codec.payloadType, media.codecs.first(where: \.isRED)?.payloadType)
                          })
         rtxPayloadType = codec.rtxPayloadType
         isActive = !media.rejected && media.direction.sends

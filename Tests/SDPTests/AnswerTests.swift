@@ -33,7 +33,7 @@ import SDP
             // Header extension ids are the offer's.
             for e in a.extmaps { #expect(o.extmaps.contains { $0.id == e.id && $0.uri == e.uri }) }
             // Written in our order, but with redundant audio first (what a libwebrtc offerer then sends).
-            let red = s.codecs.filter { $0.name.lowercased() == "red" }.map(\.payloadType)
+            let red = s.codecs.filter(\.isRED).map(\.payloadType)
             #expect(red + s.codecs.map(\.payloadType).filter { !red.contains($0) }
                 == a.payloadTypes.filter { pt in s.codecs.contains { $0.payloadType == pt } })
         }

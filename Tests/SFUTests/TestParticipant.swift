@@ -119,9 +119,9 @@ final class TestParticipant: @unchecked Sendable {
         let session = try builder.applyAnswer(try SessionDescription(parsing: result.answer))
         publisherTransportWideID = session.media[0].headerExtensions[HeaderExtensionURI.transportWideCC]
         // The codec, not its redundancy, which the SFU's answer lists first.
-        let codec = session.media[0].codecs.first { $0.name.lowercased() != "red" } ?? session.media[0].codecs[0]
+        let codec = session.media[0].codecs.first { !$0.isRED } ?? session.media[0].codecs[0]
         publisherRTXPayloadType = codec.rtxPayloadType
-        publisherREDPayloadType = session.media[0].codecs.first { $0.name.lowercased() == "red" }?.payloadType
+        publisherREDPayloadType = session.media[0].codecs.first(where: \.isRED)?.payloadType
         publisherAudioLevelID = session.media[0].headerExtensions[HeaderExtensionURI.audioLevel]
         try worker.sync {
             try transport.value.start(remote: .init(

@@ -45,7 +45,7 @@ enum MediaSectionWriter {
     /// never sent; first, Chromium sends Opus in RED. Our own view of the codecs keeps the codec
     /// first (`NegotiatedMedia.codecs`).
     static func answerFormats(_ codecs: [NegotiatedCodec]) -> [String] {
-        formats(codecs.filter { $0.name.lowercased() == "red" } + codecs.filter { $0.name.lowercased() != "red" })
+        formats(codecs.filter(\.isRED) + codecs.filter { !$0.isRED })
     }
 
     /// `a=ssrc-group:FID` and `a=ssrc` lines of a track we send (RFC 5576, RFC 4588 8.3), with

@@ -8,7 +8,11 @@ public struct NegotiatedCodec: Hashable, Sendable {
     /// RTX payload type whose `apt` is this codec (RFC 4588 8.1).
     public var rtxPayloadType: UInt8?
     /// Feedback agreed for this payload type (payloadType fields set to it).
-    public var feedback: [RTCPFeedback]}
+    public var feedback: [RTCPFeedback]
+
+    /// Redundant audio (RFC 2198) rather than a codec of its own, as `Codec.isRED`.
+    public var isRED: Bool { name.lowercased() == "red" }
+}
 
 /// A pair of SSRCs from `ssrc-group:FID`: media and its retransmission stream (RFC 4588 8.3).
 public struct SSRCPair: Hashable, Sendable {
