@@ -127,6 +127,15 @@ public struct DependencyStructure: Sendable {
     public private(set) var templateCount = 0
     public private(set) var spatialLayers: [UInt8]
     public private(set) var temporalLayers: [UInt8]
+    /// The most spatial layers a structure describes (spatial ids are 2 bits).
+    public static let maximumSpatialLayers = 4
+    /// How many spatial layers the templates name (the highest spatial id plus one).
+    public private(set) var spatialLayerCount = 0
+    /// Each spatial layer's picture size, when the structure gives them (render_resolutions):
+    /// what a subscriber rendering at a given size needs.
+    public private(set) var hasResolutions = false
+    public private(set) var widths: [Int]
+    public private(set) var heights: [Int]
     private var fdiffCounts: [UInt8]
     /// `FrameReferences.capacity` per template; a count above it marks overflow.
     private var fdiffs: [UInt16]
@@ -136,6 +145,8 @@ public struct DependencyStructure: Sendable {
         temporalLayers = [UInt8](repeating: 0, count: Self.maximumTemplates)
         fdiffCounts = [UInt8](repeating: 0, count: Self.maximumTemplates)
         fdiffs = [UInt16](repeating: 0, count: Self.maximumTemplates * DependencyDescriptor.FrameReferences.capacity)
+        widths = [Int](repeating: 0, count: Self.maximumSpatialLayers)
+        heights = [Int](repeating: 0, count: Self.maximumSpatialLayers)
     }
 
     /// The highest temporal layer any template names, plus one.
@@ -146,7 +157,11 @@ public struct DependencyStructure: Sendable {
         return highest + 1
     }
 
-    mutating func invalidate() { isValid = false }
+    mutating func invalidate() {
+        isValid = false
+        spatialLayerCount = 0
+        hasResolutions = false
+    }
 
     func references(of template: Int, into references: inout DependencyDescriptor.FrameReferences) {
         let count = Int(fdiffCounts[template])
@@ -157,7 +172,7 @@ public struct DependencyStructure: Sendable {
 
     /// template_dependency_structure() (A.8.3.1 to A.8.3.5).
     mutating func read(_ reader: inout BitReader) -> Bool {
-        isValid = false
+        invalidate()
         templateIDOffset = UInt8(reader.bits(6))
         decodeTargetCount = reader.bits(5) + 1
         // template_layers(): each next_layer_idc says where the next template sits.
@@ -203,11 +218,16 @@ public struct DependencyStructure: Sendable {
             for _ in 0..<(templateCount * chains) { _ = reader.bits(4) }
         }
         // decode_target_layers() reads nothing; render_resolutions() two 16-bit values per
-        // spatial layer.
-        if reader.bit() {
-            for _ in 0...maximumSpatial { _ = reader.bits(32) }
+        // spatial layer, each the size minus one.
+        hasResolutions = reader.bit()
+        if hasResolutions {
+            for layer in 0...maximumSpatial {
+                widths[layer] = reader.bits(16) + 1
+                heights[layer] = reader.bits(16) + 1
+            }
         }
         guard !reader.overrun else { return false }
+        spatialLayerCount = maximumSpatial + 1
         isValid = true
         return true
     }

@@ -134,6 +134,21 @@ struct BandwidthEstimator {
     static let acknowledgedWindow: Int64 = 500_000
     /// The rate is known once the window holds arrivals this far apart.
     static let acknowledgedMinimumSpan: Int64 = 150_000
+    /// A decrease goes by the link's own rate when the feedback shows it: while a queue at the
+    /// bottleneck is not empty, packets leave it at the link's rate, so the arrivals of the
+    /// newest packets that were queued (their one-way delay at least `queuedDelay` above the
+    /// window's least) give that rate, if they arrived clearly slower than they were sent
+    /// (`queuedSaturation`). The half-second's acknowledged rate straddles the moment a link
+    /// narrowed, and a decrease from its mixture lands between the old rate and the new one:
+    /// a subscriber's layers then come down in two steps, each waiting for a keyframe.
+    static let queuedDelay: Int64 = 5_000
+    /// The queued packets measure a rate once they are this many, over this span of arrivals.
+    static let queuedMinimumPackets = 4
+    static let queuedMinimumSpan: Int64 = 60_000
+    static let queuedSaturation = 0.9
+    /// Overuse seen while the queue is still too young to measure: the decrease waits for it,
+    /// at most this long (one or two feedback intervals at the rates where it matters).
+    static let queuedPatience: Int64 = 150_000
     /// Packets remembered in the window (more in 500 ms, and the window shortens).
     static let acknowledgedCapacity = 2_048
     /// Consecutive arrivals older than the whole window after which it starts again from them
@@ -230,6 +245,8 @@ struct BandwidthEstimator {
     private var rateState = RateState.hold
     private var lastChange: Int64?
     private var lastDelayDecrease: Int64?
+    /// When a decrease began waiting for the queue to be measurable (`queuedPatience`).
+    private var overuseWaiting: Int64?
     /// Either controller's last decrease.
     private var lastDecrease: Int64?
     private var capacity: Double?
@@ -238,6 +255,7 @@ struct BandwidthEstimator {
     /// The acknowledged window's ring, oldest first from `acknowledgedOldest`.
     private var acknowledgedArrivals: [Int64]
     private var acknowledgedSizes: [Int32]
+    private var acknowledgedSends: [Int64]
     private var acknowledgedOldest = 0
     private var acknowledgedCount = 0
     private var acknowledgedBytes = 0
@@ -274,6 +292,7 @@ struct BandwidthEstimator {
         trendDelays = [Double](repeating: 0, count: Self.trendlineWindow)
         acknowledgedArrivals = [Int64](repeating: 0, count: Self.acknowledgedCapacity)
         acknowledgedSizes = [Int32](repeating: 0, count: Self.acknowledgedCapacity)
+        acknowledgedSends = [Int64](repeating: 0, count: Self.acknowledgedCapacity)
         probes = [ProbeAccumulator](repeating: ProbeAccumulator(), count: Self.probeSlots)
     }
 
@@ -296,7 +315,7 @@ struct BandwidthEstimator {
             }
             received += 1
             let bytes = min(max(0, result.bytes), Self.maximumPacketBytes)
-            acknowledge(arrival: arrival, bytes: bytes)
+            acknowledge(send: result.sendMicroseconds, arrival: arrival, bytes: bytes)
             if let cluster = result.probeCluster {
                 accumulateProbe(cluster, send: result.sendMicroseconds, arrival: arrival, bytes: bytes, now: now)
             }
@@ -438,6 +457,7 @@ struct BandwidthEstimator {
     }
 
     private mutating func resetDelayDetection() {
+        overuseWaiting = nil
         group = nil
         previousGroup = nil
         reorderedGroups = 0
@@ -558,13 +578,23 @@ struct BandwidthEstimator {
         switch signal {
         case .overusing:
             // Once per response time, unless what arrives is already far below the estimate.
-            let farBelow = acknowledgedBitsPerSecond.map { Double($0) < 0.5 * delayBased } ?? false
+            let farBelow = throughput.map { $0 < 0.5 * delayBased } ?? false
             guard farBelow || Self.hasElapsed(responseTime, since: lastDelayDecrease, now: now) else { return }
+            // A queue too young to give the link's rate: a decrease now would go by the
+            // half-second's mixture of before and after.
+            if case .forming = queuedThroughput() {
+                let since = overuseWaiting ?? now
+                overuseWaiting = since
+                if !Self.hasElapsed(Self.queuedPatience, since: since, now: now) { return }
+            }
+            overuseWaiting = nil
             decrease(now: now)
         case .underusing:
             // A queue is draining: rising now would refill it.
+            overuseWaiting = nil
             rateState = .hold
         case .normal:
+            overuseWaiting = nil
             if rateState == .hold {
                 // The increase counts from here, not from the decrease or the hold.
                 rateState = .increase
@@ -576,7 +606,7 @@ struct BandwidthEstimator {
     }
 
     private mutating func decrease(now: Int64) {
-        let throughput = acknowledgedBitsPerSecond.map(Double.init) ?? delayBased
+        let throughput = self.throughput ?? delayBased
         if let capacity, throughput < capacity - capacityBand { self.capacity = nil }
         var target = Self.decreaseFactor * throughput
         // Sending above the estimate and still overusing: go by the link's level if known.
@@ -635,7 +665,7 @@ struct BandwidthEstimator {
 
     // MARK: - Acknowledged bitrate
 
-    private mutating func acknowledge(arrival: Int64, bytes: Int) {
+    private mutating func acknowledge(send: Int64, arrival: Int64, bytes: Int) {
         if let newest = newestArrival, Self.difference(newest, arrival) > Self.acknowledgedWindow {
             staleArrivals += 1
             guard staleArrivals >= Self.staleArrivalsBeforeReset else { return }
@@ -649,6 +679,7 @@ struct BandwidthEstimator {
         let slot = (acknowledgedOldest + acknowledgedCount) % Self.acknowledgedCapacity
         acknowledgedArrivals[slot] = arrival
         acknowledgedSizes[slot] = Int32(bytes)
+        acknowledgedSends[slot] = send
         acknowledgedCount += 1
         acknowledgedBytes += bytes
         let newest = max(newestArrival ?? arrival, arrival)
@@ -673,6 +704,63 @@ struct BandwidthEstimator {
         guard span >= Self.acknowledgedMinimumSpan else { return }
         let bits = Double(acknowledgedBytes - Int(acknowledgedSizes[acknowledgedOldest])) * 8
         acknowledgedBitsPerSecond = Int(min(bits * 1e6 / Double(span), Double(Self.ceiling)))
+    }
+
+    /// What the newest queued packets say (`queuedDelay`): the bottleneck's rate; a queue still
+    /// forming (the newest packet was queued, but too few are, over too short a span); or
+    /// nothing (no queue, or one that does not hold the link's rate back).
+    enum QueuedThroughput: Equatable {
+        case rate(Double)
+        case forming
+        case none
+    }
+
+    /// What arrives now, bits/s: the acknowledged rate, or the bottleneck's when lower.
+    private var throughput: Double? {
+        guard let acknowledged = acknowledgedBitsPerSecond.map(Double.init) else { return nil }
+        if case .rate(let rate) = queuedThroughput() { return min(acknowledged, rate) }
+        return acknowledged
+    }
+
+    /// The rate at which the newest queued packets left the bottleneck, counted as
+    /// `measureAcknowledged` counts, if there are enough of them (`queuedMinimumPackets`,
+    /// `queuedMinimumSpan`) and they arrived slower than they were sent (`queuedSaturation`):
+    /// without a standing queue, the acknowledged rate is the better measure. One-way delays
+    /// are on two clocks, so only their differences within the window mean anything. Walks the
+    /// window (at most `acknowledgedCapacity` slots), only on overuse.
+    func queuedThroughput() -> QueuedThroughput {
+        guard acknowledgedCount > 0 else { return .none }
+        func slot(_ index: Int) -> Int { (acknowledgedOldest + index) % Self.acknowledgedCapacity }
+        var leastDelay = Int64.max
+        for index in 0..<acknowledgedCount {
+            leastDelay = min(leastDelay, Self.difference(acknowledgedArrivals[slot(index)], acknowledgedSends[slot(index)]))
+        }
+        var count = 0
+        var bytes = 0
+        var firstArrival = Int64.max, lastArrival = Int64.min, firstArrivalBytes = 0
+        var firstSend = Int64.max, lastSend = Int64.min, lastSendBytes = 0
+        var index = acknowledgedCount - 1
+        while index >= 0 {
+            let at = slot(index)
+            let arrival = acknowledgedArrivals[at], send = acknowledgedSends[at], size = Int(acknowledgedSizes[at])
+            guard Self.difference(Self.difference(arrival, send), leastDelay) >= Self.queuedDelay else { break }
+            count += 1
+            bytes += size
+            if arrival < firstArrival { (firstArrival, firstArrivalBytes) = (arrival, size) }
+            lastArrival = max(lastArrival, arrival)
+            firstSend = min(firstSend, send)
+            if send >= lastSend { (lastSend, lastSendBytes) = (send, size) }
+            index -= 1
+        }
+        guard count > 0 else { return .none }
+        let arrivalSpan = Self.difference(lastArrival, firstArrival)
+        guard count >= Self.queuedMinimumPackets, arrivalSpan >= Self.queuedMinimumSpan else { return .forming }
+        let sendSpan = Self.difference(lastSend, firstSend)
+        guard sendSpan > 0 else { return .none }
+        let received = Double(bytes - firstArrivalBytes) * 8e6 / Double(arrivalSpan)
+        let sent = Double(bytes - lastSendBytes) * 8e6 / Double(sendSpan)
+        guard received < Self.queuedSaturation * sent else { return .none }
+        return .rate(min(received, Double(Self.ceiling)))
     }
 
     // MARK: - Loss-based control (section 6)

@@ -59,7 +59,7 @@ public struct ForwardedStream {
     public private(set) var lastPictureID: UInt16?
     public private(set) var lastTL0PictureIndex: UInt8?
 
-    // Temporal layers (`TemporalFrame`: the dependency descriptor, or VP8's TID and Y, RFC 7741
+    // Temporal layers (`ScalableFrame`: the dependency descriptor, or VP8's TID and Y, RFC 7741
     // 4.2): frames above `temporalLimit` are not forwarded, and our sequence numbers (and VP8
     // picture ids, when they identify the frames) close up over them (`SequenceRenumbering`).
     /// The highest temporal layer wanted (`UInt8.max`: all of them).
@@ -69,13 +69,26 @@ public struct ForwardedStream {
     /// references only the base layer, so a receiver that had none of the layers between can
     /// decode it; libwebrtc's reference finder holds any other upper-layer picture).
     public private(set) var temporalLimit = UInt8.max
-    /// Packets left out for the temporal limit.
+    /// Packets left out for the temporal limit (or the spatial one).
     public private(set) var temporalDrops = 0
+    // Spatial layers (SVC, `ScalableFrame.spatialLayer`): frames above `spatialLimit` are left
+    // out as frames above the temporal limit are, and the last packet of each frame of the
+    // highest layer kept then carries the marker bit, which the publisher put at the end of the
+    // whole picture (RFC 3550 5.1; mediasoup's SVC consumer does the same).
+    /// The highest spatial layer wanted (`UInt8.max`: all of them).
+    public private(set) var spatialTarget = UInt8.max
+    /// The highest spatial layer forwarded now: down to the target at the next picture, up to
+    /// it at a picture whose base frame references nothing (a keyframe: `TrackForwarder.setSpatialTarget`
+    /// asks for one). Going up only at a picture's first frame keeps the marker bit right: a
+    /// picture either ends at the old limit's frame or goes up from its start.
+    public private(set) var spatialLimit = UInt8.max
+    /// Frames left out for the spatial limit.
+    public private(set) var spatialDrops = 0
     private var sequences: SequenceRenumbering?
-    /// The frames' decisions, by their number in the source (`TemporalFrame`): for VP8 picture
+    /// The frames' decisions, by their number in the source (`ScalableFrame`): for VP8 picture
     /// ids, our picture ids too.
     private var frames: SequenceRenumbering?
-    private var frameNumbering: TemporalFrame.Numbering?
+    private var frameNumbering: ScalableFrame.Numbering?
     /// The frame of the newest packet, to tell whether a gap before a dropped frame's packet
     /// lies within that frame.
     private var frameOfNewestPacket: UInt16?
@@ -97,6 +110,12 @@ public struct ForwardedStream {
     /// frame going down, at a layer-sync frame going up.
     public mutating func setTemporalTarget(_ layer: UInt8) {
         temporalTarget = layer
+    }
+
+    /// The highest spatial layer to forward (`UInt8.max`: all); takes effect at the next
+    /// picture going down, at a keyframe picture going up.
+    public mutating func setSpatialTarget(_ layer: UInt8) {
+        spatialTarget = layer
     }
 
     /// Takes the subscriber's payload type and extension ids; `publisherExtensions` is the
@@ -135,7 +154,7 @@ public struct ForwardedStream {
     /// `frame`: the temporal layer of the packet's frame, when known. nil: the packet came
     /// before the bound source's first one, or its frame is above the temporal limit, or it
     /// does not fit; it is dropped.
-    public mutating func rewrite(_ packet: RTPPacket, frame: TemporalFrame? = nil, into buffer: UnsafeMutableRawBufferPointer,
+    public mutating func rewrite(_ packet: RTPPacket, frame: ScalableFrame? = nil, into buffer: UnsafeMutableRawBufferPointer,
                                  transportWide: UInt16, nowMicroseconds: Int64) -> Rewritten? {
         let length = packet.bytes.count
         guard length <= buffer.count else { return nil }
@@ -183,6 +202,8 @@ public struct ForwardedStream {
         let stamped = writeHeader(buffer, packet: packet, payloadType: outgoingPayloadType, sequence: sequence, timestamp: timestamp,
                                   transportWide: transportWide)
         if let picture { writePicture(packet, descriptor: picture.descriptor, id: picture.id, in: buffer) }
+        // The end of a frame of the highest spatial layer kept ends the picture.
+        if let frame, frame.endOfFrame, frame.spatialLayer == spatialLimit, frame.numbering == .dependencyDescriptor { buffer[1] |= 0x80 }
         if Self.isNewer(sequence, than: lastSequence) || !hasSent {
             lastSequence = sequence
             lastTimestamp = timestamp
@@ -246,7 +267,7 @@ public struct ForwardedStream {
 
     /// Our sequence number and VP8 picture id for a video packet, or nil when it is not
     /// forwarded: a frame above the temporal limit, or a late packet whose place is gone.
-    private mutating func number(_ packet: RTPPacket, frame: TemporalFrame?) -> (sequence: UInt16, picture: (descriptor: VP8PayloadDescriptor, id: UInt16)?)? {
+    private mutating func number(_ packet: RTPPacket, frame: ScalableFrame?) -> (sequence: UInt16, picture: (descriptor: VP8PayloadDescriptor, id: UInt16)?)? {
         let descriptor = codec == .vp8 ? VP8PayloadDescriptor(packet.payload) : nil
         let source = packet.sequenceNumber
         if let descriptor, descriptor.pictureID != nil, rebasePictures { rebase(descriptor) }
@@ -262,8 +283,16 @@ public struct ForwardedStream {
             var dropped = false
             if let frame {
                 if frames!.isNewest(frame.number) {
-                    moveTemporalLimit(at: frame.temporalLayer, layerSync: frame.layerSync)
-                    dropped = frame.temporalLayer > temporalLimit
+                    // In a stream of spatial layers, a picture's upper layer frames follow its
+                    // base frame: the limits move only at a base frame, so that every picture
+                    // goes out whole up to one layer, its last frame marked (a picture cut
+                    // after an unmarked frame held a receiver's decoder for 3 s).
+                    if frame.spatialLayer == 0 {
+                        moveTemporalLimit(at: frame.temporalLayer, layerSync: frame.layerSync)
+                        moveSpatialLimit(at: frame)
+                    }
+                    dropped = frame.temporalLayer > temporalLimit || frame.spatialLayer > spatialLimit
+                    if frame.spatialLayer > spatialLimit { spatialDrops += 1 }
                     let ours = frames!.advance(to: frame.number, dropped: dropped)
                     if renumbersPictures, let descriptor, let ours {
                         picture = (descriptor, ours)
@@ -328,6 +357,15 @@ public struct ForwardedStream {
             temporalLimit = temporalTarget
         } else if temporalLimit < temporalTarget, layer == temporalLimit + 1, layerSync {
             temporalLimit = layer
+        }
+    }
+
+    /// Moves the spatial limit at the start of a new `frame`.
+    private mutating func moveSpatialLimit(at frame: ScalableFrame) {
+        if spatialTarget < spatialLimit {
+            spatialLimit = spatialTarget
+        } else if spatialLimit < spatialTarget, frame.spatialLayer == 0, frame.independent {
+            spatialLimit = spatialTarget
         }
     }
 

@@ -91,7 +91,9 @@ final class Participant {
                             layers: track.layers.map { layer in
                                 var figures = layer.statistics(isVideo: track.kind == .video)
                                 figures.paused = track.isPaused(layer)
-                                figures.temporalLayers = layer.temporal.layerCount > 0 ? layer.temporal.layerCount : nil
+                                figures.temporalLayers = layer.rates.temporalLayerCount > 0 ? layer.rates.temporalLayerCount : nil
+                                figures.spatialLayers = layer.rates.spatialLayerCount > 1 ? layer.rates.spatialLayerCount : nil
+                                figures.spatialLayerWidths = layer.spatialLayerWidths
                                 return figures
                             })
         }

@@ -35,10 +35,20 @@ final class PublishedLayer {
     @exclusivity(unchecked) var lastKeyframeTimestamp: UInt32?
     private var bitrate = BitrateMeter()
     private var frames = BitrateMeter()
-    /// Per temporal layer, for a stream that has them (VP8 TIDs, or dependency descriptors).
-    @exclusivity(unchecked) var temporal = TemporalLayerRates()
-    /// Video: the temporal layers its dependency descriptors describe.
-    @exclusivity(unchecked) var temporalTracker: TemporalLayerTracker?
+    /// Per spatial and temporal layer, for a stream that has them (dependency descriptors, or
+    /// VP8 TIDs).
+    @exclusivity(unchecked) var rates = LayerRates()
+    /// Video: the layers its dependency descriptors describe.
+    @exclusivity(unchecked) var frameLayers: FrameLayerTracker?
+    /// SVC: each spatial layer's picture width, smallest first, from the dependency descriptor's
+    /// structure; nil for a stream of one size (or a structure without sizes). Allocates: for
+    /// the layer choice and statistics, not per packet.
+    var spatialLayerWidths: [Int]? {
+        guard let structure = frameLayers?.structure, structure.isValid, structure.hasResolutions,
+              structure.spatialLayerCount > 1 else { return nil }
+        return Array(structure.widths[0..<structure.spatialLayerCount])
+    }
+
     /// At most one keyframe request to the publisher per this interval, however many
     /// subscribers ask (RFC 4585 3.4 leaves the rate to the application).
     static let keyframeRequestInterval: Int64 = 500_000
@@ -55,7 +65,7 @@ final class PublishedLayer {
         let repairable = kind == .video && codec.feedback.contains { $0.sameKind(as: .nack) }
         cache = repairable ? PacketCache() : nil
         lossRepair = repairable ? NACKRequester() : nil
-        temporalTracker = kind == .video ? TemporalLayerTracker() : nil
+        frameLayers = kind == .video ? FrameLayerTracker() : nil
     }
 
     /// Bits per second received over the last second (the room's tick samples it).
@@ -77,7 +87,7 @@ final class PublishedLayer {
     func sample(nanoseconds: Int64) {
         bitrate.sample(bytes: statistics.bytesReceived, nanoseconds: nanoseconds)
         frames.sample(bytes: framesReceived, nanoseconds: nanoseconds)
-        temporal.sample(nanoseconds: nanoseconds)
+        rates.sample(nanoseconds: nanoseconds)
     }
 
     /// A packet that starts a keyframe arrived (`VideoKeyframe`).

@@ -272,7 +272,7 @@ final class PublisherConnection {
         }
         layer.cache?.store(bytes, sequence: packet.sequenceNumber)
         var keyframe = false
-        var frame: TemporalFrame?
+        var frame: ScalableFrame?
         if let codec = track.keyframeCodec {
             if let start = VideoKeyframe.start(in: packet.payload, codec: codec) {
                 keyframe = true
@@ -283,11 +283,11 @@ final class PublisherConnection {
             // sends one (Chromium then leaves VP8's picture id and TID out), else from VP8's
             // payload descriptor.
             if track.dependencyDescriptorID != 0, let value = packet.headerExtension(id: track.dependencyDescriptorID) {
-                frame = layer.temporalTracker?.frame(dependencyDescriptor: value)
+                frame = layer.frameLayers?.frame(dependencyDescriptor: value)
             } else if codec == .vp8, let descriptor = VP8PayloadDescriptor(packet.payload) {
-                frame = TemporalFrame(vp8: descriptor)
+                frame = ScalableFrame(vp8: descriptor)
             }
-            if let frame { layer.temporal.record(layer: frame.temporalLayer, bytes: packet.payload.count) }
+            if let frame { layer.rates.record(spatial: frame.spatialLayer, temporal: frame.temporalLayer, bytes: packet.payload.count) }
         }
         let scratch = worker.forwardBuffer
         for forwarder in track.forwarders {

@@ -78,7 +78,11 @@ final class SubscriberConnection {
     static func capabilities(_ base: CodecCapabilities) -> CodecCapabilities {
         var capabilities = base
         capabilities.audioHeaderExtensions = [HeaderExtensionURI.audioLevel, HeaderExtensionURI.absSendTime]
-        capabilities.videoHeaderExtensions = [HeaderExtensionURI.absSendTime, HeaderExtensionURI.videoOrientation]
+        // The dependency descriptor goes on as the publisher sent it: with it a receiver follows
+        // each frame's references, which AV1 with spatial layers needs (without it Chromium
+        // decoded none of them), and frames the SFU leaves out are ones nothing kept refers to.
+        capabilities.videoHeaderExtensions = [HeaderExtensionURI.absSendTime, HeaderExtensionURI.videoOrientation,
+                                              HeaderExtensionURI.dependencyDescriptor]
         capabilities.audioHeaderExtensions.append(HeaderExtensionURI.transportWideCC)
         capabilities.videoHeaderExtensions.append(HeaderExtensionURI.transportWideCC)
         capabilities.audioFeedback = [.transportCC]
@@ -430,16 +434,33 @@ final class SubscriberConnection {
         var others = 0
         for forwarder in forwarders.values.sorted(by: { $0.mid < $1.mid }) where forwarder.isActive {
             let track = forwarder.track
-            guard track.isSimulcast || track.primary.temporal.layerCount > 1 else {
+            if forwarder.isScalable {
+                // SVC: one stream, its spatial layers the ladder's steps (`scalableRungs`).
+                let rates = track.primary.rates
+                let count = min(rates.spatialLayerCount, LayerRates.maximumLayers)
+                let rungs = Self.scalableRungs(rates)
+                let preferred = forwarder.preferredSpatialLayer(widths: track.primary.spatialLayerWidths, count: count)
+                let limit = Int(forwarder.stream.spatialLimit)
+                let currentSpatial = min(limit, count - 1)
+                let current = forwarder.stream.hasSent
+                    ? rungs.firstIndex { $0.spatial == currentSpatial && $0.temporal == forwarder.stream.temporalTarget }
+                        ?? rungs.firstIndex { $0.spatial == currentSpatial && $0.temporal == .max }
+                    : nil
+                guard let preferredRung = rungs.firstIndex(where: { $0.spatial == preferred && $0.temporal == .max }) else { continue }
+                allocated.append((forwarder, [], rungs, currentSpatial))
+                tracks.append(LayerAllocation.Track(layers: rungs.map { ($0.bitsPerSecond, $0.active) }, preferred: preferredRung, current: current))
+                continue
+            }
+            guard track.isSimulcast || track.primary.rates.temporalLayerCount > 1 else {
                 others += track.primary.bitsPerSecond
                 continue
             }
             guard let preference = forwarder.preferredLayer(now: now) else { continue }
             let ranked = preference.ranked
             let rungs = LayerAllocation.ladder(ranked.map { layer in
-                let temporalLayers = layer.temporal.layerCount
+                let temporalLayers = layer.rates.temporalLayerCount
                 return LayerAllocation.Layer(bitsPerSecond: layer.bitsPerSecond, active: layer.isActive(now: now), temporalLayers: temporalLayers,
-                                             bitsPerSecondThrough: (0..<max(0, temporalLayers - 1)).map { layer.temporal.bitsPerSecond(through: $0) })
+                                             bitsPerSecondThrough: (0..<max(0, temporalLayers - 1)).map { layer.rates.bitsPerSecond(temporalThrough: $0) })
             })
             let currentSpatial = forwarder.currentLayer.flatMap { current in ranked.firstIndex { $0 === current } }
             let current = currentSpatial.flatMap { spatial in
@@ -461,17 +482,58 @@ final class SubscriberConnection {
         for (index, entry) in allocated.enumerated() {
             let rung = entry.rungs[chosen[index]]
             let preferred = entry.rungs[tracks[index].preferred]
-            if entry.forwarder.track.isSimulcast {
+            if entry.forwarder.isScalable {
+                if entry.forwarder.stream.spatialTarget != UInt8(rung.spatial) { logSpatialChange(entry.forwarder, to: rung.spatial) }
+                entry.forwarder.setSpatialTarget(UInt8(rung.spatial))
+            } else if entry.forwarder.track.isSimulcast {
+                let layer = entry.ranked[rung.spatial]
+                if entry.forwarder.targetLayer !== layer { logLayerChange(entry.forwarder, to: layer) }
                 // Held below both its preference and what it receives now: the estimate says the
                 // link cannot carry the current layer.
-                entry.forwarder.setTarget(entry.ranked[rung.spatial],
-                                          dropCurrent: rung.spatial < preferred.spatial && entry.current.map { rung.spatial < $0 } == true)
+                entry.forwarder.setTarget(layer, dropCurrent: rung.spatial < preferred.spatial && entry.current.map { rung.spatial < $0 } == true)
             }
             entry.forwarder.setTemporalTarget(rung.temporal)
             wanted += Int(Double(preferred.bitsPerSecond) * LayerAllocation.upgradeMargin)
             if chosen[index] < tracks[index].preferred { limited = true }
         }
         if limited { startProbe(wantedBitsPerSecond: wanted, now: now) }
+    }
+
+    /// A simulcast target change, at debug level (`sfu serve --log-level debug`): with the
+    /// estimate that chose it, it is how a switch is followed in a live room.
+    private func logLayerChange(_ forwarder: TrackForwarder, to layer: PublishedLayer) {
+        let logger = participant.room.logger
+        guard logger.logLevel <= .debug else { return }
+        func name(_ layer: PublishedLayer?) -> String {
+            guard let layer else { return "none" }
+            return (layer.rid ?? "\(layer.index)") + (layer.width.map { " (\($0) px)" } ?? "")
+        }
+        let estimate = hasBandwidthEstimate ? "\(bandwidth.bitsPerSecond) bit/s" : "none"
+        let acknowledged = bandwidth.acknowledgedBitsPerSecond.map { "\($0) bit/s" } ?? "none"
+        logger.debug("layer target \(name(forwarder.targetLayer)) -> \(name(layer)) for track \(forwarder.track.id): estimate \(estimate), acknowledged \(acknowledged)",
+                     metadata: ["participant": "\(participant.id)", "room": "\(participant.room.name)"])
+    }
+
+    /// An SVC track's ladder, as plain values: each spatial layer with those below it, all
+    /// temporal layers, and under the lowest, its temporal layers 0, 0-1, ... (`LayerAllocation.ladder`).
+    static func scalableRungs(_ rates: LayerRates) -> [LayerAllocation.Rung] {
+        let count = min(rates.spatialLayerCount, LayerRates.maximumLayers)
+        let temporalLayers = rates.temporalLayerCount
+        return LayerAllocation.ladder((0..<count).map { spatial in
+            LayerAllocation.Layer(bitsPerSecond: rates.bitsPerSecond(spatialThrough: spatial, temporalThrough: LayerRates.maximumLayers - 1),
+                                  active: true, temporalLayers: spatial == 0 ? temporalLayers : 0,
+                                  bitsPerSecondThrough: spatial == 0
+                                      ? (0..<max(0, temporalLayers - 1)).map { rates.bitsPerSecond(spatialThrough: 0, temporalThrough: $0) } : [])
+        })
+    }
+
+    private func logSpatialChange(_ forwarder: TrackForwarder, to layer: Int) {
+        let logger = participant.room.logger
+        guard logger.logLevel <= .debug else { return }
+        let from = forwarder.stream.spatialTarget == .max ? "all" : "\(forwarder.stream.spatialTarget)"
+        let estimate = hasBandwidthEstimate ? "\(bandwidth.bitsPerSecond) bit/s" : "none"
+        logger.debug("spatial layer target \(from) -> \(layer) for track \(forwarder.track.id): estimate \(estimate)",
+                     metadata: ["participant": "\(participant.id)", "room": "\(participant.room.name)"])
     }
 
     /// Redundant audio (RFC 2198) doubles each speaker's audio. While the estimate, less the

@@ -66,7 +66,14 @@ final class TrackForwarder {
     /// also sets how many temporal layers go out.
     func chooseLayer(now: Int64) {
         if !track.isSimulcast { layers.setTarget(0) }
-        if track.isSimulcast || track.primary.temporal.layerCount > 1 { subscriber.chooseLayers(now: now) }
+        if track.isSimulcast || track.primary.rates.temporalLayerCount > 1 || isScalable { subscriber.chooseLayers(now: now) }
+    }
+
+    /// SVC: the spatial layer the subscriber's rendered width asks for, among the widths the
+    /// dependency descriptor gives (all layers, the top one, without them).
+    func preferredSpatialLayer(widths: [Int]?, count: Int) -> Int {
+        guard let widths, widths.count == count else { return count - 1 }
+        return LayerChoice.choose(renderedWidth: renderedWidth, layers: widths.map { LayerChoice.Layer(width: $0, active: true) }) ?? count - 1
     }
 
     /// The layers being sent, smallest first, and the one the subscriber's rendered width asks
@@ -98,10 +105,21 @@ final class TrackForwarder {
         stream.setTemporalTarget(layer)
     }
 
+    /// The highest spatial layer to forward (`ForwardedStream.setSpatialTarget`). Going up, the
+    /// publisher is asked for a keyframe: in the `_KEY` modes Chromium sends, an upper layer can
+    /// only start at one.
+    func setSpatialTarget(_ layer: UInt8) {
+        stream.setSpatialTarget(layer)
+        if stream.hasSent, stream.spatialLimit < layer { subscriber.participant.requestKeyframe(track, layer: track.primary) }
+    }
+
+    /// Whether the track is one stream of several spatial layers (SVC).
+    var isScalable: Bool { !track.isSimulcast && track.primary.rates.spatialLayerCount > 1 }
+
     /// Rewrites the publisher's `packet` (of `layer`, starting a keyframe or not, of `frame`'s
     /// temporal layer) into `scratch` and sends it. No allocation.
     @inline(__always)
-    func forward(_ packet: RTPPacket, layer: PublishedLayer, keyframe: Bool, frame: TemporalFrame? = nil, nowMicroseconds: Int64,
+    func forward(_ packet: RTPPacket, layer: PublishedLayer, keyframe: Bool, frame: ScalableFrame? = nil, nowMicroseconds: Int64,
                  scratch: UnsafeMutableRawBufferPointer) {
         guard isActive, let transport = subscriber.transport, transport.srtpProfile != nil else { return }
         guard layers.admit(layer: layer.index, keyframe: keyframe) else { return }
@@ -131,7 +149,9 @@ final class TrackForwarder {
     /// packets the same way: the subscriber discards the copies, and its feedback on them
     /// measures the path.
     func retransmit(sequence: UInt16, scratch: UnsafeMutableRawBufferPointer, probeCluster: Int? = nil) -> Int {
-        guard isActive, let transport = subscriber.transport, let cache = currentLayer?.cache,
+        // A layer being left because the link cannot carry it (`LayerSwitch.dropsCurrent`): its
+        // resends would only queue ahead of the keyframe the switch waits for.
+        guard isActive, !layers.dropsCurrent, let transport = subscriber.transport, let cache = currentLayer?.cache,
             let source = stream.sourceSequence(of: sequence), let stored = cache.packet(sequence: source),
             let original = try? RTPPacket(stored)
         else { return 0 }
@@ -161,7 +181,7 @@ final class TrackForwarder {
 
     /// Whether probes can be sent on this forwarder: video with RTX, forwarding, numbered.
     var canProbe: Bool {
-        isActive && stream.hasSent && rtxPayloadType != nil && stream.transportWideID != 0 && currentLayer?.cache != nil
+        isActive && !layers.dropsCurrent && stream.hasSent && rtxPayloadType != nil && stream.transportWideID != 0 && currentLayer?.cache != nil
     }
 
     /// The NTP and RTP times of one instant for a sender report (RFC 3550 6.4.1).

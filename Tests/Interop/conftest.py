@@ -13,6 +13,7 @@ import itertools
 import json
 import re
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -275,6 +276,12 @@ class ServerProcess:
         for f in (getattr(self, "_err", None), getattr(self, "_out", None)):
             if f and not f.closed:
                 f.close()
+        # SFU_KEEP_LOGS=DIR keeps each server's stderr after the test host is gone, named by test.
+        keep = os.environ.get("SFU_KEEP_LOGS")
+        if keep and self.stderr_path.exists():
+            test = re.sub(r"[^A-Za-z0-9_.-]+", "_", os.environ.get("PYTEST_CURRENT_TEST", "test").split(" ")[0])
+            Path(keep).mkdir(parents=True, exist_ok=True)
+            (Path(keep) / f"{test}.{self.stderr_path.name}").write_bytes(self.stderr_path.read_bytes())
         return self.exit_code
 
 
@@ -285,7 +292,8 @@ class RoomServer(ServerProcess):
         super().__init__(host, "sfu-serve")
         self.port = port
         self.media_ports = media_ports
-        self.extra_args = list(extra_args)
+        # SFU_SERVE_ARGS adds flags to every `sfu serve` (e.g. "--log-level debug").
+        self.extra_args = list(extra_args) + shlex.split(os.environ.get("SFU_SERVE_ARGS", ""))
 
     @property
     def http(self):

@@ -144,6 +144,61 @@ private func update(_ estimator: inout BandwidthEstimator, _ results: [PacketRes
         #expect(!link.estimator.mayProbe(now: link.now))
     }
 
+    @Test func aLinkThatNarrowsIsMetInOneStepFromWhatArrivesNow() throws {
+        // 900 kbit/s over an open link, then the link narrows to 300 kbit/s: the first decrease
+        // must land under the new capacity, not between the two rates (the half-second window
+        // still holds arrivals from before), or a subscriber's layers come down in two steps.
+        var link = LinkSimulation(capacity: 10_000_000)
+        link.run(bitsPerSecond: 900_000, for: 3_000_000)
+        #expect(!link.sawOveruse)
+        #expect(link.firstDecrease == nil)
+        let before = link.estimator.bitsPerSecond
+        #expect(before >= 900_000)
+        link.capacity = 300_000
+        let narrowed = link.now
+        link.watchBelow = 300_000
+        link.run(bitsPerSecond: 900_000, for: 1_000_000)
+        let decrease = try #require(link.firstDecrease)
+        #expect(decrease.after < 300_000 && decrease.after > 200_000, "\(decrease)")
+        // The half-second's rate was still well above the link's when it happened.
+        #expect((decrease.acknowledged ?? 0) > 400_000, "\(decrease)")
+        let below = try #require(link.firstBelow)
+        #expect(below - narrowed <= 400_000, "\(below - narrowed) µs")
+    }
+
+    @Test func onlyAStandingQueueGivesTheLinksRate() {
+        // 1 200-byte packets every 10 ms (960 kbit/s), reported every 50 ms.
+        func estimator(delay: (Int) -> Int64) -> BandwidthEstimator {
+            var estimator = BandwidthEstimator()
+            var results: [PacketResult] = []
+            for index in 0..<60 {
+                let send = Int64(1_000_000 + index * 10_000)
+                results.append(PacketResult(sendMicroseconds: send, arrivalMicroseconds: send + delay(index), bytes: 1200, probeCluster: nil))
+                if results.count == 5 {
+                    update(&estimator, results, now: send + 30_000)
+                    results.removeAll()
+                }
+            }
+            return estimator
+        }
+        // No queue: constant delay, or jitter within `queuedDelay`.
+        #expect(estimator { _ in 20_000 }.queuedThroughput() == .none)
+        #expect(estimator { index in 20_000 + Int64(index % 3) * 1_500 }.queuedThroughput() == .none)
+        // A queue that began three packets ago: forming, too young to measure.
+        #expect(estimator { index in index < 57 ? 20_000 : 20_000 + Int64(index - 56) * 20_000 }.queuedThroughput() == .forming)
+        // From packet 40 on, the link carries 320 kbit/s (a packet every 30 ms): each waits
+        // 20 ms longer than the one before, and the queued packets give the link's rate.
+        let queued = estimator { index in index < 40 ? 20_000 : 20_000 + Int64(index - 39) * 20_000 }.queuedThroughput()
+        guard case .rate(let rate) = queued else {
+            Issue.record("\(queued)")
+            return
+        }
+        #expect(abs(rate - 320_000) < 1_000, "\(rate)")
+        // Delays that grow as much but over a link sending as fast as it is sent: late feedback
+        // of a faster path, not a bottleneck (arrivals no slower than sends).
+        #expect(estimator { index in index < 40 ? 20_000 : 40_000 }.queuedThroughput() == .none)
+    }
+
     @Test func ampleCapacityKeepsTheEstimateAboveWhatIsSentAndWithinTheThroughputLimit() throws {
         var link = LinkSimulation(capacity: 10_000_000)
         link.jitter = 2_000

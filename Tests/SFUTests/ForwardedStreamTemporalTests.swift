@@ -39,7 +39,7 @@ import Testing
         let result = bytes.withUnsafeBytes { input in
             out.withUnsafeMutableBytes { buffer in
                 let packet = try! RTPPacket(input)
-                let frame = VP8PayloadDescriptor(packet.payload).flatMap(TemporalFrame.init(vp8:))
+                let frame = VP8PayloadDescriptor(packet.payload).flatMap(ScalableFrame.init(vp8:))
                 return stream.rewrite(packet, frame: frame, into: buffer, transportWide: 0, nowMicroseconds: 0)
             }
         }
@@ -209,7 +209,7 @@ import Testing
         // Two packets a frame, frames 40 to 47 in the L1T3 pattern.
         for i in 0..<16 {
             let number = UInt16(40 + i / 2)
-            let frame = TemporalFrame(numbering: .dependencyDescriptor, number: number, temporalLayer: Self.layer(of: i / 2), layerSync: true)
+            let frame = ScalableFrame(numbering: .dependencyDescriptor, number: number, temporalLayer: Self.layer(of: i / 2), layerSync: true)
             var bytes = [UInt8](repeating: 0, count: 32)
             let count = bytes.withUnsafeMutableBytes { buffer in
                 var writer = try! RTPPacketWriter(into: buffer, header: RTPHeaderFields(payloadType: 96, sequenceNumber: UInt16(7 + i),

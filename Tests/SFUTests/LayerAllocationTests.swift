@@ -93,25 +93,43 @@ import Testing
     }
 }
 
-/// Per temporal layer bitrates of one stream.
-@Suite struct TemporalLayerRatesTests {
+/// Per spatial and temporal layer bitrates of one stream.
+@Suite struct LayerRatesTests {
     @Test func ratesAddUpThroughALayer() {
-        var rates = TemporalLayerRates()
+        var rates = LayerRates()
         rates.sample(nanoseconds: 1_000_000_000)
-        #expect(rates.layerCount == 0)
+        #expect(rates.temporalLayerCount == 0 && rates.spatialLayerCount == 0)
         for _ in 0..<10 {
-            rates.record(layer: 0, bytes: 1000)
-            rates.record(layer: 1, bytes: 500)
-            rates.record(layer: 2, bytes: 250)
+            rates.record(temporal: 0, bytes: 1000)
+            rates.record(temporal: 1, bytes: 500)
+            rates.record(temporal: 2, bytes: 250)
         }
         rates.sample(nanoseconds: 2_000_000_000)
-        #expect(rates.layerCount == 3)
-        #expect(rates.bitsPerSecond(through: 0) == 80_000)
-        #expect(rates.bitsPerSecond(through: 1) == 120_000)
-        #expect(rates.bitsPerSecond(through: 2) == 140_000)
-        #expect(rates.bitsPerSecond(through: 7) == 140_000, "clamped to the layers there are")
+        #expect(rates.temporalLayerCount == 3 && rates.spatialLayerCount == 1)
+        #expect(rates.bitsPerSecond(temporalThrough: 0) == 80_000)
+        #expect(rates.bitsPerSecond(temporalThrough: 1) == 120_000)
+        #expect(rates.bitsPerSecond(temporalThrough: 2) == 140_000)
+        #expect(rates.bitsPerSecond(temporalThrough: 7) == 140_000, "clamped to the layers there are")
         rates.sample(nanoseconds: 3_000_000_000)
-        #expect(rates.layerCount == 0, "nothing in the last second")
+        #expect(rates.temporalLayerCount == 0, "nothing in the last second")
+    }
+
+    @Test func spatialLayersAddUpWithTheirTemporalOnes() {
+        var rates = LayerRates()
+        rates.sample(nanoseconds: 1_000_000_000)
+        for _ in 0..<10 {
+            rates.record(spatial: 0, temporal: 0, bytes: 100)
+            rates.record(spatial: 0, temporal: 1, bytes: 50)
+            rates.record(spatial: 1, temporal: 0, bytes: 400)
+            rates.record(spatial: 2, temporal: 1, bytes: 1000)
+        }
+        rates.sample(nanoseconds: 2_000_000_000)
+        #expect(rates.spatialLayerCount == 3 && rates.temporalLayerCount == 2)
+        #expect(rates.bitsPerSecond(spatialThrough: 0, temporalThrough: 0) == 8_000)
+        #expect(rates.bitsPerSecond(spatialThrough: 0, temporalThrough: 3) == 12_000)
+        #expect(rates.bitsPerSecond(spatialThrough: 1, temporalThrough: 3) == 44_000)
+        #expect(rates.bitsPerSecond(spatialThrough: 2, temporalThrough: 0) == 40_000)
+        #expect(rates.bitsPerSecond(temporalThrough: 3) == 124_000)
     }
 }
 

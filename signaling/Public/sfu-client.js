@@ -43,7 +43,9 @@
  *   the full-size one); the server sends each subscriber one layer, by the size it shows the
  *   video at (`setVideoSize`), and layers above the largest any subscriber needs are paused at
  *   the encoder on the server's `layers` message (after 5 s unneeded; resumed at once). With `codec` VP9 or AV1 video goes as one stream (Chromium sends
- *   only one rid layer of them). May be called before `connect` resolves; tracks are sent once
+ *   only one rid layer of them) with spatial and temporal layers (SVC: `L3T3_KEY` from 960
+ *   pixels, `L2T3_KEY` from 480, `L1T3` below), of which the server sends each subscriber the
+ *   layers its size and bandwidth call for. May be called before `connect` resolves; tracks are sent once
  *   joined. Calls made together are batched into one offer. `codec` ('VP8', 'VP9', 'H264',
  *   'AV1'; video only) puts that codec first in the offer (`setCodecPreferences`): the server
  *   takes the first offered codec it supports, and every subscriber receives it as sent (one
@@ -308,6 +310,17 @@ export class SFUClient extends EventTarget {
     return SFUClient.simulcastLayers.slice(3 - count).map((layer) => ({ ...layer }));
   }
 
+  /**
+   * The SVC mode for VP9 or AV1 from a capture of `width` x `height`, with as many spatial
+   * layers as simulcast would have (each half the size of the next) and three temporal layers;
+   * `_KEY`: the upper spatial layers are predicted from the lower ones only at keyframes, so a
+   * subscriber can leave them out at any frame.
+   */
+  static scalabilityModeFor(width, height) {
+    const longer = Math.max(width || 0, height || 0);
+    return longer >= 960 ? 'L3T3_KEY' : longer >= 480 ? 'L2T3_KEY' : 'L1T3';
+  }
+
   /** @param {object} [options] see the module documentation */
   constructor(options = {}) {
     super();
@@ -448,6 +461,9 @@ export class SFUClient extends EventTarget {
         // asked for rid layers (those codecs scale with SVC instead).
         track, stream, codec,
         simulcast: simulcast && track.kind === 'video' && (!codec || ['VP8', 'H264'].includes(String(codec).toUpperCase())),
+        // VP9 and AV1 scale in one stream instead (SVC): spatial layers the server leaves out
+        // per subscriber, as it picks simulcast layers.
+        svc: simulcast && track.kind === 'video' && ['VP9', 'AV1'].includes(String(codec || '').toUpperCase()),
         trackId: null, muted: !track.enabled, muteDirty: false,
         transceiver: null, waiters: [],
       };
@@ -1162,6 +1178,10 @@ export class SFUClient extends EventTarget {
           if (layers && (!entry.codec || String(entry.codec).toUpperCase() === 'VP8')) {
             init.sendEncodings = layers.map((layer) => ({ ...layer, scalabilityMode: 'L1T3' }));
           }
+        }
+        if (entry.svc) {
+          const settings = entry.track.getSettings ? entry.track.getSettings() : {};
+          init.sendEncodings = [{ scalabilityMode: SFUClient.scalabilityModeFor(settings.width, settings.height) }];
         }
         try {
           entry.transceiver = pc.addTransceiver(entry.track, init);

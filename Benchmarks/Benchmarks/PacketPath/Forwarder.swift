@@ -11,7 +11,7 @@ import Transport
 /// 2. `PacketDemultiplexer.classify` (RFC 7983),
 /// 3. `SRTPSession.unprotectRTP` in place with the publisher's inbound session,
 /// 4. the `onRTP` closure (stored, `[unowned self]`, as the transport's): `RTPPacket` parse,
-///    `VideoKeyframe.start` and the frame's temporal layer (`TemporalFrame(vp8:)`), as
+///    `VideoKeyframe.start` and the frame's temporal layer (`ScalableFrame(vp8:)`), as
 ///    `PublisherConnection.receiveRTP` does,
 /// 5. the forwarder's two values, the SFU's own code (`import SFU`), not a copy of it:
 ///    `LayerSwitch.admit` (a subscriber on the top layer of three) and `ForwardedStream.rewrite`
@@ -134,7 +134,7 @@ final class Forwarder {
             return
         }
         let keyframe = VideoKeyframe.start(in: packet.payload, codec: .vp8) != nil
-        let frame = VP8PayloadDescriptor(packet.payload).flatMap(TemporalFrame.init(vp8:))
+        let frame = VP8PayloadDescriptor(packet.payload).flatMap(ScalableFrame.init(vp8:))
         guard layers.admit(layer: 2, keyframe: keyframe),
             length + SRTPSession.maximumTrailer <= forwardBuffer.count
         else {

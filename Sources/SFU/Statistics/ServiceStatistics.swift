@@ -167,8 +167,15 @@ public struct LayerStatistics: Sendable, Equatable, Codable {
     /// The server asked the publisher to pause this simulcast layer: no subscriber needs it
     /// (`LayerDemand`).
     public var paused: Bool = false
-    /// Temporal layers the stream sent over the last second (VP8 TIDs), nil without any.
+    /// Temporal layers the stream sent over the last second (dependency descriptors or VP8
+    /// TIDs), nil without any.
     public var temporalLayers: Int?
+    /// Spatial layers (SVC: VP9 or AV1 in an `LxTy` mode) it sent over the last second, nil for
+    /// a stream of one picture size.
+    public var spatialLayers: Int?
+    /// Each spatial layer's picture width, smallest first, as its dependency descriptors give
+    /// them; nil without.
+    public var spatialLayerWidths: [Int]?
 
     public init(rid: String?, ssrc: UInt32, bitrateBitsPerSecond: Int = 0, framesPerSecond: Double? = nil, width: Int? = nil,
                 height: Int? = nil, packetsReceived: Int = 0, packetsLost: Int = 0, lossRatio: Double = 0, jitterSeconds: Double = 0,

@@ -63,7 +63,8 @@ def main():
                     bw = p.get("bandwidth") or {}
                     return [bw.get("estimatedBitsPerSecond"), bw.get("acknowledgedBitsPerSecond"), bw.get("delaySignal"),
                             round(bw.get("lossRatio") or 0, 3), bw.get("probesSent"), bw.get("probesSucceeded"),
-                            p.get("retransmissionsSent"), p.get("bitrateOutBitsPerSecond")]
+                            p.get("retransmissionsSent"), p.get("bitrateOutBitsPerSecond"), p.get("nacksReceived"),
+                            p.get("retransmissionsRefused")]
             return None
 
         if not wait_until(lambda: all(inbound(p).get("framesDecoded", 0) > 0 for p in ("B", "C")), args.media_timeout, 1.0):
@@ -86,7 +87,7 @@ def main():
         if not wait_until(three_layers_at_top, args.settle, 0.5):
             raise RuntimeError(f"not settled on three layers with B and C at {TOP}: B {inbound('B')}, C {inbound('C')}")
         result["settledAfter"] = round(time.monotonic() - decoding_at, 1)
-        result["estimateBefore"] = estimate("C")  # [estimate, acknowledged, signal, loss, probes, found room, resends, bitrate out]
+        result["estimateBefore"] = estimate("C")  # [estimate, acknowledged, signal, loss, probes, found room, resends, bitrate out, NACKs, resends refused]
         result["phase"] = "settled"
 
         b.use("C")
@@ -141,6 +142,12 @@ def main():
             "freezesC": freezes(limited, "C"), "freezesB": freezes(limited, "B"),
             "fpsB": fps(limited, "B"), "fpsC": fps(limited, "C"),
             "estimatesC": [(r["t"], r["estimateC"]) for r in limited if "estimateC" in r],
+            # The switch down as C saw it: width, frames decoded, freezes and their seconds, PLIs,
+            # NACKs and keyframes sent and decoded, kilobytes received.
+            "earlyC": [(r["t"], r["C"].get("frameWidth"), r["C"].get("framesDecoded"), r["C"].get("freezeCount"),
+                        round(r["C"].get("totalFreezesDuration") or 0, 3), r["C"].get("pliCount"), r["C"].get("nackCount"),
+                        r["C"].get("keyFramesDecoded"), (r["C"].get("bytesReceived") or 0) // 1000)
+                       for r in limited if r["t"] <= 6],
         }
         result["baseline"] = {"fpsB": fps(baseline, "B"), "fpsC": fps(baseline, "C"),
                               "widthsB": sorted({r["B"].get("frameWidth") for r in baseline})}
