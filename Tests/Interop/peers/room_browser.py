@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import time
+import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -262,3 +263,19 @@ def wait_until(fn, timeout, interval=0.5):
         if v or time.monotonic() >= deadline:
             return v
         time.sleep(interval)
+
+
+def video_layers(http, room, participant_id):
+    """The layers of `participant_id`'s video track as the SFU's /stats shows them (a list of
+    dicts; [] without a video track), or {"error": ...} when /stats does not answer."""
+    try:
+        with urllib.request.urlopen(f"{http}/stats/rooms/{room}", timeout=2) as response:
+            stats = json.load(response)
+    except Exception as e:
+        return {"error": repr(e)}
+    for p in stats.get("participants", []):
+        if p.get("id") == participant_id:
+            for track in p.get("tracks", []):
+                if track.get("kind") == "video":
+                    return track.get("layers") or []
+    return []

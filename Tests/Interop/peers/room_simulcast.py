@@ -14,12 +14,10 @@ asks A to pause them (`layers`, after 5 s); what A sends before and after, and w
 with the server's view. Last, B shows A 1280 px wide again: when B decodes 1280 once more.
 Prints `RESULT {json}`.
 """
-import json
 import sys
 import time
-import urllib.request
 
-from room_browser import Browser, finish, peer_arguments, wait_until
+from room_browser import Browser, finish, peer_arguments, video_layers, wait_until
 from room_client import emit_result
 from room_quality import QUALITY, page_url, sent
 
@@ -144,18 +142,10 @@ def main():
 
         def server_layers():
             """A's video layers as the SFU's /stats shows them: rid -> (bitrate, paused)."""
-            try:
-                with urllib.request.urlopen(f"{args.http}/stats/rooms/{args.room}", timeout=2) as response:
-                    room = json.load(response)
-            except Exception as e:
-                return {"error": repr(e)}
-            for p in room.get("participants", []):
-                if p.get("id") == ids["A"]:
-                    for track in p.get("tracks", []):
-                        if track.get("kind") == "video":
-                            return {layer.get("rid"): [layer.get("bitrateBitsPerSecond"), layer.get("paused")]
-                                    for layer in track.get("layers", [])}
-            return {}
+            layers = video_layers(args.http, args.room, ids["A"])
+            if isinstance(layers, dict):
+                return layers
+            return {layer.get("rid"): [layer.get("bitrateBitsPerSecond"), layer.get("paused")] for layer in layers}
 
         def sending():
             streams = published().get("streams") or []

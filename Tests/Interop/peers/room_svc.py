@@ -11,12 +11,10 @@ the new width within `--switch-timeout` seconds (going up waits for a keyframe, 
 asks A for). C's freezes, dropped frames, keyframes and PLIs are read before and after.
 Prints `RESULT {json}`.
 """
-import json
 import sys
 import time
-import urllib.request
 
-from room_browser import Browser, finish, peer_arguments, wait_until
+from room_browser import Browser, finish, peer_arguments, video_layers, wait_until
 from room_client import emit_result
 from room_quality import page_url
 from room_simulcast import INBOUND_OF, SET_WIDTH
@@ -87,19 +85,10 @@ def main():
 
         def server_layer():
             """A's video stream as the SFU's /stats shows it."""
-            try:
-                with urllib.request.urlopen(f"{args.http}/stats/rooms/{args.room}", timeout=2) as response:
-                    room = json.load(response)
-            except Exception as e:
-                return {"error": repr(e)}
-            for p in room.get("participants", []):
-                if p.get("id") == ids["A"]:
-                    for track in p.get("tracks", []):
-                        if track.get("kind") == "video" and track.get("layers"):
-                            layer = track["layers"][0]
-                            return {k: layer.get(k) for k in ("bitrateBitsPerSecond", "spatialLayers", "spatialLayerWidths",
-                                                                "temporalLayers", "width")}
-            return {}
+            layers = video_layers(args.http, args.room, ids["A"])
+            if isinstance(layers, dict) or not layers:
+                return layers or {}
+            return {k: layers[0].get(k) for k in ("bitrateBitsPerSecond", "spatialLayers", "spatialLayerWidths", "temporalLayers", "width")}
 
         if not wait_until(lambda: all(inbound(p).get("framesDecoded", 0) > 0 for p in ("B", "C")), args.media_timeout, 1.0):
             b.use("A")
