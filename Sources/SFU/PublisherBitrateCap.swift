@@ -4,9 +4,10 @@
 /// thin link lowers its encoder instead of sending what would be dropped on the way: the
 /// patient's 1.5 Mbit/s towards a doctor whose hospital Wi-Fi carries 300 kbit/s.
 ///
-/// Only video sent as one stream is capped this way: a simulcast track's unneeded layers are
-/// paused instead (`LayerDemand`) and each subscriber takes the layer its estimate allows, so a
-/// publisher with a simulcast track is not capped. A track is capped at what its best-served
+/// Only video sent as one stream of one size is capped this way: a simulcast track's unneeded
+/// layers are paused instead (`LayerDemand`) and each subscriber takes the layer its estimate
+/// allows, as it takes the spatial layers of an SVC stream, so a publisher with a layered track
+/// is not capped. A track is capped at what its best-served
 /// subscriber can take (a viewer on a good link is not held down by one on a poor link); a
 /// publisher is not capped while any of its single-stream video tracks has no subscriber, or a
 /// subscriber that does not limit it: no estimate (no transport-wide feedback yet, or none
@@ -15,7 +16,9 @@
 /// 1.5 times its last rate and make its encoder shrink the picture for no congestion.
 enum PublisherBitrateCap {
     struct Track: Equatable {
-        var isSimulcast: Bool
+        /// Simulcast, or one stream of spatial layers (SVC): a subscriber is given fewer layers
+        /// rather than the publisher capped.
+        var isLayered: Bool
         /// Per subscriber, the bits per second it can take for this track: its estimate less
         /// what it receives of other tracks; nil when its link does not limit it.
         var shares: [Int?]
@@ -32,7 +35,7 @@ enum PublisherBitrateCap {
         guard !tracks.isEmpty else { return nil }
         var total = max(0, otherBitsPerSecond)
         for track in tracks {
-            guard !track.isSimulcast, !track.shares.isEmpty else { return nil }
+            guard !track.isLayered, !track.shares.isEmpty else { return nil }
             var best = 0
             for share in track.shares {
                 guard let share else { return nil }

@@ -133,6 +133,30 @@ import Testing
     }
 }
 
+/// An SVC track's ladder from its measured layer rates, and what a budget picks from it.
+@Suite struct ScalableLadderTests {
+    @Test func spatialLayersAddUpAndTheBaseLayersTemporalOnesComeFirst() {
+        var rates = LayerRates()
+        rates.sample(nanoseconds: 1_000_000_000)
+        for _ in 0..<10 {
+            for temporal in UInt8(0)...2 {
+                rates.record(spatial: 0, temporal: temporal, bytes: 250)    // 20 kbit/s each
+                rates.record(spatial: 1, temporal: temporal, bytes: 1000)   // 80 kbit/s each
+                rates.record(spatial: 2, temporal: temporal, bytes: 4000)   // 320 kbit/s each
+            }
+        }
+        rates.sample(nanoseconds: 2_000_000_000)
+        let rungs = SubscriberConnection.scalableRungs(rates)
+        #expect(rungs.map(\.spatial) == [0, 0, 0, 1, 2])
+        #expect(rungs.map(\.temporal) == [0, 1, .max, .max, .max])
+        #expect(rungs.map(\.bitsPerSecond) == [20_000, 40_000, 60_000, 300_000, 1_260_000])
+        let track = LayerAllocation.Track(layers: rungs.map { ($0.bitsPerSecond, $0.active) }, preferred: 4, current: 4)
+        #expect(LayerAllocation.allocate(budget: 2_000_000, tracks: [track]) == [4])
+        #expect(LayerAllocation.allocate(budget: 500_000, tracks: [track]) == [3], "the 640 px layer with the base")
+        #expect(LayerAllocation.allocate(budget: 50_000, tracks: [track]) == [1], "the base layer at half the frame rate")
+    }
+}
+
 /// When a subscriber's link loses its redundant audio: the lowest video rungs do not fit.
 @Suite struct RedundancyStarvationTests {
     @Test func redundancyGoesWhenTheLowestRungsDoNotFitAndComesBackWithRoomToSpare() {

@@ -7,6 +7,8 @@ const room = (params.get('room') || '').trim();
 const name = (params.get('name') || '').trim();
 // ?codec=VP9 (or VP8, H264, AV1): the camera is offered with that codec first.
 const videoCodec = (params.get('codec') || '').trim().toUpperCase() || null;
+// ?layers=off: the camera goes as one stream of one size (no simulcast layers, no SVC).
+const videoLayers = (params.get('layers') || '').trim() !== 'off';
 // ?video=1280x720: the camera's capture size (the browser's default otherwise); 960 pixels or
 // more on the longer side make three simulcast layers.
 const videoSize = /^(\d{2,5})x(\d{2,5})$/.exec((params.get('video') || '').trim());
@@ -298,7 +300,7 @@ async function start() {
     preview.srcObject = new MediaStream(stream.getVideoTracks());
     play(preview);
     for (const track of stream.getTracks()) {
-      client.publish(track, { stream, codec: track.kind === 'video' ? videoCodec : null })
+      client.publish(track, { stream, codec: track.kind === 'video' ? videoCodec : null, simulcast: videoLayers })
         .catch((err) => notice(`Could not publish ${track.kind}: ${err.message}`));
     }
   } else {

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """A publisher whose only viewer is on a thin link: the SFU's REMB caps what the publisher sends.
 
-Two demo pages in one Chromium: A captures 1280x720 and publishes VP9 (`?codec=VP9`: one stream,
-no simulcast layer to fall back on); C has no camera (`?video=off`) and shows A's tile 1280 px
+Two demo pages in one Chromium: A captures 1280x720 and publishes VP9 as one stream of one size
+(`?codec=VP9&layers=off`: no simulcast or spatial layer to fall back on); C has no camera (`?video=off`) and shows A's tile 1280 px
 wide. Once C decodes A, A's encoder target and sent bitrate are read; then what the SFU sends C's
 receiving connection goes through an htb class of `--kbits` on lo (burst of two datagrams) for
 `--limited` seconds. Every second: A's encoder target and sent bitrate, the cap the SFU's /stats
@@ -33,7 +33,7 @@ def main():
     b = None
     try:
         b = Browser(args.workdir)
-        b.open("A", page_url(args.http, args.room, "A", args.codec) + "&video=1280x720")
+        b.open("A", page_url(args.http, args.room, "A", args.codec) + "&video=1280x720&layers=off")
         b.open("C", page_url(args.http, args.room, "C") + "&video=off")
         ids, snaps = {}, {}
         b.wait_joined(ids, snaps)
