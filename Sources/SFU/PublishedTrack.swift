@@ -62,6 +62,9 @@ final class PublishedTrack {
     }
 
     var isSimulcast: Bool { layers.count > 1 }
+    /// One stream of several spatial layers (SVC: VP9 or AV1 in an `L2`/`L3` mode), as its
+    /// dependency descriptors showed over the last second.
+    var hasSpatialLayers: Bool { !isSimulcast && primary.rates.spatialLayerCount > 1 }
     /// The stream of a track sent as one (its first layer otherwise).
     var primary: PublishedLayer { layers[0] }
 

@@ -432,7 +432,7 @@ final class PublisherConnection {
         guard video.contains(where: { $0.codec.feedback.contains { $0.sameKind(as: .remb) } }) else { return }
         let now = MediaClock.monotonicMicroseconds()
         let tracks = video.map { track in
-            PublisherBitrateCap.Track(isLayered: track.isSimulcast || track.primary.rates.spatialLayerCount > 1, shares: track.forwarders.map { forwarder in
+            PublisherBitrateCap.Track(isLayered: track.isSimulcast || track.hasSpatialLayers, shares: track.forwarders.map { forwarder in
                 forwarder.subscriber.limitingBitsPerSecond(now: now).map { estimate in
                     PublisherBitrateCap.share(estimate: estimate, sentBitsPerSecond: forwarder.subscriber.participant.bitrateOut.bitsPerSecond,
                                               trackBitsPerSecond: track.primary.bitsPerSecond)

@@ -502,15 +502,27 @@ final class SubscriberConnection {
     /// A simulcast target change, at debug level (`sfu serve --log-level debug`): with the
     /// estimate that chose it, it is how a switch is followed in a live room.
     private func logLayerChange(_ forwarder: TrackForwarder, to layer: PublishedLayer) {
-        let logger = participant.room.logger
-        guard logger.logLevel <= .debug else { return }
         func name(_ layer: PublishedLayer?) -> String {
             guard let layer else { return "none" }
             return (layer.rid ?? "\(layer.index)") + (layer.width.map { " (\($0) px)" } ?? "")
         }
+        logAllocation("layer target \(name(forwarder.targetLayer)) -> \(name(layer)) for track \(forwarder.track.id)")
+    }
+
+    /// An SVC track's spatial target change, as `logLayerChange`.
+    private func logSpatialChange(_ forwarder: TrackForwarder, to layer: Int) {
+        let from = forwarder.stream.spatialTarget == .max ? "all" : "\(forwarder.stream.spatialTarget)"
+        logAllocation("spatial layer target \(from) -> \(layer) for track \(forwarder.track.id)")
+    }
+
+    /// `what` the allocation changed, with the estimate and acknowledged rate, at debug level;
+    /// nothing is formatted at other levels.
+    private func logAllocation(_ what: @autoclosure () -> String) {
+        let logger = participant.room.logger
+        guard logger.logLevel <= .debug else { return }
         let estimate = hasBandwidthEstimate ? "\(bandwidth.bitsPerSecond) bit/s" : "none"
         let acknowledged = bandwidth.acknowledgedBitsPerSecond.map { "\($0) bit/s" } ?? "none"
-        logger.debug("layer target \(name(forwarder.targetLayer)) -> \(name(layer)) for track \(forwarder.track.id): estimate \(estimate), acknowledged \(acknowledged)",
+        logger.debug("\(what()): estimate \(estimate), acknowledged \(acknowledged)",
                      metadata: ["participant": "\(participant.id)", "room": "\(participant.room.name)"])
     }
 
@@ -525,15 +537,6 @@ final class SubscriberConnection {
                                   bitsPerSecondThrough: spatial == 0
                                       ? (0..<max(0, temporalLayers - 1)).map { rates.bitsPerSecond(spatialThrough: 0, temporalThrough: $0) } : [])
         })
-    }
-
-    private func logSpatialChange(_ forwarder: TrackForwarder, to layer: Int) {
-        let logger = participant.room.logger
-        guard logger.logLevel <= .debug else { return }
-        let from = forwarder.stream.spatialTarget == .max ? "all" : "\(forwarder.stream.spatialTarget)"
-        let estimate = hasBandwidthEstimate ? "\(bandwidth.bitsPerSecond) bit/s" : "none"
-        logger.debug("spatial layer target \(from) -> \(layer) for track \(forwarder.track.id): estimate \(estimate)",
-                     metadata: ["participant": "\(participant.id)", "room": "\(participant.room.name)"])
     }
 
     /// Redundant audio (RFC 2198) doubles each speaker's audio. While the estimate, less the

@@ -114,7 +114,7 @@ final class TrackForwarder {
     }
 
     /// Whether the track is one stream of several spatial layers (SVC).
-    var isScalable: Bool { !track.isSimulcast && track.primary.rates.spatialLayerCount > 1 }
+    var isScalable: Bool { track.hasSpatialLayers }
 
     /// Rewrites the publisher's `packet` (of `layer`, starting a keyframe or not, of `frame`'s
     /// temporal layer) into `scratch` and sends it. No allocation.
